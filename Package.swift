@@ -1,0 +1,63 @@
+// swift-tools-version: 6.0
+// SelfLabel: SeLa (Asano, Rupprecht, Vedaldi, ICLR 2020) natively in Swift.
+// Targets follow ../shared/DESIGN.md §2; arrows point only downwards:
+//   selflabel (CLI) → SelfLabelling, Evaluation, Interop → NeuralNetworks, DataPipeline → Autograd → Tensors → C libraries.
+import PackageDescription
+
+let package = Package(
+    name: "SelfLabel",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "selflabel", targets: ["selflabel"]),
+        .library(name: "SelfLabelling", targets: ["SelfLabelling"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Interop", targets: ["Interop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries (Debian packages; scripts/bootstrap installs them).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL",  // oneDNN ships no .pc file
+                       providers: [.apt(["libdnnl-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        // Storage, shapes, kernels, backends, seeded RNG.
+        .target(name: "Tensors", dependencies: ["CBLAS", "CDNNL"]),
+        // Reverse-mode automatic differentiation on a tape.
+        .target(name: "Autograd", dependencies: ["Tensors"]),
+        // Layers, models, optimisers, schedules.
+        .target(name: "NeuralNetworks", dependencies: ["Autograd", "Tensors"]),
+        // Datasets, decoding, transforms, the prefetching loader.
+        .target(name: "DataPipeline", dependencies: ["Tensors", "CTurboJPEG", "CPNG", "CZlib"]),
+        // NumPy .npy, safetensors, PyTorch .pth, TensorBoard events.
+        .target(name: "Interop", dependencies: ["Tensors", "NeuralNetworks", "CZlib"]),
+        // The SeLa algorithm: Sinkhorn-Knopp, schedules, pseudo-label pass, trainer.
+        .target(name: "SelfLabelling", dependencies: ["NeuralNetworks", "DataPipeline", "Interop", "Tensors",
+                                                      .product(name: "Logging", package: "swift-log")]),
+        // kNN, linear probes, clustering metrics, galleries.
+        .target(name: "Evaluation", dependencies: ["NeuralNetworks", "DataPipeline", "Interop", "Tensors", "CBLAS"]),
+        // The command line: parse, validate, call.
+        .executableTarget(name: "selflabel", dependencies: [
+            "SelfLabelling", "Evaluation", "Interop", "DataPipeline", "NeuralNetworks", "Tensors",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensors"]),
+        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Autograd", "Tensors", "Interop"]),
+        .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "Tensors"]),
+        .testTarget(name: "SelfLabellingTests", dependencies: ["SelfLabelling", "Tensors", "Interop"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Interop"]),
+        .testTarget(name: "SelfLabelCLITests", dependencies: ["selflabel"]),
+    ]
+)

@@ -1,0 +1,2 @@
+/// Reverse-mode automatic differentiation on a tape (DESIGN.md §2).
+public enum AutogradModule {}

@@ -1,0 +1,2 @@
+/// Datasets, decoding, transforms and the prefetching loader (DESIGN.md §2).
+public enum DataPipelineModule {}

@@ -1,0 +1,2 @@
+/// kNN, linear probes, clustering metrics and galleries (DESIGN.md §2).
+public enum EvaluationModule {}

@@ -1,0 +1,2 @@
+/// Layers, models, optimisers and schedules (DESIGN.md §2).
+public enum NeuralNetworksModule {}

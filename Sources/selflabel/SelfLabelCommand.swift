@@ -1,0 +1,21 @@
+import ArgumentParser
+
+/// `selflabel`: the command-line entry point. Thin by design: each subcommand parses and validates its
+/// options, then calls library code.
+@main
+struct SelfLabelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "selflabel",
+        abstract: "Self-labelling via simultaneous clustering and representation learning (SeLa), in Swift.",
+        subcommands: [BenchCommand.self]
+    )
+}
+
+/// `selflabel bench …`: measurements that print one JSON object per line.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks; each prints one JSON object per line.",
+        subcommands: [BenchGEMMCommand.self]
+    )
+}
