@@ -106,9 +106,9 @@ extension Tensor {
             var u1 = rng.nextUniformDouble()
             while u1 <= 0 { u1 = rng.nextUniformDouble() }
             let u2 = rng.nextUniformDouble()
-            let r = (-2 * log(u1)).squareRoot()
-            p[i] = mean + std * Float(r * cos(2 * Double.pi * u2))
-            if i + 1 < n { p[i + 1] = mean + std * Float(r * sin(2 * Double.pi * u2)) }
+            let r = (-2 * Glibc.log(u1)).squareRoot()
+            p[i] = mean + std * Float(r * Glibc.cos(2 * Double.pi * u2))
+            if i + 1 < n { p[i + 1] = mean + std * Float(r * Glibc.sin(2 * Double.pi * u2)) }
             i += 2
         }
         t.makeUnique()

@@ -52,8 +52,8 @@ extension Tensor {
     /// A matrix BLAS can read directly (row-major, unit column stride) and whether to flag it transposed.
     /// A transposed view (unit row stride) is passed as the transpose of its contiguous base.
     private func blasOperand(transposed: Bool) -> (Tensor, Bool) {
-        if strides[1] == 1 && strides[0] >= max(shape[1], 1) { return (self, transposed) }
-        if strides[0] == 1 && strides[1] >= max(shape[0], 1) {
+        if strides[1] == 1 && strides[0] >= Swift.max(shape[1], 1) { return (self, transposed) }
+        if strides[0] == 1 && strides[1] >= Swift.max(shape[0], 1) {
             return (self.permuted([1, 0]), !transposed)
         }
         return (materialized(), transposed)

@@ -18,7 +18,7 @@ extension Tensor {
 
     /// Collapses all axes from `startAxis` on into one (PyTorch `flatten(start_dim)`).
     public func flattened(from startAxis: Int = 0) -> Tensor {
-        precondition(startAxis >= 0 && startAxis <= max(rank - 1, 0), "Tensor.flattened: axis \(startAxis), rank \(rank)")
+        precondition(startAxis >= 0 && startAxis <= Swift.max(rank - 1, 0), "Tensor.flattened: axis \(startAxis), rank \(rank)")
         if rank == 0 { return reshaped([1]) }
         return reshaped(Array(shape[..<startAxis]) + [shape[startAxis...].reduce(1, *)])
     }
