@@ -56,7 +56,8 @@ let package = Package(
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensors"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Autograd", "Tensors", "Interop"]),
         .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "Tensors"]),
-        .testTarget(name: "SelfLabellingTests", dependencies: ["SelfLabelling", "Tensors", "Interop"]),
+        .testTarget(name: "SelfLabellingTests", dependencies: ["SelfLabelling", "Tensors", "Interop"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Interop"]),
         .testTarget(name: "SelfLabelCLITests", dependencies: ["selflabel"]),
     ]
