@@ -41,7 +41,7 @@ let package = Package(
         // NumPy .npy, safetensors, PyTorch .pth, TensorBoard events.
         .target(name: "Interop", dependencies: ["Tensors", "NeuralNetworks", "CZlib"]),
         // The SeLa algorithm: Sinkhorn-Knopp, schedules, pseudo-label pass, trainer.
-        .target(name: "SelfLabelling", dependencies: ["NeuralNetworks", "DataPipeline", "Interop", "Tensors",
+        .target(name: "SelfLabelling", dependencies: ["NeuralNetworks", "DataPipeline", "Interop", "Evaluation", "Tensors",
                                                       .product(name: "Logging", package: "swift-log")]),
         // kNN, linear probes, clustering metrics, galleries.
         .target(name: "Evaluation", dependencies: ["NeuralNetworks", "DataPipeline", "Interop", "Tensors", "CBLAS"]),

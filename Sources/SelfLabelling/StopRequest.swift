@@ -1,0 +1,36 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A stop requested by SIGINT (Ctrl-C) or SIGTERM: the trainer polls it between iterations, writes a
+/// checkpoint and returns cleanly. A second signal while stopping falls back to the default action.
+public enum StopRequest {
+    private static let flag = Atomic<Int32>(0)
+
+    /// The signal number that requested the stop, or nil.
+    public static var signal: Int32? {
+        let s = flag.load(ordering: .relaxed)
+        return s == 0 ? nil : s
+    }
+
+    /// Requests a stop as if `signal` had arrived (tests and embedding applications).
+    public static func request(signal: Int32 = SIGINT) { flag.store(signal, ordering: .relaxed) }
+
+    /// Clears a pending request.
+    public static func reset() { flag.store(0, ordering: .relaxed) }
+
+    /// Installs the SIGINT and SIGTERM handlers.
+    public static func installHandlers() {
+        let handler: @convention(c) (Int32) -> Void = { sig in
+            if StopRequest.flag.load(ordering: .relaxed) != 0 {
+                Glibc.signal(sig, SIG_DFL)
+                Glibc.raise(sig)
+                return
+            }
+            StopRequest.flag.store(sig, ordering: .relaxed)
+        }
+        Glibc.signal(SIGINT, handler)
+        Glibc.signal(SIGTERM, handler)
+    }
+}

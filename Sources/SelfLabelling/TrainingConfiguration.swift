@@ -1,0 +1,136 @@
+/// Every setting of a SeLa training run: the official `main.py` options with the same meanings and defaults,
+/// plus SelfLabel's own (seed, schedule spacing, pseudo-label augmentation, threads, Sinkhorn-Knopp
+/// controls). Stored in every checkpoint so a resumed run continues with the same settings.
+public struct TrainingConfiguration: Codable, Sendable, Equatable {
+    /// The official learning-rate schedules.
+    public enum LRSchedule: String, Codable, Sendable, CaseIterable {
+        /// `main.py`: `lr · 0.1^(epoch // lrdrop)` below epoch 350, `lr · 1e-3` from 350 on.
+        case imagenet
+        /// `cifar.py`: step drops for 200/400/800/1600-epoch runs, constant otherwise.
+        case cifar
+    }
+
+    /// Official settings bundles.
+    public enum Preset: String, Codable, Sendable, CaseIterable {
+        case imagenet, cifar
+    }
+
+    public var epochs = 200
+    public var batchSize = 256
+    /// Initial learning rate. The official `main.py` default is 0.08 (its help text says 0.05).
+    public var lr = 0.08
+    public var lrdrop = 150
+    /// Weight decay exponent: the decay is 10^wd.
+    public var wd = -5.0
+    /// Sinkhorn-Knopp arithmetic: "f64" (the reference's) or "f32" (log-domain float32).
+    public var dtype = "f64"
+    public var nopts = 100
+    public var augs = 3
+    public var lamb = 25.0
+    public var arch = "alexnet"
+    public var archspec = "big"
+    public var ncl = 3000
+    public var hc = 1
+    public var exp = "self-label-default"
+    public var workers = 6
+    /// Training data folder; nil = the embedded default data set.
+    public var data: String? = nil
+    public var comment = "self-label-default"
+    public var logIntv = 1
+    public var logIter = 200
+    public var seed: UInt64 = 42
+    public var schedule: LabelSchedule.Spacing = .quadratic
+    /// Augmentation level of the pseudo-label pass (0 = none random).
+    public var paugs = 0
+    public var threads = 0
+    public var skTol = 0.1
+    public var skMaxIters = 1000
+    /// Storage of the shifted score matrix: "f32", "bf16" or "f16".
+    public var skStorage = "f32"
+    public var lrSchedule: LRSchedule = .imagenet
+    public var momentum = 0.9
+    /// Side of the (square) network input; 0 = the architecture's own (224, or 32 for CIFAR-sized nets).
+    public var cropSize = 0
+
+    public init() {}
+
+    /// The weight decay value, 10^wd.
+    public var weightDecay: Double { power(10, wd) }
+
+    /// Applies a preset's official values (the caller then re-applies options the user gave explicitly).
+    public mutating func apply(_ preset: Preset) {
+        switch preset {
+        case .imagenet:
+            self = TrainingConfiguration()
+        case .cifar:
+            // cifar.py: ncl 128, λ 10, nopts 400, lr 0.05, batch 64, 800 epochs, weight decay 5e-4,
+            // linear label schedule, its step LR schedule; 10 heads as in the paper's CIFAR runs.
+            hc = 10; ncl = 128; lamb = 10; nopts = 400; lr = 0.05; batchSize = 64; epochs = 800
+            wd = log10(5e-4); schedule = .linear; lrSchedule = .cifar; arch = "alexnet_cifar"
+        }
+    }
+
+    /// The learning rate for `epoch` under the configured schedule.
+    public func learningRate(epoch: Int) -> Double {
+        switch lrSchedule {
+        case .imagenet:
+            return epoch < 350 ? lr * power(0.1, Double(epoch / max(lrdrop, 1))) : lr * power(0.1, 3)
+        case .cifar:
+            // (first drop epoch, drop interval) per official run length.
+            let steps: [Int: (Int, Int)] = [200: (80, 40), 400: (160, 80), 800: (320, 160), 1600: (640, 320)]
+            guard let (start, every) = steps[epochs], epoch >= start else { return lr }
+            return lr * power(0.1, Double((epoch - start) / every))
+        }
+    }
+
+    /// Checks settings that do not depend on the data; throws the first problem found.
+    public func validate() throws(TrainingConfigurationError) {
+        func need(_ ok: Bool, _ option: String, _ value: Any, _ rule: String) throws(TrainingConfigurationError) {
+            if !ok { throw TrainingConfigurationError(option: option, value: "\(value)", rule: rule) }
+        }
+        try need(epochs >= 1, "--epochs", epochs, "must be at least 1")
+        try need(batchSize >= 1, "--batch-size", batchSize, "must be at least 1")
+        try need(lr > 0 && lr.isFinite, "--lr", lr, "must be a positive number")
+        try need(lrdrop >= 1, "--lrdrop", lrdrop, "must be at least 1")
+        try need(wd.isFinite && wd <= 0, "--wd", wd, "is an exponent (decay = 10^wd) and must be <= 0")
+        try need(["f32", "f64"].contains(dtype), "--dtype", dtype, "must be f32 or f64")
+        try need(nopts >= 1, "--nopts", nopts, "must be at least 1")
+        try need((0...3).contains(augs), "--augs", augs, "must be 0, 1, 2 or 3")
+        try need((0...3).contains(paugs), "--paugs", paugs, "must be 0, 1, 2 or 3")
+        try need(lamb > 0 && lamb.isFinite, "--lamb", lamb, "must be a positive number")
+        try need(["big", "small"].contains(archspec), "--archspec", archspec, "must be big or small")
+        try need(ncl >= 2, "--ncl", ncl, "must be at least 2")
+        try need(hc >= 1, "--hc", hc, "must be at least 1")
+        try need(workers >= 0, "--workers", workers, "must be >= 0")
+        try need(logIter >= 1, "--log-iter", logIter, "must be at least 1")
+        try need(logIntv >= 1, "--log-intv", logIntv, "must be at least 1")
+        try need(threads >= 0, "--threads", threads, "must be >= 0 (0 = all cores)")
+        try need(skTol > 0 && skTol.isFinite, "--sk-tol", skTol, "must be a positive number")
+        try need(skMaxIters >= 10, "--sk-max-iters", skMaxIters, "must be at least 10 (the error is checked every 10)")
+        try need(["f32", "bf16", "f16"].contains(skStorage), "--sk-storage", skStorage, "must be f32, bf16 or f16")
+        try need(!exp.isEmpty, "--exp", exp, "must name a folder")
+    }
+
+    /// Checks the settings against the training set's size.
+    public func validate(samples: Int) throws(TrainingConfigurationError) {
+        if ncl > samples {
+            throw TrainingConfigurationError(option: "--ncl", value: "\(ncl)",
+                rule: "is larger than the number of training images (\(samples)): equal-size clusters are impossible")
+        }
+    }
+}
+
+/// An invalid training option: which option, its value and the rule it breaks.
+public struct TrainingConfigurationError: Error, CustomStringConvertible, Equatable {
+    public var option: String, value: String, rule: String
+    public var description: String { "\(option) \(value) \(rule)" }
+}
+
+/// `a^b` through the C library, as Python's `**` on floats.
+#if canImport(Glibc)
+import Glibc
+@inline(__always) func power(_ a: Double, _ b: Double) -> Double { Glibc.pow(a, b) }
+#elseif canImport(Darwin)
+import Darwin
+@inline(__always) func power(_ a: Double, _ b: Double) -> Double { Darwin.pow(a, b) }
+#endif
