@@ -123,6 +123,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 /// An invalid training option: which option, its value and the rule it breaks.
 public struct TrainingConfigurationError: Error, CustomStringConvertible, Equatable {
     public var option: String, value: String, rule: String
+    public init(option: String, value: String, rule: String) {
+        self.option = option; self.value = value; self.rule = rule
+    }
     public var description: String { "\(option) \(value) \(rule)" }
 }
 

@@ -35,3 +35,18 @@ extension Tensor {
         return concatenate(tensors.map { $0.unsqueezed(at: axis) }, alongAxis: axis)
     }
 }
+
+extension Tensor {
+    /// The rows `indices` of the first axis, in that order, as a new contiguous tensor (`x[indices]`).
+    public func rows(_ indices: [Int]) -> Tensor {
+        precondition(rank >= 1, "Tensor.rows: cannot index a scalar")
+        let c = contiguous()
+        let rowSize = shape[1...].reduce(1, *)
+        let out = Tensor(uninitializedShape: [indices.count] + shape[1...])
+        for (k, i) in indices.enumerated() {
+            precondition(i >= 0 && i < shape[0], "Tensor.rows: index \(i) out of range for shape \(shape)")
+            (out.storage.base + k * rowSize).update(from: c.storage.base + c.offset + i * rowSize, count: rowSize)
+        }
+        return out
+    }
+}

@@ -86,3 +86,12 @@ import Testing
         #expect(Tensor.concatenate([Tensor.zeros([0, 3]), Tensor.ones([1, 3])]).shape == [1, 3])
     }
 }
+
+@Suite struct GatherTests {
+    @Test func rowsGathersInOrder() {
+        let t = Tensor(shape: [4, 2], generator: { Float($0) })
+        #expect(t.rows([3, 0, 3]).scalars == [6, 7, 0, 1, 6, 7])
+        #expect(t.transposed().rows([1]).scalars == [1, 3, 5, 7])
+        #expect(t.rows([]).shape == [0, 2])
+    }
+}
