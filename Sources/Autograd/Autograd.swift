@@ -1,2 +1,0 @@
-/// Reverse-mode automatic differentiation on a tape (DESIGN.md §2).
-public enum AutogradModule {}

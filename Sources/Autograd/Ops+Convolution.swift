@@ -1,0 +1,34 @@
+import Tensors
+
+/// 2-D convolution (PyTorch `F.conv2d`, groups 1, dilation 1) with its backward rule.
+///
+/// x (N, C, H, W), weight (O, C, KH, KW), bias (O) → (N, O, OH, OW),
+/// `y[n,o,i,j] = bias[o] + Σ_{c,u,v} weight[o,c,u,v] · x[n, c, i·s − p + u, j·s − p + v]` (zeros outside).
+/// Backward: dx is the transposed convolution of dy with the weight, dweight the correlation of x with dy,
+/// dbias the sum of dy over (N, OH, OW) — each computed only when that input requires a gradient.
+public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, geometry: Conv2dGeometry) -> Variable {
+    let tape = x.tape
+    let kernels = tape.kernels
+    let w = weight.value
+    let y = kernels.run { $0.conv2dForward(x.data, weight: w, bias: bias?.value, geometry: geometry) }
+    var inputs = [x, weight]
+    if let bias { inputs.append(bias) }
+    let xData = x.data, xShape = x.shape, wShape = w.shape
+    let needX = x.requiresGradient
+    let needW = weight.requiresGradient || (bias?.requiresGradient ?? false)
+    let hasBias = bias != nil
+    return tape.record(y, inputs: inputs) { gy in
+        let gx = needX ? kernels.run {
+            $0.conv2dBackwardData(gy, weight: w, inputShape: xShape, geometry: geometry)
+        } : nil
+        var gw: KernelTensor? = nil, gb: KernelTensor? = nil
+        if needW {
+            let r = kernels.run {
+                $0.conv2dBackwardWeights(gy, input: xData, weightShape: wShape, includeBias: hasBias, geometry: geometry)
+            }
+            gw = .dense(r.weight)
+            gb = r.bias.map { .dense($0) }
+        }
+        return hasBias ? [gx, gw, gb] : [gx, gw]
+    }
+}
