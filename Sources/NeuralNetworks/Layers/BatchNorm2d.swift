@@ -1,0 +1,61 @@
+import Autograd
+import Tensors
+
+/// Batch normalisation over channels (PyTorch `nn.BatchNorm2d(C)`, eps 1e-5, momentum 0.1, affine, tracking
+/// running statistics); also accepts (N, C) input like `BatchNorm1d`.
+///
+/// Training: normalises with the batch mean and biased batch variance, then updates
+/// `running_mean = 0.9·running_mean + 0.1·μ`, `running_var = 0.9·running_var + 0.1·σ²·M/(M−1)` (the *unbiased*
+/// variance, M = N·H·W) and `num_batches_tracked += 1` — also on a no-grad tape, as PyTorch does.
+/// Evaluation: normalises with the running statistics. M = 1 in training throws
+/// `AutogradError.batchNormNeedsMoreThanOneValue` (PyTorch raises too); a single image with H·W > 1 is fine.
+public final class BatchNorm2d: Layer {
+    public var isTraining = true
+    /// γ (C), initialised to 1.
+    public let weight: Parameter
+    /// β (C), initialised to 0.
+    public let bias: Parameter
+    /// Running mean (C), initialised to 0.
+    public let runningMean: Parameter
+    /// Running variance (C), initialised to 1.
+    public let runningVariance: Parameter
+    /// Number of training-mode forward passes (shape [], float).
+    public let batchesTracked: Parameter
+    public let epsilon: Float
+    public let momentum: Float
+
+    public init(_ channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
+        weight = Parameter(Tensor.ones([channels]))
+        bias = Parameter(Tensor.zeros([channels]))
+        runningMean = Parameter(Tensor.zeros([channels]))
+        runningVariance = Parameter(Tensor.ones([channels]))
+        batchesTracked = Parameter(Tensor(scalar: 0))
+        self.epsilon = epsilon
+        self.momentum = momentum
+    }
+
+    public func callAsFunction(_ x: Variable) throws -> Variable {
+        let tape = x.tape
+        let gamma = tape.variable(for: weight), beta = tape.variable(for: bias)
+        guard isTraining else {
+            return batchNorm(x, scale: gamma, shift: beta, mean: runningMean.value, variance: runningVariance.value,
+                             epsilon: epsilon)
+        }
+        let r = try batchNorm(x, scale: gamma, shift: beta, epsilon: epsilon)
+        let s = x.shape
+        let m = Float(s.count == 4 ? s[0] * s[2] * s[3] : s[0])
+        let correction = m / (m - 1)
+        let mu = r.mean.scalars, v = r.variance.scalars
+        let rm = runningMean.value.scalars, rv = runningVariance.value.scalars
+        let k = momentum
+        runningMean.value = Tensor((0..<mu.count).map { (1 - k) * rm[$0] + k * mu[$0] })
+        runningVariance.value = Tensor((0..<v.count).map { (1 - k) * rv[$0] + k * v[$0] * correction })
+        batchesTracked.value = Tensor(scalar: batchesTracked.value.scalar + 1)
+        return r.output
+    }
+
+    public var ownParameters: [(name: String, parameter: Parameter)] { [("weight", weight), ("bias", bias)] }
+    public var ownBuffers: [(name: String, parameter: Parameter)] {
+        [("running_mean", runningMean), ("running_var", runningVariance), ("num_batches_tracked", batchesTracked)]
+    }
+}

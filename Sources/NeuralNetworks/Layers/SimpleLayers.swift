@@ -1,0 +1,85 @@
+import Autograd
+import Tensors
+
+/// `max(x, 0)` (PyTorch `nn.ReLU`). No parameters.
+public final class ReLU: Layer {
+    public var isTraining = true
+    public init() {}
+    public func callAsFunction(_ x: Variable) throws -> Variable { relu(x) }
+}
+
+/// Inverted dropout (PyTorch `nn.Dropout(p)`): active only while `isTraining`; the mask comes from the tape's
+/// generator (see `dropout(_:probability:)`).
+public final class Dropout: Layer {
+    public var isTraining = true
+    public let probability: Float
+    public init(_ probability: Float = 0.5) {
+        precondition(probability >= 0 && probability <= 1, "Dropout: probability \(probability) outside [0, 1]")
+        self.probability = probability
+    }
+    public func callAsFunction(_ x: Variable) throws -> Variable {
+        isTraining ? dropout(x, probability: probability) : x
+    }
+}
+
+/// Max pooling (PyTorch `nn.MaxPool2d(kernel, stride, padding)`, floor mode).
+public final class MaxPool2d: Layer {
+    public var isTraining = true
+    public let geometry: Pool2dGeometry
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        geometry = Pool2dGeometry(kernel: kernelSize, stride: stride, padding: padding)
+    }
+    public func callAsFunction(_ x: Variable) throws -> Variable { maxPool2d(x, geometry: geometry) }
+}
+
+/// Average pooling (PyTorch `nn.AvgPool2d(kernel, stride, padding)`, `count_include_pad=True`, floor mode).
+public final class AvgPool2d: Layer {
+    public var isTraining = true
+    public let geometry: Pool2dGeometry
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        geometry = Pool2dGeometry(kernel: kernelSize, stride: stride, padding: padding)
+    }
+    public func callAsFunction(_ x: Variable) throws -> Variable { avgPool2d(x, geometry: geometry) }
+}
+
+/// Global average pooling to 1×1 (PyTorch `nn.AdaptiveAvgPool2d((1, 1))`): (N, C, H, W) → (N, C, 1, 1).
+public final class AdaptiveAvgPool2d: Layer {
+    public var isTraining = true
+    public init() {}
+    public func callAsFunction(_ x: Variable) throws -> Variable { adaptiveAvgPool2dTo1x1(x) }
+}
+
+/// (N, …) → (N, product of the rest) (PyTorch `nn.Flatten()` / `x.view(x.size(0), -1)`).
+public final class Flatten: Layer {
+    public var isTraining = true
+    public init() {}
+    public func callAsFunction(_ x: Variable) throws -> Variable { flattened(x, from: 1) }
+}
+
+/// Layers applied in order (PyTorch `nn.Sequential`); children are named "0", "1", ….
+public final class Sequential: Layer {
+    public var isTraining = true
+    public private(set) var layers: [any Layer]
+
+    public init(_ layers: [any Layer]) { self.layers = layers }
+
+    public func callAsFunction(_ x: Variable) throws -> Variable {
+        var h = x
+        for l in layers { h = try l(h) }
+        return h
+    }
+
+    /// Like `callAsFunction`, also recording the output of layer `i` under `taps[i]` when `recorder` wants it.
+    public func callAsFunction(_ x: Variable, recording taps: [Int: String], into recorder: TapRecorder?) throws -> Variable {
+        var h = x
+        for (i, l) in layers.enumerated() {
+            h = try l(h)
+            if let recorder, let name = taps[i] { recorder.record(name, h) }
+        }
+        return h
+    }
+
+    public var children: [(name: String, layer: any Layer)] {
+        layers.enumerated().map { (name: String($0.offset), layer: $0.element) }
+    }
+}

@@ -1,0 +1,60 @@
+import Tensors
+
+/// The network architectures SelfLabel can build, by the names the CLI uses (`--arch`).
+public enum Architecture: String, CaseIterable, Sendable {
+    /// Official SeLa AlexNet, 'big' configuration (224×224 input).
+    case alexnet
+    /// Official SeLa AlexNet, 'small' configuration (`--archspec small`, 224×224 input).
+    case alexnetSmall = "alexnet_small"
+    /// CPU-sized AlexNet for 32×32 input.
+    case alexnetCIFAR = "alexnet_cifar"
+    /// Standard CIFAR ResNet-18 (32×32 input).
+    case resnet18CIFAR = "resnet18_cifar"
+    /// Official SeLa ResNet-50 v1 (224×224 input).
+    case resnet50
+    /// Official SeLa pre-activation ResNet-50 (224×224 input).
+    case resnetv2
+    /// The small demo network (32×32 input).
+    case convnetTiny = "convnet_tiny"
+
+    /// Side of the square input image the architecture is built for.
+    public var inputSize: Int {
+        switch self {
+        case .alexnet, .alexnetSmall, .resnet50, .resnetv2: return 224
+        case .alexnetCIFAR, .resnet18CIFAR, .convnetTiny: return 32
+        }
+    }
+
+    /// Builds the network with one linear head per entry of `heads` (K clusters each), initialised from
+    /// `generator` as the reference code does:
+    /// - AlexNet variants and convnet_tiny: `Initialization.alexNetStyle` on everything (heads included);
+    /// - resnet50: `Initialization.resNetStyle` on the trunk, PyTorch default Linear init for the heads;
+    /// - resnetv2, resnet18_cifar: PyTorch default initialisation everywhere (BN weight 1, bias 0).
+    public func build(heads: [Int], generator: inout some RandomNumberGenerator) -> MultiHeadNetwork {
+        precondition(!heads.isEmpty && heads.allSatisfy { $0 >= 1 }, "\(rawValue): heads \(heads) must be non-empty and >= 1")
+        let trunk: any FeatureExtractor
+        switch self {
+        case .alexnet:
+            trunk = AlexNetTrunk(configuration: AlexNetTrunk.bigConfiguration, flatDimension: 256 * 6 * 6, generator: &generator)
+        case .alexnetSmall:
+            trunk = AlexNetTrunk(configuration: AlexNetTrunk.smallConfiguration, flatDimension: 256 * 6 * 6, generator: &generator)
+        case .alexnetCIFAR:
+            trunk = AlexNetTrunk(configuration: AlexNetTrunk.cifarConfiguration, flatDimension: 256 * 3 * 3, generator: &generator)
+        case .resnet18CIFAR: trunk = ResNet18CIFARTrunk(generator: &generator)
+        case .resnet50: trunk = ResNetV1Trunk(generator: &generator)
+        case .resnetv2: trunk = PreActResNetTrunk(generator: &generator)
+        case .convnetTiny: trunk = ConvNetTinyTrunk(generator: &generator)
+        }
+        let linears = heads.map { Linear(trunk.featureDimension, $0, generator: &generator) }
+        let net = MultiHeadNetwork(architecture: rawValue, trunk: trunk, heads: linears)
+        switch self {
+        case .alexnet, .alexnetSmall, .alexnetCIFAR, .convnetTiny:
+            Initialization.alexNetStyle(net, generator: &generator)
+        case .resnet50:
+            Initialization.resNetStyle(trunk, generator: &generator)
+        case .resnetv2, .resnet18CIFAR:
+            break
+        }
+        return net
+    }
+}

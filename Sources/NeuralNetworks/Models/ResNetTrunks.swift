@@ -1,0 +1,121 @@
+import Autograd
+import Tensors
+
+/// Official SeLa ResNet v1 trunk (`models/resnetv1.py`, torchvision-style bottlenecks with the stride on the
+/// 3×3 conv): `features` = [Conv2d(3, 64, 7, s2, p3, no bias), BN, ReLU, MaxPool2d(3, 2, p1), layer1 … layer4
+/// (Bottleneck ×[3, 4, 6, 3], widths 64/128/256/512, strides 1/2/2/2), AvgPool2d(7, stride 1)], flattened →
+/// 2048 at 224×224 input. Taps: `layer1` … `layer4`, `pool` (before flattening).
+public final class ResNetV1Trunk: FeatureExtractor {
+    public var isTraining = true
+    public let features: Sequential
+    public let featureDimension = 2048
+
+    public init(blocks: [Int] = [3, 4, 6, 3], generator: inout some RandomNumberGenerator) {
+        var layers: [any Layer] = [Conv2d(3, 64, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
+                                   BatchNorm2d(64), ReLU(), MaxPool2d(kernelSize: 3, stride: 2, padding: 1)]
+        var inPlanes = 64
+        for (stage, count) in blocks.enumerated() {
+            let planes = 64 << stage
+            var stageBlocks: [any Layer] = []
+            for b in 0..<count {
+                stageBlocks.append(Bottleneck(inPlanes, planes, stride: b == 0 && stage > 0 ? 2 : 1, generator: &generator))
+                inPlanes = planes * Bottleneck.expansion
+            }
+            layers.append(Sequential(stageBlocks))
+        }
+        layers.append(AvgPool2d(kernelSize: 7, stride: 1))
+        features = Sequential(layers)
+    }
+
+    public var tapNames: [String] { ["layer1", "layer2", "layer3", "layer4", "pool"] }
+
+    public func features(_ x: Variable, taps: TapRecorder?) throws -> Variable {
+        let h = try features(x, recording: [4: "layer1", 5: "layer2", 6: "layer3", 7: "layer4", 8: "pool"], into: taps)
+        return flattened(h, from: 1)
+    }
+
+    public var children: [(name: String, layer: any Layer)] { [("features", features)] }
+}
+
+/// Official SeLa pre-activation ResNet-50 trunk (`models/resnetv2.py`): `features` = [Conv2d(3, 64, 7, s2, p3,
+/// no bias) (no BN/ReLU after it), MaxPool2d(3, 2, p1), four stages of `PreActBottleneck` ×[3, 4, 6, 3]
+/// (widths 64/128/256/512, expansion 4, strides 1/2/2/2), AdaptiveAvgPool2d(1)] → 2048, with no final BN/ReLU.
+/// PyTorch default initialisation. Taps: `layer1` … `layer4`, `pool`.
+public final class PreActResNetTrunk: FeatureExtractor {
+    public var isTraining = true
+    public let features: Sequential
+    public let featureDimension = 2048
+
+    public init(blocks: [Int] = [3, 4, 6, 3], generator: inout some RandomNumberGenerator) {
+        var layers: [any Layer] = [Conv2d(3, 64, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
+                                   MaxPool2d(kernelSize: 3, stride: 2, padding: 1)]
+        var inPlanes = 64
+        for (stage, count) in blocks.enumerated() {
+            let planes = 64 << stage
+            var stageBlocks: [any Layer] = []
+            for b in 0..<count {
+                stageBlocks.append(PreActBottleneck(inPlanes, planes, stride: b == 0 && stage > 0 ? 2 : 1,
+                                                    generator: &generator))
+                inPlanes = planes * 4
+            }
+            layers.append(Sequential(stageBlocks))
+        }
+        layers.append(AdaptiveAvgPool2d())
+        features = Sequential(layers)
+    }
+
+    public var tapNames: [String] { ["layer1", "layer2", "layer3", "layer4", "pool"] }
+
+    public func features(_ x: Variable, taps: TapRecorder?) throws -> Variable {
+        let h = try features(x, recording: [2: "layer1", 3: "layer2", 4: "layer3", 5: "layer4", 6: "pool"], into: taps)
+        return flattened(h, from: 1)
+    }
+
+    public var children: [(name: String, layer: any Layer)] { [("features", features)] }
+}
+
+/// The standard CIFAR ResNet-18 (pytorch-cifar, Liu 2017): `conv1` = Conv2d(3, 64, 3, p1, no bias), `bn1`, ReLU,
+/// no max-pool, `layer1` … `layer4` of `BasicBlock` ×[2, 2, 2, 2] (64/128/256/512, strides 1/2/2/2, 1×1 conv + BN
+/// projection named `shortcut` when the shape changes), global average pool → 512. PyTorch default
+/// initialisation. Taps: `layer1` … `layer4`, `pool`.
+public final class ResNet18CIFARTrunk: FeatureExtractor {
+    public var isTraining = true
+    public let conv1: Conv2d
+    public let bn1: BatchNorm2d
+    public let stages: [Sequential]
+    public let featureDimension = 512
+
+    public init(generator: inout some RandomNumberGenerator) {
+        conv1 = Conv2d(3, 64, kernelSize: 3, padding: 1, bias: false, generator: &generator)
+        bn1 = BatchNorm2d(64)
+        var inPlanes = 64
+        var stages: [Sequential] = []
+        for stage in 0..<4 {
+            let planes = 64 << stage
+            var blocks: [any Layer] = []
+            for b in 0..<2 {
+                blocks.append(BasicBlock(inPlanes, planes, stride: b == 0 && stage > 0 ? 2 : 1, generator: &generator))
+                inPlanes = planes
+            }
+            stages.append(Sequential(blocks))
+        }
+        self.stages = stages
+    }
+
+    public var tapNames: [String] { ["layer1", "layer2", "layer3", "layer4", "pool"] }
+
+    public func features(_ x: Variable, taps: TapRecorder?) throws -> Variable {
+        var h = relu(try bn1(try conv1(x)))
+        for (i, s) in stages.enumerated() {
+            h = try s(h)
+            taps?.record("layer\(i + 1)", h)
+        }
+        h = adaptiveAvgPool2dTo1x1(h)
+        taps?.record("pool", h)
+        return flattened(h, from: 1)
+    }
+
+    public var children: [(name: String, layer: any Layer)] {
+        [("conv1", conv1), ("bn1", bn1)] + stages.enumerated().map { (name: "layer\($0.offset + 1)", layer: $0.element) }
+    }
+}

@@ -1,2 +1,0 @@
-/// Layers, models, optimisers and schedules (DESIGN.md §2).
-public enum NeuralNetworksModule {}

@@ -1,0 +1,85 @@
+import Autograd
+import Tensors
+
+/// Stochastic gradient descent with momentum and weight decay, step for step as `torch.optim.SGD`
+/// (dampening 0, no Nesterov):
+///
+///     g ← grad + weightDecay · p
+///     buf ← g                      on the first step of p
+///     buf ← momentum · buf + g     afterwards
+///     p ← p − lr · buf             (p ← p − lr · g when momentum is 0)
+///
+/// A parameter that got no gradient on a sweep (not used by the loss) is skipped entirely, like a PyTorch
+/// parameter whose `.grad` is `None`. The momentum buffers are keyed by parameter name, so they can be saved and
+/// restored with `momentumState()` / `loadMomentumState(_:)`.
+public final class SGD {
+    /// Named parameters being optimised (from `namedParameters()`).
+    public let parameters: [(name: String, parameter: Parameter)]
+    /// Step size; change it between steps for a schedule.
+    public var learningRate: Float
+    public let momentum: Float
+    public let weightDecay: Float
+    private var buffers: [String: Tensor] = [:]
+
+    public init(parameters: [(name: String, parameter: Parameter)], learningRate: Float, momentum: Float = 0.9,
+                weightDecay: Float = 0) {
+        precondition(learningRate >= 0 && momentum >= 0 && weightDecay >= 0,
+                     "SGD: learningRate \(learningRate), momentum \(momentum), weightDecay \(weightDecay) must be >= 0")
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+    }
+
+    /// One update of every parameter that has a gradient in `gradients`.
+    public func step(_ gradients: Gradients) {
+        let lr = learningRate, mu = momentum, wd = weightDecay
+        for (name, p) in parameters where gradients.contains(p) {
+            var g = gradients[p].materialized()
+            let pv = p.value
+            precondition(g.shape == pv.shape, "SGD: gradient \(g.shape) for parameter \(name) of shape \(pv.shape)")
+            pv.withUnsafeBufferPointer { pp in
+                g.withUnsafeMutableBufferPointer { gp in
+                    if wd != 0 { for i in 0..<gp.count { gp[i] += wd * pp[i] } }
+                }
+            }
+            if mu != 0 {
+                if var buf = buffers[name] {
+                    buffers[name] = nil
+                    g.withUnsafeBufferPointer { gp in
+                        buf.withUnsafeMutableBufferPointer { bp in
+                            for i in 0..<bp.count { bp[i] = mu * bp[i] + gp[i] }
+                        }
+                    }
+                    g = buf
+                }
+                buffers[name] = g
+            }
+            var updated = pv
+            p.value = Tensor.zeros([])  // drop the slot's reference so the update happens in place
+            g.withUnsafeBufferPointer { gp in
+                updated.withUnsafeMutableBufferPointer { up in
+                    for i in 0..<up.count { up[i] -= lr * gp[i] }
+                }
+            }
+            p.value = updated
+        }
+    }
+
+    /// Momentum buffers by parameter name, in parameter order (for checkpoints; PyTorch's `momentum_buffer`).
+    public func momentumState() -> [(name: String, tensor: Tensor)] {
+        parameters.compactMap { entry in buffers[entry.name].map { (name: entry.name, tensor: $0) } }
+    }
+
+    /// Restores momentum buffers saved by `momentumState()`.
+    public func loadMomentumState(_ state: [(name: String, tensor: Tensor)]) throws(StateDictError) {
+        let shapes = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.parameter.shape) })
+        var new: [String: Tensor] = [:]
+        for (name, t) in state {
+            guard let s = shapes[name] else { throw .unexpectedKey(name) }
+            guard s == t.shape else { throw .shapeMismatch(key: name, expected: s, found: t.shape) }
+            new[name] = t.materialized()
+        }
+        buffers = new
+    }
+}
