@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+import Tensors
+
+/// The JSON fixtures written by `Fixtures/make_fixtures.py`.
+enum Fixture {
+    /// Parsed top-level object of a fixture file.
+    static func load(_ file: String) throws -> [String: Any] {
+        guard let url = Bundle.module.url(forResource: "Fixtures/" + file, withExtension: nil)
+            ?? Bundle.module.url(forResource: file, withExtension: nil, subdirectory: "Fixtures") else {
+            throw FixtureError.missing(file)
+        }
+        let data = try Data(contentsOf: url)
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw FixtureError.malformed(file)
+        }
+        return object
+    }
+
+    /// A {"shape", "data"} entry as a tensor.
+    static func tensor(_ object: [String: Any], _ key: String) throws -> Tensor {
+        guard let e = object[key] as? [String: Any], let shape = e["shape"] as? [Int], let data = e["data"] as? [Double] else {
+            throw FixtureError.missingKey(key)
+        }
+        return Tensor(shape: shape, scalars: data.map { Float($0) })
+    }
+}
+
+enum FixtureError: Error { case missing(String), malformed(String), missingKey(String) }
+
+/// The fixtures' deterministic inputs: a SplitMix64-style hash of (seed, index) mapped to 24-bit uniforms,
+/// `low + (high − low)·u` in Double rounded to Float — bit-identical to `hash_uniform` in make_fixtures.py.
+func hashUniform(seed: UInt64, count: Int, low: Double = -1, high: Double = 1) -> [Float] {
+    let mix = seed &* 0xD1B5_4A32_D192_ED03
+    return (0..<count).map { i in
+        var z = mix &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z = z ^ (z >> 31)
+        let u = Double(z >> 40) * 0x1p-24
+        return Float(low + (high - low) * u)
+    }
+}
+
+/// A hashed tensor (see `hashUniform`).
+func hashTensor(_ seed: UInt64, _ shape: [Int], _ low: Double = -1, _ high: Double = 1) -> Tensor {
+    Tensor(shape: shape, scalars: hashUniform(seed: seed, count: shape.reduce(1, *), low: low, high: high))
+}
+
+/// Expects `actual ≈ expected` element-wise: `max|a − e| ≤ rtol · max(max|e|, floor)`; reports the worst element.
+func expectClose(_ actual: Tensor, _ expected: Tensor, rtol: Double, floor: Double = 1e-6, _ what: String,
+                 sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(actual.shape == expected.shape, "\(what): shape \(actual.shape), expected \(expected.shape)",
+            sourceLocation: sourceLocation)
+    guard actual.shape == expected.shape else { return }
+    expectClose(actual.scalars, expected.scalars, rtol: rtol, floor: floor, what, sourceLocation: sourceLocation)
+}
+
+/// Array form of `expectClose`.
+func expectClose(_ a: [Float], _ e: [Float], rtol: Double, floor: Double = 1e-6, _ what: String,
+                 sourceLocation: SourceLocation = #_sourceLocation) {
+    let scale = max(e.map { abs(Double($0)) }.max() ?? 0, floor)
+    var worst = 0.0, at = 0
+    for i in 0..<min(a.count, e.count) {
+        let d = abs(Double(a[i]) - Double(e[i]))
+        if d > worst { worst = d; at = i }
+    }
+    #expect(a.count == e.count && worst <= rtol * scale,
+            "\(what): max |difference| \(worst) at \(at) (actual \(a.isEmpty ? 0 : a[at]), expected \(e.isEmpty ? 0 : e[at])), allowed \(rtol * scale)",
+            sourceLocation: sourceLocation)
+}
