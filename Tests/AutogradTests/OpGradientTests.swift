@@ -80,7 +80,10 @@ import Tensors
             linear($0[0], weight: $0[1], bias: $0[2])
         }
         try gc.check("broadcast add (C,1,1) to (N,C,H,W)", [randomTensor([2, 3, 2, 2], seed: 26), randomTensor([3, 1, 1], seed: 27)]) {
-            addBroadcasting($0[0], $0[1])
+            $0[0] + $0[1]
+        }
+        try gc.check("broadcast sub and mul", [randomTensor([2, 3], seed: 37), randomTensor([3], seed: 38), randomTensor([2, 1], seed: 39)]) {
+            ($0[0] - $0[1]) * $0[2]
         }
     }
 

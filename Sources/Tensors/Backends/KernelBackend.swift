@@ -41,8 +41,8 @@ public protocol KernelBackend: AnyObject, Sendable {
     func conv2dBackwardWeights(_ gradOutput: KernelTensor, input: KernelTensor, weightShape: [Int],
                                includeBias: Bool, geometry: Conv2dGeometry) -> (weight: Tensor, bias: Tensor?)?
 
-    /// Max pooling (padding acts as −∞; the first maximum in row-major window order wins, as PyTorch's CPU
-    /// kernel). Returns the output and a workspace for `maxPool2dBackward`.
+    /// Max pooling (padding acts as −∞; the first maximum in row-major window order wins, and NaN beats
+    /// numbers, as PyTorch's CPU kernel). Returns the output and a workspace for `maxPool2dBackward`.
     func maxPool2dForward(_ input: KernelTensor, geometry: Pool2dGeometry) -> PoolingForwardResult?
     /// Routes each output gradient to the input position that was the maximum.
     func maxPool2dBackward(_ gradOutput: KernelTensor, workspace: any Sendable, inputShape: [Int],

@@ -172,24 +172,39 @@ extension ReferenceBackend {
                 for i in 0..<s.kh {
                     for j in 0..<s.kw {
                         let dst = col + ((ci * s.kh + i) * s.kw + j) * ld + b * s.plane
+                        // Output columns whose input column ix = ox·stride − pad + j lies inside the image.
+                        let (oxa, oxz) = validRange(offset: j - s.g.paddingW, stride: s.g.strideW, extent: s.w, count: s.ow)
                         for oy in 0..<s.oh {
                             let iy = oy * s.g.strideH - s.g.paddingH + i
                             let d = dst + oy * s.ow
-                            if iy < 0 || iy >= s.h {
+                            if iy < 0 || iy >= s.h || oxa >= oxz {
                                 d.update(repeating: 0, count: s.ow)
                                 continue
                             }
-                            let src = plane + iy * s.w
-                            var ix = -s.g.paddingW + j
-                            for ox in 0..<s.ow {
-                                d[ox] = (ix >= 0 && ix < s.w) ? src[ix] : 0
-                                ix += s.g.strideW
+                            if oxa > 0 { d.update(repeating: 0, count: oxa) }
+                            if oxz < s.ow { (d + oxz).update(repeating: 0, count: s.ow - oxz) }
+                            let src = plane + iy * s.w + (oxa * s.g.strideW - s.g.paddingW + j)
+                            if s.g.strideW == 1 {
+                                (d + oxa).update(from: src, count: oxz - oxa)
+                            } else {
+                                for k in 0..<(oxz - oxa) { d[oxa + k] = src[k * s.g.strideW] }
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The range of outputs o in 0..<count with `0 <= o·stride + offset < extent`.
+    @inline(__always)
+    static func validRange(offset: Int, stride: Int, extent: Int, count: Int) -> (Int, Int) {
+        // smallest o with o·stride + offset >= 0
+        let lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        // largest o with o·stride + offset <= extent − 1
+        let last = extent - 1 - offset
+        let hi = last < 0 ? 0 : min(count, last / stride + 1)
+        return (min(lo, count), max(hi, min(lo, count)))
     }
 
     /// Adds col (C·KH·KW, images·OH·OW) back into `images` images (C, H, W): the adjoint of `im2col`.
@@ -204,15 +219,17 @@ extension ReferenceBackend {
                 for i in 0..<s.kh {
                     for j in 0..<s.kw {
                         let src = col + ((ci * s.kh + i) * s.kw + j) * ld + b * s.plane
+                        let (oxa, oxz) = validRange(offset: j - s.g.paddingW, stride: s.g.strideW, extent: s.w, count: s.ow)
+                        if oxa >= oxz { continue }
                         for oy in 0..<s.oh {
                             let iy = oy * s.g.strideH - s.g.paddingH + i
                             if iy < 0 || iy >= s.h { continue }
-                            let dst = plane + iy * s.w
-                            let sr = src + oy * s.ow
-                            var ix = -s.g.paddingW + j
-                            for ox in 0..<s.ow {
-                                if ix >= 0 && ix < s.w { dst[ix] += sr[ox] }
-                                ix += s.g.strideW
+                            let dst = plane + iy * s.w + (oxa * s.g.strideW - s.g.paddingW + j)
+                            let sr = src + oy * s.ow + oxa
+                            if s.g.strideW == 1 {
+                                for k in 0..<(oxz - oxa) { dst[k] += sr[k] }
+                            } else {
+                                for k in 0..<(oxz - oxa) { dst[k * s.g.strideW] += sr[k] }
                             }
                         }
                     }

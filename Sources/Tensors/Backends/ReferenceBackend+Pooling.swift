@@ -2,7 +2,8 @@
 extension ReferenceBackend {
     /// PyTorch `F.max_pool2d(x, kernel, stride, padding)` (floor mode): each output is the maximum of its window
     /// (padding never wins: it acts as −∞). Returns the output and, per output element, the flat in-plane index
-    /// (h·W + w) of the first maximum in row-major window order (NaN counts as a maximum, as in PyTorch).
+    /// (h·W + w) of the first maximum in row-major window order (a NaN wins over numbers, the last NaN over
+    /// earlier ones, as PyTorch's CPU kernel `(val > maxval) || isnan(val)`).
     public static func maxPool2dForward(_ x: Tensor, geometry g: Pool2dGeometry) -> (Tensor, MaxPoolIndices) {
         let out = g.outputShape(input: x.shape)
         let (h, w, oh, ow) = (x.shape[2], x.shape[3], out[2], out[3])
@@ -27,13 +28,19 @@ extension ReferenceBackend {
                                     let xa = max(x0, 0), xz = min(x0 + g.kernelW, w)
                                     var best = -Float.infinity
                                     var at = ya * w + xa
+                                    var sawNaN = false
                                     for iy in ya..<yz {
+                                        let rowBase = iy * w
                                         for ix in xa..<xz {
-                                            let v = src[iy * w + ix]
-                                            if v > best || v.isNaN { best = v; at = iy * w + ix }
-                                            if v.isNaN { break }
+                                            let v = src[rowBase + ix]
+                                            if v > best { best = v; at = rowBase + ix }
+                                            sawNaN = sawNaN || v.isNaN
                                         }
-                                        if best.isNaN { break }
+                                    }
+                                    if sawNaN {  // PyTorch: a NaN wins (the last one, scanning row-major)
+                                        for iy in ya..<yz {
+                                            for ix in xa..<xz where src[iy * w + ix].isNaN { best = .nan; at = iy * w + ix }
+                                        }
                                     }
                                     dst[oy * ow + ox] = best
                                     idx[oy * ow + ox] = Int32(at)
