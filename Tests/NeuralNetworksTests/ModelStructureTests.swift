@@ -1,3 +1,4 @@
+import Foundation
 import Autograd
 import NeuralNetworks
 import Testing
@@ -6,6 +7,20 @@ import Tensors
 /// State-dict keys, shapes and parameter counts of every architecture against PyTorch (`Fixtures/models.json`),
 /// and output/tap shapes at each architecture's input size.
 @Suite struct ModelStructureTests {
+    /// Each big model is built once (heads [10, 7]) and shared by the key and shape tests.
+    nonisolated(unsafe) static var cache: [Architecture: MultiHeadNetwork] = [:]
+    static let cacheLock = NSLock()
+    static func model(_ arch: Architecture) -> MultiHeadNetwork {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        if let m = cache[arch] { return m }
+        var rng = Xoshiro256(seed: 3)
+        let m = arch.build(heads: [10, 7], generator: &rng)
+        m.setTraining(false)
+        cache[arch] = m
+        return m
+    }
+
     static func keysAndShapes(_ arch: Architecture, heads: [Int], fixtureKey: String) throws {
         let fx = try Fixture.load("models.json")
         guard let entry = fx[fixtureKey] as? [String: Any], let keys = entry["keys"] as? [String],
@@ -14,7 +29,7 @@ import Tensors
             return
         }
         var rng = Xoshiro256(seed: 3)
-        let net = arch.build(heads: heads, generator: &rng)
+        let net = heads == [10, 7] ? model(arch) : arch.build(heads: heads, generator: &rng)
         let sd = net.stateDict()
         let names = sd.map(\.name)
         let firstDifference = (0..<min(names.count, keys.count)).first { names[$0] != keys[$0] } ?? min(names.count, keys.count)
@@ -46,8 +61,7 @@ import Tensors
     ])
     func outputAndTapShapes(_ arch: Architecture, _ batch: Int, _ taps: [String: [Int]]) throws {
         var rng = Xoshiro256(seed: 4)
-        let net = arch.build(heads: [10, 7], generator: &rng)
-        net.setTraining(false)
+        let net = Self.model(arch)
         let tape = Tape(recording: false)
         let s = arch.inputSize
         let x = tape.constant(Tensor.randomUniform([batch, 3, s, s], using: &rng))
