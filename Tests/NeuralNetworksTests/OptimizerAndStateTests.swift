@@ -69,6 +69,15 @@ import Tensors
         }
     }
 
+    @Test func architectureNames() {
+        #expect(Architecture.named("alexnet") == .alexnet)
+        #expect(Architecture.named("alexnet", archspec: "small") == .alexnetSmall)
+        #expect(Architecture.named("resnet50") == .resnet50)
+        #expect(Architecture.named("convnet_tiny") == .convnetTiny)
+        #expect(Architecture.named("alexnet", archspec: "huge") == nil)
+        #expect(Architecture.named("vgg16") == nil)
+    }
+
     @Test func trainingFlagIsPerLayer() throws {
         var rng = Xoshiro256(seed: 2)
         let net = Architecture.alexnetCIFAR.build(heads: [3], generator: &rng)

@@ -17,6 +17,17 @@ public enum Architecture: String, CaseIterable, Sendable {
     /// The small demo network (32×32 input).
     case convnetTiny = "convnet_tiny"
 
+    /// The architecture for the official command-line pair `--arch NAME --archspec big|small` (`archspec` only
+    /// matters for `alexnet`); nil for an unknown name or spec.
+    public static func named(_ name: String, archspec: String = "big") -> Architecture? {
+        switch (name, archspec) {
+        case ("alexnet", "big"): return .alexnet
+        case ("alexnet", "small"): return .alexnetSmall
+        case (_, "big"), (_, "small"): return Architecture(rawValue: name)
+        default: return nil
+        }
+    }
+
     /// Side of the square input image the architecture is built for.
     public var inputSize: Int {
         switch self {

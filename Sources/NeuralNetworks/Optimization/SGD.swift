@@ -31,38 +31,34 @@ public final class SGD {
         self.weightDecay = weightDecay
     }
 
-    /// One update of every parameter that has a gradient in `gradients`.
+    /// One update of every parameter that has a gradient in `gradients` (one fused pass per parameter, in place).
     public func step(_ gradients: Gradients) {
         let lr = learningRate, mu = momentum, wd = weightDecay
         for (name, p) in parameters where gradients.contains(p) {
-            var g = gradients[p].materialized()
-            let pv = p.value
-            precondition(g.shape == pv.shape, "SGD: gradient \(g.shape) for parameter \(name) of shape \(pv.shape)")
-            pv.withUnsafeBufferPointer { pp in
-                g.withUnsafeMutableBufferPointer { gp in
-                    if wd != 0 { for i in 0..<gp.count { gp[i] += wd * pp[i] } }
-                }
-            }
-            if mu != 0 {
-                if var buf = buffers[name] {
-                    buffers[name] = nil
-                    g.withUnsafeBufferPointer { gp in
-                        buf.withUnsafeMutableBufferPointer { bp in
-                            for i in 0..<bp.count { bp[i] = mu * bp[i] + gp[i] }
+            let g = gradients[p]
+            precondition(g.shape == p.shape, "SGD: gradient \(g.shape) for parameter \(name) of shape \(p.shape)")
+            var value = p.value
+            p.value = Tensor(scalar: 0)  // drop the slot's reference so `value` is updated in place
+            let first = buffers[name] == nil
+            var buf = buffers.removeValue(forKey: name) ?? Tensor(uninitializedShape: g.shape)
+            g.withUnsafeBufferPointer { gp in
+                value.withUnsafeMutableBufferPointer { pp in
+                    buf.withUnsafeMutableBufferPointer { bp in
+                        let box = UnsafeSendable((gp.baseAddress!, pp.baseAddress!, bp.baseAddress!))
+                        parallelChunks(pp.count, minChunk: 1 << 16) { r in
+                            let (gp, pp, bp) = box.value
+                            for i in r {
+                                let d = gp[i] + wd * pp[i]
+                                let b = mu == 0 ? d : (first ? d : mu * bp[i] + d)
+                                bp[i] = b
+                                pp[i] -= lr * b
+                            }
                         }
                     }
-                    g = buf
-                }
-                buffers[name] = g
-            }
-            var updated = pv
-            p.value = Tensor.zeros([])  // drop the slot's reference so the update happens in place
-            g.withUnsafeBufferPointer { gp in
-                updated.withUnsafeMutableBufferPointer { up in
-                    for i in 0..<up.count { up[i] -= lr * gp[i] }
                 }
             }
-            p.value = updated
+            p.value = value
+            if mu != 0 { buffers[name] = buf }
         }
     }
 
