@@ -12,6 +12,8 @@ Files:
 - alexnet_cifar_step.json   two SGD steps (lr 0.1, momentum 0.9, wd 5e-4) of alexnet_cifar with 2 heads,
                        dropout disabled (those modules in eval mode): losses, sampled gradients of step 1,
                        sampled parameter changes after step 2, BN running statistics after each step
+- blocks.json          BasicBlock, Bottleneck and PreActBottleneck (with and without projection), training mode:
+                       forward, input and parameter gradients, running statistics
 - models.json          state_dict keys with shapes and parameter counts of every architecture (2 heads [10, 7],
                        and the single-head naming for alexnet_cifar)
 """
@@ -182,6 +184,12 @@ class Bottleneck(nn.Module):
         if stride != 1 or cin != planes * 4:
             self.downsample = nn.Sequential(nn.Conv2d(cin, planes * 4, 1, stride, bias=False), nn.BatchNorm2d(planes * 4))
 
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + (self.downsample(x) if self.downsample is not None else x))
+
 
 class PreAct(nn.Module):
     def __init__(self, cin, planes, stride):
@@ -195,6 +203,14 @@ class PreAct(nn.Module):
         if stride != 1 or cin != planes * 4:
             self.shortcut = nn.Sequential(nn.Conv2d(cin, planes * 4, 1, stride, bias=False))
 
+    def forward(self, x):
+        out = F.relu(self.bn1(x))
+        sc = self.shortcut(out) if hasattr(self, "shortcut") else x
+        out = self.conv1(out)
+        out = self.conv2(F.relu(self.bn2(out)))
+        out = self.conv3(F.relu(self.bn3(out)))
+        return out + sc
+
 
 class Basic(nn.Module):
     def __init__(self, cin, planes, stride):
@@ -206,6 +222,11 @@ class Basic(nn.Module):
         self.shortcut = nn.Sequential()
         if stride != 1 or cin != planes:
             self.shortcut = nn.Sequential(nn.Conv2d(cin, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
 
 
 def stages(block, expansion, counts):
@@ -357,9 +378,44 @@ def step_fixture():
     return out
 
 
+def block_fixtures():
+    """Residual blocks in training mode: forward, input gradient and every parameter gradient (loss = sum(y * r)).
+    Parameters hashed by state_dict order (seed 3000 + 100·case + index): 4-D conv weights U(±√(6/(k·k·out))),
+    1-D weights (BN) U(0.5, 1.5), 1-D biases U(−0.1, 0.1)."""
+    out = {}
+    cases = [("basic_s2", Basic(4, 6, 2), (2, 4, 8, 8)), ("basic_id", Basic(4, 4, 1), (2, 4, 6, 6)),
+             ("bottleneck_s2", Bottleneck(8, 3, 2), (2, 8, 8, 8)), ("bottleneck_id", Bottleneck(12, 3, 1), (2, 12, 5, 5)),
+             ("preact_s2", PreAct(8, 3, 2), (2, 8, 8, 8)), ("preact_id", PreAct(12, 3, 1), (2, 12, 5, 5))]
+    for case, (name, block, shape) in enumerate(cases):
+        with torch.no_grad():
+            for idx, (key, t) in enumerate(block.state_dict().items()):
+                seed = 3000 + 100 * case + idx
+                if "running" in key or "num_batches" in key:
+                    continue
+                if t.dim() == 4:
+                    a = float(np.sqrt(6.0 / (t.shape[2] * t.shape[3] * t.shape[0])))
+                    t.copy_(ht(seed, tuple(t.shape), -a, a))
+                elif key.endswith("weight"):
+                    t.copy_(ht(seed, tuple(t.shape), 0.5, 1.5))
+                else:
+                    t.copy_(ht(seed, tuple(t.shape), -0.1, 0.1))
+        block.train()
+        x = ht(4000 + case, shape).requires_grad_(True)
+        y = block(x)
+        (y * ht(5000 + case, tuple(y.shape))).sum().backward()
+        out[name + ".y"] = entry(y)
+        out[name + ".grad_x"] = entry(x.grad)
+        for key, p in block.named_parameters():
+            out[name + ".grad." + key] = entry(p.grad)
+        for key, t in block.state_dict().items():
+            if "running" in key:
+                out[name + ".buffer." + key] = entry(t)
+    return out
+
+
 def main():
     torch.set_num_threads(1)
-    for fname, make in [("layers.json", layer_fixtures), ("models.json", model_fixtures),
+    for fname, make in [("layers.json", layer_fixtures), ("blocks.json", block_fixtures), ("models.json", model_fixtures),
                         ("alexnet_cifar_step.json", step_fixture)]:
         with open(os.path.join(HERE, fname), "w") as f:
             json.dump(make(), f, separators=(",", ":"))
