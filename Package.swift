@@ -59,7 +59,8 @@ let package = Package(
         .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "Tensors"]),
         .testTarget(name: "SelfLabellingTests", dependencies: ["SelfLabelling", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Interop"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Interop"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "SelfLabelCLITests", dependencies: ["selflabel"]),
     ]
 )
