@@ -21,11 +21,13 @@ import glob
 import math
 import os
 import shutil
+import struct
 import sys
 import tempfile
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+from tensorboard.summary.writer.record_writer import masked_crc32c
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURE = os.path.join(ROOT, "Tests/InteropTests/Fixtures/tensorboard/events.out.tfevents.1700000000.selflabel-fixture")
@@ -37,6 +39,27 @@ EXPECTED = [
     (1700000003.75, 2**40, "labels/nmi_\u00fc", 0.25),
     (1700000004.0, -3, "x", 1.0),
 ]
+
+
+def count_records(path):
+    """Walks the TFRecord framing, verifying both checksums with tensorboard's own masked_crc32c."""
+    data = open(path, "rb").read()
+    at, n = 0, 0
+    while at < len(data):
+        if len(data) - at < 12:
+            raise SystemExit(f"FAIL {path}: truncated record at byte {at}")
+        header = data[at:at + 8]
+        length = struct.unpack("<Q", header)[0]
+        if struct.unpack("<I", data[at + 8:at + 12])[0] != masked_crc32c(header):
+            raise SystemExit(f"FAIL {path}: length checksum mismatch at byte {at}")
+        body = data[at + 12:at + 12 + length]
+        if len(body) != length or len(data) < at + 16 + length:
+            raise SystemExit(f"FAIL {path}: truncated record at byte {at}")
+        if struct.unpack("<I", data[at + 12 + length:at + 16 + length])[0] != masked_crc32c(body):
+            raise SystemExit(f"FAIL {path}: data checksum mismatch at byte {at}")
+        at += 16 + length
+        n += 1
+    return n
 
 
 def load(path):
@@ -69,7 +92,11 @@ def main(argv):
     for target in targets:
         files = sorted(glob.glob(os.path.join(target, "**", "*tfevents*"), recursive=True)) if os.path.isdir(target) else [target]
         for path in files:
+            records = count_records(path)
             version, scalars = load(path)
+            events = len(list(EventFileLoader(path).Load()))
+            if events != records:
+                print(f"FAIL: the loader returned {events} events for {records} records"); ok = False
             print(f"{path}: file_version={version!r}, {len(scalars)} scalars")
             for s in scalars:
                 print("  wall_time=%.3f step=%d %s=%r" % s)
