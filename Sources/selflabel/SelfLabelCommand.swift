@@ -7,7 +7,7 @@ struct SelfLabelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "selflabel",
         abstract: "Self-labelling via simultaneous clustering and representation learning (SeLa), in Swift.",
-        subcommands: [BenchCommand.self]
+        subcommands: [EvalCommand.self, BenchCommand.self]
     )
 }
 
