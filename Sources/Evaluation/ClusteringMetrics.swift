@@ -1,3 +1,4 @@
+import Tensors
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -77,7 +78,8 @@ public enum ClusteringMetrics {
     /// `E = Σ_i Σ_j Σ_{n=max(1, a_i+b_j−N)}^{min(a_i,b_j)} (n/N) log(N n/(a_i b_j)) ·
     ///      exp(lnΓ(a_i+1)+lnΓ(b_j+1)+lnΓ(N−a_i+1)+lnΓ(N−b_j+1) − lnΓ(n+1) − lnΓ(N+1) − lnΓ(a_i−n+1)
     ///          − lnΓ(b_j−n+1) − lnΓ(N−a_i−b_j+n+1))`. 0 when either labelling has one group.
-    /// Cost O(Σ_ij min(a_i, b_j)).
+    /// Cost O(Σ_ij min(a_i, b_j)) table lookups and exps (ln Γ tabulated once for 0...N+1, O(N) memory), rows in
+    /// parallel, row sums added in row order so the result does not depend on the thread count.
     public static func expectedMutualInformation(_ t: ContingencyTable) -> Double {
         let a = t.clusterSizes, b = t.classSizes, n = t.sampleCount
         if a.count == 1 || b.count == 1 { return 0 }
@@ -94,24 +96,40 @@ public enum ClusteringMetrics {
             glnNnij[k] = logGamma(v + 1) + glnN1
         }
         let logA = a.map { log(Double($0)) }, logB = b.map { log(Double($0)) }
-        let glnA = a.map { logGamma(Double($0) + 1) }, glnB = b.map { logGamma(Double($0) + 1) }
-        let glnNa = a.map { logGamma(Double(n - $0) + 1) }, glnNb = b.map { logGamma(Double(n - $0) + 1) }
-        var emi = 0.0
-        for i in 0..<a.count {
-            for j in 0..<b.count {
-                let start = max(1, a[i] - n + b[j]), end = min(a[i], b[j]) + 1
-                if start >= end { continue }
-                for nij in start..<end {
-                    let term2 = logNnij[nij] - logA[i] - logB[j]
-                    let numerator: Double = glnA[i] + glnB[j] + glnNa[i] + glnNb[j]
-                    let g1: Double = logGamma(Double(a[i] - nij + 1))
-                    let g2: Double = logGamma(Double(b[j] - nij + 1))
-                    let g3: Double = logGamma(Double(n - a[i] - b[j] + nij + 1))
-                    let gln: Double = numerator - glnNnij[nij] - g1 - g2 - g3
-                    emi += term1[nij] * term2 * exp(gln)
+        // ln Γ(m) for every integer argument 0...N+1 that occurs, computed once (the same libm values the
+        // per-term calls would give, so the result is unchanged).
+        let lnGamma = (0...(n + 1)).map { $0 == 0 ? Double.infinity : logGamma(Double($0)) }
+        let glnA = a.map { lnGamma[$0 + 1] }, glnB = b.map { lnGamma[$0 + 1] }
+        let glnNa = a.map { lnGamma[n - $0 + 1] }, glnNb = b.map { lnGamma[n - $0 + 1] }
+        // One partial sum per row, computed in parallel and added in row order (deterministic).
+        var rowSums = [Double](repeating: 0, count: a.count)
+        rowSums.withUnsafeMutableBufferPointer { out in
+            let box = UnsafeSendable(out)
+            parallelChunks(a.count, minChunk: 1) { rows in
+                for i in rows {
+                    var emi = 0.0
+                    for j in 0..<b.count {
+                        let start = max(1, a[i] - n + b[j]), end = min(a[i], b[j]) + 1
+                        if start >= end { continue }
+                        let fixed = glnA[i] + glnB[j] + glnNa[i] + glnNb[j]
+                        // The hypergeometric weights exp(gln) are unimodal in nij; past the mode, once exp(gln)
+                        // is exactly 0 in float64 (gln < −746) every later term is 0 too, so stopping there
+                        // leaves the sum bit-for-bit unchanged.
+                        let mode = (a[i] + 1) * (b[j] + 1) / (n + 2)
+                        for nij in start..<end {
+                            let term2 = logNnij[nij] - logA[i] - logB[j]
+                            let gln = fixed - glnNnij[nij] - lnGamma[a[i] - nij + 1] - lnGamma[b[j] - nij + 1]
+                                - lnGamma[n - a[i] - b[j] + nij + 1]
+                            if gln < -746 && nij > mode { break }
+                            emi += term1[nij] * term2 * exp(gln)
+                        }
+                    }
+                    box.value[i] = emi
                 }
             }
         }
+        var emi = 0.0
+        for r in rowSums { emi += r }
         return emi
     }
 

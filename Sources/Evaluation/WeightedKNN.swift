@@ -131,18 +131,25 @@ public enum WeightedKNN {
 
     /// The `k` largest entries of `row`, sorted descending (ties: lower index first), into `indices`/`values`.
     static func topK(row: UnsafeBufferPointer<Float>, k: Int, indices: inout [Int], values: inout [Float]) {
-        var filled = 0
-        for (j, s) in row.enumerated() {
-            if filled == k && !(s > values[k - 1]) { continue }
-            var p = filled == k ? k - 1 : filled
-            if filled < k { filled += 1 }
-            while p > 0 && s > values[p - 1] {
-                values[p] = values[p - 1]
-                indices[p] = indices[p - 1]
-                p -= 1
+        indices.withUnsafeMutableBufferPointer { idx in
+            values.withUnsafeMutableBufferPointer { val in
+                var filled = 0
+                var threshold = -Float.infinity  // smallest kept value once k are kept
+                for j in 0..<row.count {
+                    let s = row[j]
+                    if filled == k && !(s > threshold) { continue }
+                    var p = filled == k ? k - 1 : filled
+                    if filled < k { filled += 1 }
+                    while p > 0 && s > val[p - 1] {
+                        val[p] = val[p - 1]
+                        idx[p] = idx[p - 1]
+                        p -= 1
+                    }
+                    val[p] = s
+                    idx[p] = j
+                    if filled == k { threshold = val[k - 1] }
+                }
             }
-            values[p] = s
-            indices[p] = j
         }
     }
 }
