@@ -24,6 +24,7 @@ public enum EvaluationError: Error, Equatable, CustomStringConvertible {
     /// LAPACK's symmetric eigensolver reported failure (`info` as returned by `dsyevd`).
     case eigensolverFailed(info: Int)
 
+    /// One line for users, naming the offending values.
     public var description: String {
         switch self {
         case let .lengthMismatch(p, t): return "predicted labels have \(p) entries but true labels have \(t)"

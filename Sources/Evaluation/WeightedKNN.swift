@@ -30,8 +30,9 @@ public enum WeightedKNN {
         public let correctTop1: Int, correctTop5: Int
         /// Number of test samples.
         public let total: Int
-        /// Fractions in [0, 1].
+        /// Top-1 fraction in [0, 1].
         public var top1: Double { total == 0 ? 0 : Double(correctTop1) / Double(total) }
+        /// Top-5 fraction in [0, 1].
         public var top5: Double { total == 0 ? 0 : Double(correctTop5) / Double(total) }
     }
 

@@ -28,6 +28,7 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
     /// A tensor that should exist is missing.
     case missingTensor(path: String, name: String)
 
+    /// One line for users, naming the offending values.
     public var description: String {
         switch self {
         case let .truncatedHeader(p, h, s): "'\(p)': truncated safetensors file: header of \(h) bytes announced, file has \(s) bytes"

@@ -16,11 +16,15 @@ public struct TensorBoardEvent: Sendable, Equatable {
 
     /// One `Summary.Value`.
     public struct Value: Sendable, Equatable {
+        /// The scalar's name, e.g. "train/loss".
         public var tag: String
+        /// The `simple_value`; nil when the value has another kind (image, histogram, tensor).
         public var simpleValue: Float?
+        /// A summary value.
         public init(tag: String, simpleValue: Float?) { self.tag = tag; self.simpleValue = simpleValue }
     }
 
+    /// An event; `fileVersion` only for a file's first event.
     public init(wallTime: Double, step: Int64 = 0, fileVersion: String? = nil, values: [Value] = []) {
         self.wallTime = wallTime
         self.step = step
@@ -95,8 +99,11 @@ public struct TensorBoardEvent: Sendable, Equatable {
 public enum ProtobufWire {
     /// Malformed protobuf bytes: what was wrong and at which byte of the message.
     public struct DecodingError: Error, Equatable, CustomStringConvertible {
+        /// What was wrong.
         public let reason: String
+        /// Byte offset in the message.
         public let offset: Int
+        /// One line for users.
         public var description: String { "malformed protobuf at byte \(offset): \(reason)" }
     }
 

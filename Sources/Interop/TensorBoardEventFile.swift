@@ -15,6 +15,7 @@ public enum TensorBoardError: Error, Equatable, CustomStringConvertible {
     /// The record's data is not a valid Event protobuf.
     case malformedEvent(path: String, offset: Int, reason: String)
 
+    /// One line for users, naming the offending values.
     public var description: String {
         switch self {
         case let .truncatedRecord(p, o): "'\(p)': event file ends inside the record at byte \(o)"
