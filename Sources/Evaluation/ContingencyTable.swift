@@ -72,3 +72,23 @@ public struct ContingencyTable: Sendable, Equatable {
         return (values, labels.map { position[$0]! })
     }
 }
+
+extension ContingencyTable {
+    /// The table of two `Int32` labellings (the labels matrix type of the trainer).
+    public init(predicted: [Int32], truth: [Int32]) throws {
+        try self.init(predicted: predicted.map(Int.init), truth: truth.map(Int.init))
+    }
+}
+
+extension ClusteringMetrics {
+    /// NMI (arithmetic normalisation) of two labellings, e.g. consecutive pseudo-labellings of one head;
+    /// symmetric in its arguments. Same as `normalizedMutualInformation(ContingencyTable(predicted: a, truth: b))`.
+    public static func normalizedMutualInformation(_ a: [Int], _ b: [Int]) throws -> Double {
+        normalizedMutualInformation(try ContingencyTable(predicted: a, truth: b))
+    }
+
+    /// NMI of two `Int32` labellings.
+    public static func normalizedMutualInformation(_ a: [Int32], _ b: [Int32]) throws -> Double {
+        normalizedMutualInformation(try ContingencyTable(predicted: a, truth: b))
+    }
+}

@@ -49,6 +49,13 @@ let clusteringCases: [ClusteringCase] = (try? loadFixture("clustering_metrics.js
         #expect(abs(a.nmi - b.nmi) < 1e-12 && abs(a.ami - b.ami) < 1e-12 && abs(a.ari - b.ari) < 1e-12)
     }
 
+    @Test func convenienceOverloadsAgreeWithTheTable() throws {
+        let c = clusteringCases.first { $0.name == "noisy_permuted_80pct" }!
+        #expect(abs(try ClusteringMetrics.normalizedMutualInformation(c.predicted, c.truth) - c.nmi) <= 1e-9)
+        let a32 = c.predicted.map(Int32.init), b32 = c.truth.map(Int32.init)
+        #expect(abs(try ClusteringMetrics.normalizedMutualInformation(a32, b32) - c.nmi) <= 1e-9)
+    }
+
     @Test func contingencyTableCountsByHand() throws {
         let t = try ContingencyTable(predicted: [5, 5, 1, 1, 1, 9], truth: [0, 1, 1, 1, 0, 0])
         #expect(t.clusters == [1, 5, 9] && t.classes == [0, 1])
