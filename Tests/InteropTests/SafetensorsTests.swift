@@ -96,6 +96,16 @@ private let swiftWritten = SafetensorsArchive(entries: [
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["model.safetensors"])
     }
 
+    @Test func stateDictConvenience() throws {
+        let a = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]), b = Tensor([5, 6, 7])
+        let archive = SafetensorsArchive(tensors: [("layer.weight", a), ("layer.bias", b)], metadata: ["arch": "x"])
+        let back = try archive.serialized().withUnsafeBytes { try SafetensorsArchive(bytes: $0) }.tensors()
+        #expect(back.map(\.name) == ["layer.weight", "layer.bias"])
+        #expect(back[0].tensor.shape == [2, 2] && back[0].tensor.scalars == [1, 2, 3, 4] && back[1].tensor.scalars == [5, 6, 7])
+        let mixed = SafetensorsArchive(entries: [SafetensorsEntry(name: "n", int64s: [1], shape: [1])])
+        #expect(throws: SafetensorsError.wrongDType(tensor: "n", expected: [.float32], actual: .int64)) { try mixed.tensors() }
+    }
+
     @Test func writerRejectsDuplicateAndReservedNames() {
         let e = SafetensorsEntry(name: "a", uint8s: [1], shape: [1])
         #expect(throws: SafetensorsError.duplicateName("a")) { try SafetensorsArchive(entries: [e, e]).serialized() }
