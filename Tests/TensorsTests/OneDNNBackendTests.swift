@@ -20,6 +20,10 @@ struct OneDNNBackendTests {
         ConvCase(input: [2, 32, 7, 7], weight: [16, 32, 1, 1], stride: 2, padding: 0),   // 1x1 downsample
         ConvCase(input: [2, 5, 6, 6], weight: [7, 5, 3, 3], stride: 2, padding: 0),      // odd channels, right pad −1
         ConvCase(input: [1, 16, 12, 10], weight: [16, 16, 7, 7], stride: 3, padding: 3), // large kernel
+        ConvCase(input: [4, 256, 8, 8], weight: [512, 256, 3, 3], stride: 2, padding: 1), // ResNet-18 layer4.0
+        ConvCase(input: [4, 256, 8, 8], weight: [512, 256, 1, 1], stride: 2, padding: 0), // its shortcut
+        ConvCase(input: [4, 128, 16, 16], weight: [256, 128, 3, 3], stride: 2, padding: 1),
+        ConvCase(input: [4, 256, 8, 8], weight: [256, 256, 3, 3], stride: 1, padding: 1),
     ]
 
     @Test("conv2d forward, backward-data, backward-weights+bias", arguments: convCases)
@@ -108,7 +112,7 @@ struct OneDNNBackendTests {
         }
     }
 
-    static let batchNormShapes: [[Int]] = [[4, 16, 5, 5], [3, 5, 4, 6], [8, 32, 1, 1], [16, 10]]
+    static let batchNormShapes: [[Int]] = [[4, 16, 5, 5], [3, 5, 4, 6], [8, 32, 1, 1], [16, 10], [4, 256, 8, 8], [4, 512, 4, 4]]
 
     @Test("batch norm training forward/backward and inference forward/backward", arguments: batchNormShapes)
     func batchNorm(_ shape: [Int]) throws {
