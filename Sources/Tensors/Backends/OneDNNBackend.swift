@@ -303,15 +303,6 @@ final class OneDNNPrimitive {
         return OneDNNPrimitive(pd: pd, label: label, hint: hint)
     }
 
-    /// The implementation oneDNN chose (e.g. `jit:avx512_core`), for diagnostics.
-    var implementation: String {
-        var s: UnsafePointer<CChar>? = nil
-        withUnsafeMutablePointer(to: &s) { p in
-            _ = dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, UnsafeMutableRawPointer(p))
-        }
-        return s.map { String(cString: $0) } ?? "?"
-    }
-
     func md(_ what: dnnl_query_t, _ index: Int32 = 0) -> dnnl_memory_desc_t { OneDNNBackend.query(pd, what, index) }
 
     deinit {
@@ -321,7 +312,7 @@ final class OneDNNPrimitive {
 }
 
 /// A non-recursive mutex (pthread) for the backend's caches and the buffer pool.
-public final class OneDNNLock: @unchecked Sendable {
+final class OneDNNLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     init() {
         mutex = .allocate(capacity: 1)

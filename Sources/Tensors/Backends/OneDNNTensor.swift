@@ -28,9 +28,6 @@ public final class OneDNNTensor: NativeTensor, @unchecked Sendable {
 
     public var backendName: String { backend.name }
 
-    /// True when the layout is plain row-major (no reorder needed to read it).
-    public var isPlainLayout: Bool { OneDNNBackend.equal(desc, OneDNNBackend.plainDesc(shape)) }
-
     /// A short description of the layout: the inner blocks, e.g. "blocked [16@1]" for nChw16c.
     public var layoutDescription: String {
         guard desc.format_kind == dnnl_blocked else { return "format kind \(desc.format_kind.rawValue)" }
@@ -92,14 +89,11 @@ final class OneDNNMemory {
         self.init(engine: engine, desc: desc, pointer: buffer.pointer, shape: shape, owner: buffer)
     }
 
-    /// The native tensor this memory views, when it views one.
-    var nativeTensor: OneDNNTensor? { owner as? OneDNNTensor }
-
     deinit { dnnl_memory_destroy(handle) }
 }
 
 /// Raw bytes, 64-byte aligned; returned to its pool (if any) when released.
-public final class OneDNNBuffer: @unchecked Sendable {
+final class OneDNNBuffer: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
     /// Capacity in bytes.
     let bytes: Int
