@@ -1,0 +1,135 @@
+import CDNNL
+
+/// Max pooling (training propagation, with oneDNN's workspace of argmax positions) and average pooling with
+/// padding counted in the divisor (`dnnl_pooling_avg_include_padding`, PyTorch's `count_include_pad=True`).
+/// Pooling works in the layout of its input; the output layout is oneDNN's choice (the same blocking).
+extension OneDNNBackend {
+    /// The forward state a max-pool backward needs: the forward primitive (for the hint and the layouts) and
+    /// its workspace.
+    final class MaxPoolWorkspace: @unchecked Sendable {
+        let forward: OneDNNPrimitive
+        let workspace: OneDNNBuffer
+        let key: PrimitiveKey
+        init(forward: OneDNNPrimitive, workspace: OneDNNBuffer, key: PrimitiveKey) {
+            self.forward = forward
+            self.workspace = workspace
+            self.key = key
+        }
+    }
+
+    /// Forward primitive for an input layout; `nil` when oneDNN cannot express the geometry.
+    func poolForwardPrimitive(_ alg: dnnl_alg_kind_t, input: [Int], layout: dnnl_memory_desc_t,
+                              _ g: Pool2dGeometry) -> (OneDNNPrimitive, PrimitiveKey)? {
+        let output = g.outputShape(input: input)
+        let key = PrimitiveKey(op: "pool.fwd", shapes: [input],
+                               numbers: [Int(alg.rawValue), g.kernelH, g.kernelW, g.strideH, g.strideW, g.paddingH, g.paddingW],
+                               layouts: [LayoutKey(layout)])
+        let p = primitive(key) {
+            var src = layout, dst = OneDNNBackend.anyDesc(output)
+            let (s, k, pl, pr) = OneDNNBackend.poolNumbers(input: input, output: output, g)
+            var d = dnnl_pooling_desc_t()
+            guard dnnl_pooling_forward_desc_init(&d, dnnl_forward_training, alg, &src, &dst, s, k, pl, pr)
+                == dnnl_success else { return nil }
+            return OneDNNPrimitive.make(&d, engine: engine, label: "pool.fwd")
+        }
+        return p.map { ($0, key) }
+    }
+
+    /// Strides, kernel, left and right padding (right padding chosen so that oneDNN's size is the floor size).
+    static func poolNumbers(input: [Int], output: [Int], _ g: Pool2dGeometry)
+        -> (strides: [Int64], kernel: [Int64], padL: [Int64], padR: [Int64]) {
+        let prH = (output[2] - 1) * g.strideH + g.kernelH - input[2] - g.paddingH
+        let prW = (output[3] - 1) * g.strideW + g.kernelW - input[3] - g.paddingW
+        return ([Int64(g.strideH), Int64(g.strideW)], [Int64(g.kernelH), Int64(g.kernelW)],
+                [Int64(g.paddingH), Int64(g.paddingW)], [Int64(prH), Int64(prW)])
+    }
+
+    /// Backward primitive for a forward primitive.
+    func poolBackwardPrimitive(_ alg: dnnl_alg_kind_t, forward: OneDNNPrimitive, forwardKey: PrimitiveKey,
+                               input: [Int], _ g: Pool2dGeometry) -> OneDNNPrimitive? {
+        var key = forwardKey
+        key.op = "pool.bwd"
+        return primitive(key) {
+            let output = g.outputShape(input: input)
+            var dsrc = forward.md(dnnl_query_src_md), ddst = forward.md(dnnl_query_dst_md)
+            let (s, k, pl, pr) = OneDNNBackend.poolNumbers(input: input, output: output, g)
+            var d = dnnl_pooling_desc_t()
+            guard dnnl_pooling_backward_desc_init(&d, alg, &dsrc, &ddst, s, k, pl, pr) == dnnl_success else { return nil }
+            return OneDNNPrimitive.make(&d, engine: engine, label: "pool.bwd", hint: forward)
+        }
+    }
+
+    public func maxPool2dForward(_ input: KernelTensor, geometry: Pool2dGeometry) -> PoolingForwardResult? {
+        let inShape = input.shape
+        let outShape = geometry.outputShape(input: inShape)
+        if outShape.reduce(1, *) == 0 { return nil }
+        return lock.locked { () -> PoolingForwardResult? in
+            let x = memory(of: input)
+            guard let (p, key) = poolForwardPrimitive(dnnl_pooling_max, input: inShape, layout: x.desc, geometry) else {
+                return nil
+            }
+            let y = newTensor(desc: p.md(dnnl_query_dst_md), shape: outShape)
+            var wsDesc = p.md(dnnl_query_workspace_md)
+            let ws = pool.take(bytes: dnnl_memory_desc_get_size(&wsDesc))
+            execute(p, [(DNNL_ARG_SRC, x), (DNNL_ARG_DST, OneDNNMemory(engine: engine, desc: y.desc, tensor: y)),
+                        (DNNL_ARG_WORKSPACE, OneDNNMemory(engine: engine, desc: wsDesc, buffer: ws, shape: outShape))])
+            return PoolingForwardResult(output: .native(y), workspace: MaxPoolWorkspace(forward: p, workspace: ws, key: key))
+        }
+    }
+
+    public func maxPool2dBackward(_ gradOutput: KernelTensor, workspace: any Sendable, inputShape: [Int],
+                                  geometry: Pool2dGeometry) -> KernelTensor? {
+        guard let ws = workspace as? MaxPoolWorkspace else {
+            preconditionFailure("OneDNNBackend.maxPool2dBackward: workspace \(type(of: workspace)) is not ours")
+        }
+        return lock.locked { () -> KernelTensor? in
+            guard let p = poolBackwardPrimitive(dnnl_pooling_max, forward: ws.forward, forwardKey: ws.key,
+                                                input: inputShape, geometry) else {
+                preconditionFailure("OneDNNBackend.maxPool2dBackward: no backward primitive for \(inputShape), \(geometry)")
+            }
+            let gy = converted(memory(of: gradOutput), to: p.md(dnnl_query_diff_dst_md))
+            let dx = newTensor(desc: p.md(dnnl_query_diff_src_md), shape: inputShape)
+            let wsDesc = ws.forward.md(dnnl_query_workspace_md)
+            execute(p, [(DNNL_ARG_DIFF_DST, gy),
+                        (DNNL_ARG_WORKSPACE, OneDNNMemory(engine: engine, desc: wsDesc, buffer: ws.workspace, shape: gy.shape)),
+                        (DNNL_ARG_DIFF_SRC, OneDNNMemory(engine: engine, desc: dx.desc, tensor: dx))])
+            return .native(dx)
+        }
+    }
+
+    public func avgPool2dForward(_ input: KernelTensor, geometry: Pool2dGeometry) -> KernelTensor? {
+        let inShape = input.shape
+        let outShape = geometry.outputShape(input: inShape)
+        if outShape.reduce(1, *) == 0 { return nil }
+        return lock.locked { () -> KernelTensor? in
+            let x = memory(of: input)
+            guard let (p, _) = poolForwardPrimitive(dnnl_pooling_avg_include_padding, input: inShape, layout: x.desc,
+                                                    geometry) else { return nil }
+            avgPoolInputLayouts[AvgPoolKey(inputShape: inShape, geometry: geometry)] = x.desc
+            let y = newTensor(desc: p.md(dnnl_query_dst_md), shape: outShape)
+            execute(p, [(DNNL_ARG_SRC, x), (DNNL_ARG_DST, OneDNNMemory(engine: engine, desc: y.desc, tensor: y))])
+            return .native(y)
+        }
+    }
+
+    /// The gradient comes back in the layout of the last forward input with this shape and geometry (plain
+    /// NCHW when there was none).
+    public func avgPool2dBackward(_ gradOutput: KernelTensor, inputShape: [Int],
+                                  geometry: Pool2dGeometry) -> KernelTensor? {
+        let outShape = geometry.outputShape(input: inputShape)
+        precondition(gradOutput.shape == outShape, "avgPool2dBackward: gradOutput \(gradOutput.shape), expected \(outShape)")
+        if outShape.reduce(1, *) == 0 { return nil }
+        return lock.locked { () -> KernelTensor? in
+            let layout = avgPoolInputLayouts[AvgPoolKey(inputShape: inputShape, geometry: geometry)]
+                ?? OneDNNBackend.plainDesc(inputShape)
+            guard let (f, key) = poolForwardPrimitive(dnnl_pooling_avg_include_padding, input: inputShape,
+                                                      layout: layout, geometry),
+                  let p = poolBackwardPrimitive(dnnl_pooling_avg_include_padding, forward: f, forwardKey: key,
+                                                input: inputShape, geometry) else { return nil }
+            let gy = converted(memory(of: gradOutput), to: p.md(dnnl_query_diff_dst_md))
+            let dx = newTensor(desc: p.md(dnnl_query_diff_src_md), shape: inputShape)
+            execute(p, [(DNNL_ARG_DIFF_DST, gy), (DNNL_ARG_DIFF_SRC, OneDNNMemory(engine: engine, desc: dx.desc, tensor: dx))])
+            return .native(dx)
+        }
+    }
+}
