@@ -37,7 +37,9 @@ let package = Package(
         // Layers, models, optimisers, schedules.
         .target(name: "NeuralNetworks", dependencies: ["Autograd", "Tensors"]),
         // Datasets, decoding, transforms, the prefetching loader.
-        .target(name: "DataPipeline", dependencies: ["Tensors", "CTurboJPEG", "CPNG", "CZlib"]),
+        .target(name: "DataPipeline", dependencies: ["Tensors", "CTurboJPEG", "CPNG", "CZlib"],
+                resources: [.copy("Resources/cifar10-train-subset.slpack"),
+                            .copy("Resources/cifar10-test-subset.slpack")]),
         // NumPy .npy, safetensors, PyTorch .pth, TensorBoard events.
         .target(name: "Interop", dependencies: ["Tensors", "NeuralNetworks", "CZlib"]),
         // The SeLa algorithm: Sinkhorn-Knopp, schedules, pseudo-label pass, trainer.
@@ -56,7 +58,7 @@ let package = Package(
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensors"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Autograd", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "Tensors"]),
+        .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SelfLabellingTests", dependencies: ["SelfLabelling", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Interop"],
