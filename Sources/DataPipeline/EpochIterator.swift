@@ -13,6 +13,7 @@ public final class EpochIterator {
 
     private let state: EpochState
     private var delivered = 0
+    private var stopped = false
     private var inlineDecoder: ImageDecoder?
     private var inlineTables: [[Float]]?
 
@@ -37,7 +38,7 @@ public final class EpochIterator {
     /// The next batch, or nil at the end of the epoch. Throws the first error of a batch (a decoding error in
     /// strict mode, or inconsistent sample shapes); later calls then return nil.
     public func next() throws -> Batch? {
-        while delivered < state.batchCount {
+        while delivered < state.batchCount && !stopped {
             let b = delivered
             let result: Result<(Batch, [SkippedSample]), Error>
             if let decoder = inlineDecoder {
@@ -67,8 +68,10 @@ public final class EpochIterator {
         return nil
     }
 
-    /// Stops the workers and waits until every one has exited (safe to call more than once).
+    /// Stops the workers and waits until every one has exited (safe to call more than once). `next()` returns
+    /// nil afterwards.
     public func stop() {
+        stopped = true
         state.cancelAndJoin()
     }
 
