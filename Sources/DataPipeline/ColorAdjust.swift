@@ -1,4 +1,3 @@
-import Foundation
 
 /// Colour operations on 8-bit images with the arithmetic of Pillow, which torchvision's `ColorJitter` and
 /// `Grayscale` call on PIL images (`ImageEnhance`, `Image.blend`, `convert("L")`, `convert("HSV")`).
@@ -74,22 +73,29 @@ public enum ColorAdjust {
         let shift = UInt8(bitPattern: Int8(truncatingIfNeeded: Int(Double(factor) * 255)))
         if shift == 0 { return }
         let n = image.width * image.height
+        let t = HueTables.shared
         image.pixels.withUnsafeMutableBufferPointer { p in
-            for i in 0..<n {
-                let r = p[3 * i], g = p[3 * i + 1], b = p[3 * i + 2]
-                let maxc = max(r, max(g, b)), minc = min(r, min(g, b))
-                if maxc == minc { continue }  // s = 0: hue is irrelevant, the pixel stays v, v, v
-                // Pillow rgb2hsv (float, with double intermediates as in the C code).
-                let cr = Float(maxc - minc)
-                let s = cr / Float(maxc)
-                let rc = Float(maxc - r) / cr, gc = Float(maxc - g) / cr, bc = Float(maxc - b) / cr
-                var h: Float
-                if r == maxc { h = bc - gc } else if g == maxc { h = 2.0 + rc - bc } else { h = 4.0 + gc - rc }
-                h = Float(fmod(Double(h) / 6.0 + 1.0, 1.0))
-                let uh = UInt8(clamping: Int(Double(h) * 255.0))
-                let us = UInt8(clamping: Int(Double(s) * 255.0))
-                let v = maxc
-                (p[3 * i], p[3 * i + 1], p[3 * i + 2]) = hsvToRGB(uh &+ shift, us, v)
+            t.quotient.withUnsafeBufferPointer { quotient in
+                t.saturation.withUnsafeBufferPointer { saturation in
+                    for i in 0..<n {
+                        let r = p[3 * i], g = p[3 * i + 1], b = p[3 * i + 2]
+                        let maxc = max(r, max(g, b)), minc = min(r, min(g, b))
+                        if maxc == minc { continue }  // s = 0: hue is irrelevant, the pixel stays v, v, v
+                        // Pillow rgb2hsv (float, with double intermediates as in the C code); the float quotients
+                        // x / cr come from a table of exactly the same float divisions.
+                        let cr = Int(maxc - minc)
+                        let rc = quotient[Int(maxc - r) << 8 | cr], gc = quotient[Int(maxc - g) << 8 | cr]
+                        let bc = quotient[Int(maxc - b) << 8 | cr]
+                        var h: Float
+                        if r == maxc { h = bc - gc } else if g == maxc { h = 2.0 + rc - bc } else { h = 4.0 + gc - rc }
+                        // fmod(x, 1) for x in [0, 2): exact by subtraction (Sterbenz); C's cast truncates.
+                        var hd = Double(h) / 6.0 + 1.0
+                        if hd >= 1.0 { hd -= 1.0 }
+                        let uh = UInt8(truncatingIfNeeded: Int(Double(Float(hd)) * 255.0))
+                        let us = saturation[cr << 8 | Int(maxc)]
+                        (p[3 * i], p[3 * i + 1], p[3 * i + 2]) = hsvToRGB(uh &+ shift, us, maxc)
+                    }
+                }
             }
         }
     }
@@ -100,13 +106,15 @@ public enum ColorAdjust {
         if s == 0 { return (v, v, v) }
         // Types follow the C code: f and fs are float, the products mix float and double.
         let h6 = Double(h) * 6.0 / 255.0
-        let i = Int(h6.rounded(.down))
+        let i = Int(h6)  // h6 >= 0: truncation is floor
         let f = Float(h6 - Double(i))
         let fs = Float(Double(s) / 255.0)
         let vv = Double(v)
-        let p = UInt8(clamping: Int((vv * (1.0 - Double(fs))).rounded(.toNearestOrAwayFromZero)))
-        let q = UInt8(clamping: Int((vv * (1.0 - Double(fs * f))).rounded(.toNearestOrAwayFromZero)))
-        let t = UInt8(clamping: Int((vv * (1.0 - Double(fs) * (1.0 - Double(f)))).rounded(.toNearestOrAwayFromZero)))
+        // C round() (half away from zero) of a non-negative value: trunc(x + 0.5), without a libm call.
+        @inline(__always) func round8(_ x: Double) -> UInt8 { x <= 0 ? 0 : (x >= 255 ? 255 : UInt8(Int(x + 0.5))) }
+        let p = round8(vv * (1.0 - Double(fs)))
+        let q = round8(vv * (1.0 - Double(fs * f)))
+        let t = round8(vv * (1.0 - Double(fs) * (1.0 - Double(f))))
         switch i % 6 {
         case 0: return (v, t, p)
         case 1: return (q, v, p)
@@ -128,5 +136,29 @@ public enum ColorAdjust {
                 p[3 * i] = l; p[3 * i + 1] = l; p[3 * i + 2] = l
             }
         }
+    }
+}
+
+/// Tables that make Pillow's per-pixel HSV arithmetic cheaper without changing a bit of it.
+final class HueTables: Sendable {
+    /// `Float(x) / Float(cr)` at `x << 8 | cr` (cr ≥ 1), as rgb2hsv computes rc, gc, bc.
+    let quotient: [Float]
+    /// `CLIP8(Int(Double(Float(cr) / Float(maxc)) * 255.0))` at `cr << 8 | maxc`: rgb2hsv's saturation byte.
+    let saturation: [UInt8]
+
+    static let shared = HueTables()
+
+    private init() {
+        var q = [Float](repeating: 0, count: 65_536)
+        var s = [UInt8](repeating: 0, count: 65_536)
+        for a in 0..<256 {
+            for b in 1..<256 {
+                q[a << 8 | b] = Float(a) / Float(b)
+                let sat = Float(a) / Float(b)  // a = cr, b = maxc
+                s[a << 8 | b] = UInt8(clamping: Int(Double(sat) * 255.0))
+            }
+        }
+        quotient = q
+        saturation = s
     }
 }

@@ -16,6 +16,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks; each prints one JSON object per line.",
-        subcommands: [BenchGEMMCommand.self, BenchTrainStepCommand.self]
+        subcommands: [BenchGEMMCommand.self, BenchTrainStepCommand.self, BenchDataCommand.self]
     )
 }
