@@ -5,14 +5,19 @@ import Tensors
 /// dataset has no labels) and each image's dataset index. N is the batch size, smaller for the last batch of an
 /// epoch, and smaller by one for each corrupt file skipped.
 public struct Batch: Sendable {
+    /// `[N, C, H, W]` float32, normalised.
     public var images: Tensor
+    /// Class per image (`-1` when the dataset has no labels).
     public var targets: [Int]
+    /// Dataset index per image (what SeLa uses to look up pseudo-labels).
     public var indices: [Int]
 }
 
 /// A file skipped because it could not be decoded.
 public struct SkippedSample: Sendable, Equatable {
+    /// The sample's dataset index.
     public var index: Int
+    /// The decoding error, as one line.
     public var reason: String
 }
 
@@ -28,13 +33,21 @@ public struct SkippedSample: Sendable, Equatable {
 /// - Corrupt files: skipped with one warning each (`warn`), listed in `EpochIterator.skipped`; with `strict`,
 ///   `next()` throws the decoding error instead.
 public final class BatchLoader: Sendable {
+    /// The samples.
     public let dataset: any Dataset
+    /// Applied to every sample with its own generator.
     public let transform: TransformPipeline
+    /// Images per batch (the last batch of an epoch may be smaller).
     public let batchSize: Int
+    /// Shuffle per epoch (training) or keep dataset order (pseudo-label pass, features, evaluation).
     public let shuffle: Bool
+    /// Seed of the shuffles and of every sample's augmentation.
     public let seed: UInt64
+    /// Worker threads (0: batches are built on the consumer's thread).
     public let workers: Int
+    /// Most batches claimed or finished ahead of the consumer; memory is about `(prefetch + 1)` batches.
     public let prefetch: Int
+    /// Throw on a corrupt file instead of skipping it.
     public let strict: Bool
     /// Allow JPEG DCT-domain downscaling down to the pipeline's `decodeHint`.
     public let fastDecoding: Bool

@@ -12,13 +12,17 @@ public struct CIFARDataset: Dataset {
         case cifar100(coarse: Bool)
     }
 
+    /// Which CIFAR and which labels were read.
     public let variant: Variant
     /// The files read, in order.
     public let files: [String]
     /// Interleaved RGB (HWC) pixels of all images, 3072 bytes each.
     let pixels: [UInt8]
+    /// Label per record.
     public let targets: [Int]?
+    /// Names from the metadata file, when present and complete.
     public let classNames: [String]?
+    /// Number of records.
     public let count: Int
 
     /// Loads the training (`train == true`) or test split from `directory`.

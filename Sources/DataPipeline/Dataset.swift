@@ -7,6 +7,7 @@ public struct Sample: Sendable {
     /// The sample's index in the dataset (what SeLa uses to look up its pseudo-label).
     public var index: Int
 
+    /// A sample.
     public init(image: PixelImage, target: Int?, index: Int) {
         self.image = image; self.target = target; self.index = index
     }
@@ -34,5 +35,6 @@ extension Dataset {
         try sample(at: index, decoder: ImageDecoder())
     }
 
+    /// Default description: `sample <index>`.
     public func describeSample(_ index: Int) -> String { "sample \(index)" }
 }

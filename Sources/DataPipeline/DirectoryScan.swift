@@ -9,7 +9,9 @@ import Darwin
 public enum DirectoryScan {
     /// One folder entry.
     public struct Entry: Sendable, Equatable {
+        /// File name without the folder.
         public var name: String
+        /// True for a folder (or a link to one).
         public var isDirectory: Bool
     }
 

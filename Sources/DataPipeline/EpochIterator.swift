@@ -4,7 +4,9 @@ import Tensors
 /// The batches of one epoch, produced by `BatchLoader`'s worker threads in a bounded queue and delivered in
 /// order. Not thread-safe itself: one consumer calls `next()`.
 public final class EpochIterator {
+    /// The loader this epoch belongs to.
     public let loader: BatchLoader
+    /// The epoch number (selects the shuffle and the augmentation generators).
     public let epoch: Int
     /// The sample order of this epoch.
     public let order: [Int]

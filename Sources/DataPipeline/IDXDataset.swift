@@ -6,10 +6,15 @@
 public struct IDXDataset: Dataset {
     /// Grey pixels, `count * rows * cols` bytes.
     let pixels: [UInt8]
+    /// Image height.
     public let rows: Int
+    /// Image width.
     public let columns: Int
+    /// Labels, when a labels file was given.
     public let targets: [Int]?
+    /// Class names given by the caller (IDX files carry none).
     public let classNames: [String]?
+    /// Number of images.
     public let count: Int
 
     /// Reads an images file and, optionally, its labels file (each plain or `.gz`).

@@ -11,13 +11,17 @@ public struct ImageFolderDataset: Dataset {
     public let paths: [String]
     /// Class index per file, or nil for a flat folder.
     public let fileTargets: [Int]?
+    /// Sorted class folder names, or nil for a flat folder.
     public let classNames: [String]?
 
+    /// Number of image files.
     public var count: Int { paths.count }
+    /// Class index per file, or nil for a flat folder.
     public var targets: [Int]? { fileTargets }
 
     /// Which part of a dataset root to read.
     public enum Split: Sendable {
+        /// `train/`.
         case train
         /// `val/`, or `test/` when there is no `val/`.
         case evaluation

@@ -70,7 +70,9 @@ public enum ImageTransform: Sendable, Equatable {
 
 /// A crop rectangle in pixels: rows `top..<top+height`, columns `left..<left+width`.
 public struct CropBox: Sendable, Equatable {
+    /// First row, first column, and extent in rows and columns.
     public var top: Int, left: Int, height: Int, width: Int
+    /// A box; no checks (the users check it against their image).
     public init(top: Int, left: Int, height: Int, width: Int) {
         self.top = top; self.left = left; self.height = height; self.width = width
     }
@@ -110,8 +112,10 @@ public struct CropBox: Sendable, Equatable {
 public struct ColorJitterParameters: Sendable, Equatable {
     /// Operation order: 0 brightness, 1 contrast, 2 saturation, 3 hue.
     public var order: [Int]
+    /// The factors (`nil`: operation skipped); hue is the shift in [−0.5, 0.5].
     public var brightness: Float?, contrast: Float?, saturation: Float?, hue: Float?
 
+    /// Parameters given explicitly (tests, replays).
     public init(order: [Int], brightness: Float?, contrast: Float?, saturation: Float?, hue: Float?) {
         self.order = order
         self.brightness = brightness; self.contrast = contrast; self.saturation = saturation; self.hue = hue
@@ -148,11 +152,17 @@ public struct ColorJitterParameters: Sendable, Equatable {
 
 /// A transform step with its random parameters fixed; `apply` is deterministic.
 public enum AppliedTransform: Sendable, Equatable {
+    /// Resample to exactly this size (Pillow bilinear).
     case resize(width: Int, height: Int)
+    /// torchvision `center_crop` to a square.
     case centerCrop(size: Int)
+    /// Crop the box, resample it to `size` x `size`.
     case resizedCrop(CropBox, size: Int)
+    /// Mirror left-right when true.
     case flip(Bool)
+    /// The four colour operations in the sampled order.
     case colorJitter(ColorJitterParameters)
+    /// Replace every channel by the luma when true.
     case grayscale(Bool)
 
     /// The transformed image.

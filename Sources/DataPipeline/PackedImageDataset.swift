@@ -16,8 +16,11 @@ public struct PackedImageDataset: Dataset {
     let offsets: [Int]
     let lengths: [Int]
     let dataStart: Int
+    /// Labels (nil when any record has label −1).
     public let targets: [Int]?
+    /// Class names stored in the pack.
     public let classNames: [String]?
+    /// Number of records.
     public var count: Int { offsets.count }
 
     /// Reads and checks the pack file at `path`.

@@ -37,11 +37,13 @@ struct BenchDataCommand: ParsableCommand {
 
     func run() throws {
         let dataset: any Dataset
+        let scanStart = ResourceUsage.monotonicSeconds
         if let data {
             dataset = try ImageFolderDataset.split(root: data, split == "train" ? .train : .evaluation)
         } else {
             dataset = split == "train" ? try EmbeddedCIFAR10.train : try EmbeddedCIFAR10.test
         }
+        let scanSeconds = ResourceUsage.monotonicSeconds - scanStart
         let pipeline: TransformPipeline
         switch augs {
         case -1: pipeline = .cifarTraining(imageSize: imageSize, cropSize: cropSize)
@@ -65,7 +67,7 @@ struct BenchDataCommand: ParsableCommand {
         let seconds = ResourceUsage.monotonicSeconds - start
         let cpu = BenchDataCommand.cpuSeconds() - cpu0
         var line = JSONLine(["what": "data_loader", "implementation": "selflabel", "data": data ?? "embedded-cifar10",
-                             "split": split, "images_in_split": dataset.count, "augs": augs, "image_size": imageSize,
+                             "split": split, "images_in_split": dataset.count, "scan_seconds": scanSeconds, "augs": augs, "image_size": imageSize,
                              "crop_size": cropSize, "batch": batch, "workers": workers, "epochs": epochs,
                              "images": images, "seconds": seconds, "images_per_s": Double(images) / seconds,
                              "cpu_seconds": cpu, "cpu_ms_per_image": 1000 * cpu / Double(max(images, 1)),

@@ -121,3 +121,14 @@ import Testing
         #expect(abs(means[0] - 125.3) < 8 && abs(means[1] - 122.9) < 8 && abs(means[2] - 113.9) < 8, "\(means)")
     }
 }
+
+@Suite struct SubsetDatasetTests {
+    @Test func subsetRenumbersAndKeepsTargets() throws {
+        let base = try CIFARDataset(directory: Fixtures.path("cifar10"), train: true)
+        let sub = SubsetDataset(base: base, indices: [5, 2, 7])
+        #expect(sub.count == 3 && sub.targets == [base.targets![5], base.targets![2], base.targets![7]])
+        let s = try sub.sample(at: 1)
+        let expected = try base.sample(at: 2).image
+        #expect(s.index == 1 && s.image == expected)
+    }
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Yardstick for docs/PERFORMANCE.md "Data pipeline": how many images per second one `alexnet_cifar` training step
+consumes on this CPU, in PyTorch (SeLa's CIFAR AlexNet: conv-BN-ReLU 96/256/384/384/256 with 5x5, 5x5, 3x3 kernels,
+max-pools, two 4096 FC layers with dropout, `--hc` heads of `--ncl` clusters; input 3x32x32). One step = forward,
+mean cross-entropy over heads, backward, SGD (momentum 0.9, weight decay 5e-4).
+
+    python3 scripts/reference/data_alexnet_cifar_step.py [--batch 128] [--threads 2] [--hc 10] [--ncl 128]
+
+Prints one JSON line with images/s of the train step; divide the data loader's images/s per core by it to get
+the share of one core that feeding the step takes.
+"""
+import argparse
+import json
+import time
+
+import torch
+import torch.nn as nn
+
+CIFAR = [(96, 5, 1, 2), "M", (256, 5, 1, 2), "M", (384, 3, 1, 1), (384, 3, 1, 1), (256, 3, 1, 1), "M"]
+
+
+class AlexNetCIFAR(nn.Module):
+    def __init__(self, heads):
+        super().__init__()
+        layers, c = [], 3
+        for v in CIFAR:
+            if v == "M":
+                layers.append(nn.MaxPool2d(3, 2))
+            else:
+                cout, k, s, p = v
+                layers += [nn.Conv2d(c, cout, k, s, p), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+                c = cout
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Dropout(0.5), nn.Linear(2304, 4096), nn.ReLU(inplace=True),
+                                        nn.Dropout(0.5), nn.Linear(4096, 4096), nn.ReLU(inplace=True))
+        self.heads = nn.ModuleList([nn.Linear(4096, k) for k in heads])
+
+    def forward(self, x):
+        x = self.classifier(torch.flatten(self.features(x), 1))
+        return [h(x) for h in self.heads]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--hc", type=int, default=10)
+    p.add_argument("--ncl", type=int, default=128)
+    p.add_argument("--steps", type=int, default=10)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    model = AlexNetCIFAR([a.ncl] * a.hc)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    x = torch.randn(a.batch, 3, 32, 32)
+    y = torch.randint(0, a.ncl, (a.hc, a.batch))
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        out = model(x)
+        loss = torch.stack([loss_fn(o, y[h]) for h, o in enumerate(out)]).mean()
+        loss.backward()
+        opt.step()
+
+    for _ in range(2):
+        step()
+    t0 = time.monotonic()
+    for _ in range(a.steps):
+        step()
+    seconds = time.monotonic() - t0
+    print(json.dumps({"what": "alexnet_cifar_train_step", "implementation": "pytorch", "torch": torch.__version__,
+                      "batch": a.batch, "threads": a.threads, "hc": a.hc, "ncl": a.ncl, "steps": a.steps,
+                      "seconds": seconds, "images_per_s": a.steps * a.batch / seconds}))
+
+
+if __name__ == "__main__":
+    main()
