@@ -24,13 +24,15 @@ public struct TransformPipeline: Sendable, Equatable {
         self.std = std
     }
 
-    /// The smallest shorter side a decoded image may have without changing what the pipeline needs:
-    /// the first step's target size for `resize`, `randomResizedCrop` and `centerCrop` (used to allow
-    /// JPEG DCT-domain downscaling). `nil` when the first step does not fix a size.
+    /// The smallest shorter side a decoded image may have without changing what the pipeline needs, used to
+    /// allow JPEG DCT-domain downscaling: the target size of a leading `resize` or `centerCrop`; for a leading
+    /// `randomResizedCrop(size, scale)`, `size / √scale.lowerBound` (so that even the smallest crop still has
+    /// about `size` source pixels across: 792 for 224 at scale 0.08). `nil` when the first step fixes no size.
     public var decodeHint: Int? {
         switch steps.first {
         case let .resize(s)?: return s
-        case let .randomResizedCrop(size, _, _)?: return size
+        case let .randomResizedCrop(size, scale, _)?:
+            return Int((Double(size) / max(scale.lowerBound, 1e-6).squareRoot()).rounded(.up))
         case let .centerCrop(s)?: return s
         default: return nil
         }

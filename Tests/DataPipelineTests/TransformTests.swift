@@ -89,6 +89,13 @@ import Testing
         #expect(ImageTransform.resizedSize(width: 40, height: 32, shorterSide: 32) == (40, 32))
     }
 
+    @Test func decodeHintKeepsEnoughPixelsForTheFirstStep() {
+        #expect(TransformPipeline.official(augs: 0)!.decodeHint == 256)
+        #expect(TransformPipeline.official(augs: 3)!.decodeHint == 792)  // 224 / sqrt(0.08) = 791.96
+        #expect(TransformPipeline.cifarNative().decodeHint == 32)
+        #expect(TransformPipeline([.randomGrayscale(p: 1)], mean: [0], std: [1]).decodeHint == nil)
+    }
+
     @Test func officialPresetsHaveThePaperSteps() {
         #expect(TransformPipeline.official(augs: 0)!.steps == [.resize(256), .centerCrop(224)])
         #expect(TransformPipeline.official(augs: 3)!.steps == [
