@@ -150,3 +150,31 @@ final class WarningLog: @unchecked Sendable {
         }
     }
 }
+
+/// In the serialized `LoaderTests` suite: `earlyStopLeavesNoThreadsRunning` counts the process's loader threads.
+extension LoaderTests {
+    @Test func corruptFilesInAFolderAreSkippedWithTheirPaths() throws {
+        let dir = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: "\(dir)/a", withIntermediateDirectories: true)
+        for name in ["photo.jpg", "truncated.jpg", "notimage.jpg", "cmyk.jpg", "grey16.png"] {
+            try fm.copyItem(atPath: Fixtures.path("decode/\(name)"), toPath: "\(dir)/a/\(name)")
+        }
+        let ds = try ImageFolderDataset(directory: dir)
+        let log = WarningLog()
+        let loader = BatchLoader(dataset: ds, transform: TransformPipeline.evaluation(imageSize: 24, cropSize: 20),
+                                 batchSize: 8, shuffle: false, seed: 0, workers: 2, warn: { log.add($0) })
+        let it = loader.epoch(0)
+        let batch = try #require(try it.next())
+        #expect(try it.next() == nil)
+        // Sorted: cmyk.jpg, grey16.png, notimage.jpg, photo.jpg, truncated.jpg.
+        #expect(batch.indices == [0, 1, 3] && batch.images.shape == [3, 3, 20, 20])
+        #expect(it.skipped.map(\.index) == [2, 4])
+        #expect(log.all.contains { $0.contains("\(dir)/a/notimage.jpg") })
+        #expect(log.all.contains { $0.contains("\(dir)/a/truncated.jpg") })
+        let strict = BatchLoader(dataset: ds, transform: TransformPipeline.evaluation(imageSize: 24, cropSize: 20),
+                                 batchSize: 8, shuffle: false, seed: 0, workers: 1, strict: true, warn: { _ in })
+        #expect(throws: DataPipelineError.self) { while try strict.epoch(0).next() != nil {} }
+    }
+}
