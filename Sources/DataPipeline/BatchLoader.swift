@@ -95,6 +95,12 @@ public final class BatchLoader: Sendable {
         EpochIterator(loader: self, epoch: epoch)
     }
 
+    /// Like `epoch(_:)`, but starting at batch `first` of that epoch (the same batches as a full epoch from
+    /// there on: resuming a run in the middle of an epoch).
+    public func epoch(_ epoch: Int, startingAt first: Int) -> EpochIterator {
+        EpochIterator(loader: self, epoch: epoch, startingAt: first)
+    }
+
     /// Number of loader worker threads alive in the process (for tests and diagnostics).
     public static var liveWorkerThreads: Int { LiveThreads.count }
 

@@ -15,6 +15,8 @@ public enum DataPipelineError: Error, CustomStringConvertible, Equatable {
     case inconsistentSampleShape(index: Int, expected: [Int], got: [Int])
     /// A resource missing from the DataPipeline bundle.
     case missingResource(name: String)
+    /// `--data` names a folder in no format SelfLabel recognises; `lookedFor` lists what was checked.
+    case unrecognisedDataset(path: String, lookedFor: [String])
 
     public var description: String {
         switch self {
@@ -28,6 +30,8 @@ public enum DataPipelineError: Error, CustomStringConvertible, Equatable {
             return "sample \(index) has shape \(got) after transforms, but the batch has \(expected) "
                 + "(add a fixed-size crop to the pipeline)"
         case let .missingResource(name): return "DataPipeline resource \(name) is missing from the bundle"
+        case let .unrecognisedDataset(path, lookedFor):
+            return "\(path): no data set recognised; looked for " + lookedFor.joined(separator: "; ")
         }
     }
 }

@@ -19,16 +19,18 @@ public final class EpochIterator {
     private var inlineDecoder: ImageDecoder?
     private var inlineTables: [[Float]]?
 
-    init(loader: BatchLoader, epoch: Int) {
+    init(loader: BatchLoader, epoch: Int, startingAt first: Int = 0) {
         self.loader = loader
         self.epoch = epoch
         self.order = loader.order(epoch: epoch)
-        self.state = EpochState(batchCount: (order.count + loader.batchSize - 1) / loader.batchSize,
-                                prefetch: loader.prefetch)
+        let batchCount = (order.count + loader.batchSize - 1) / loader.batchSize
+        precondition(first >= 0 && first <= batchCount, "EpochIterator: first batch \(first) outside 0...\(batchCount)")
+        self.state = EpochState(batchCount: batchCount, prefetch: loader.prefetch, first: first)
+        self.delivered = first
         if loader.workers == 0 {
             inlineDecoder = ImageDecoder(minimumShorterSide: loader.fastDecoding ? loader.transform.decodeHint : nil)
         } else {
-            for _ in 0..<min(loader.workers, state.batchCount) { startWorker() }
+            for _ in 0..<min(loader.workers, state.batchCount - first) { startWorker() }
         }
     }
 
@@ -107,9 +109,11 @@ final class EpochState: @unchecked Sendable {
     private var cancelled = false
     private var running = 0
 
-    init(batchCount: Int, prefetch: Int) {
+    init(batchCount: Int, prefetch: Int, first: Int = 0) {
         self.batchCount = batchCount
         self.prefetch = prefetch
+        self.nextToClaim = first
+        self.consumed = first
     }
 
     func workerStarted() { cond.lock(); running += 1; cond.unlock() }
