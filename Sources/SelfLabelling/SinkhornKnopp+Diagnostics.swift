@@ -1,0 +1,46 @@
+/// What a Sinkhorn-Knopp solve did, for logs, reports and tests.
+public struct SinkhornDiagnostics: Sendable, Equatable {
+    /// Iterations run, counted like the reference loop's `_counter` (one `r` and one `c` update each).
+    public var iterations: Int
+    /// True when the official rule (`err < tol`, checked every 10 iterations) stopped the loop; false when
+    /// the iteration cap was reached first.
+    public var converged: Bool
+    /// The last checked error `Σ_n |c_n / c_new_n − 1|`.
+    public var finalError: Double
+    /// Every checked error, in order (iterations 0, 10, 20, …).
+    public var errorHistory: [Double]
+    /// `max_k |K · r_k · (Aᵀ c)_k − 1|`: the largest relative deviation of the transport plan's cluster
+    /// marginals from 1/K after the last iteration (the sample marginals are exact by construction).
+    public var maxMarginalDeviation: Double
+    /// Smallest number of samples given one label.
+    public var minClusterSize: Int
+    /// Largest number of samples given one label.
+    public var maxClusterSize: Int
+    /// Clusters that received no sample.
+    public var emptyClusters: Int
+    /// Bytes of the stored shifted matrix (N x K padded to a multiple of 16 columns).
+    public var storedMatrixBytes: Int
+    /// Seconds spent validating the scores and building the stored matrix.
+    public var prepareSeconds: Double
+    /// Seconds spent iterating.
+    public var iterateSeconds: Double
+    /// Seconds spent on the final dense labelling pass.
+    public var labelSeconds: Double
+
+    /// Seconds per iteration (iterate time ÷ iterations).
+    public var secondsPerIteration: Double { iterations > 0 ? iterateSeconds / Double(iterations) : 0 }
+    /// Total seconds of the solve.
+    public var totalSeconds: Double { prepareSeconds + iterateSeconds + labelSeconds }
+}
+
+/// The outcome of one Sinkhorn-Knopp label optimisation.
+public struct SinkhornResult: Sendable {
+    /// One label in `0..<K` per sample: `argmax_k (log r_k + λ log P_nk)` (the first maximum on ties, like
+    /// NumPy's `nanargmax`).
+    public var labels: [Int32]
+    /// The cluster scaling `r` (K) of the last iteration, normalised so that its largest entry is 1 (`r` is
+    /// defined up to a constant factor). Pass it as the warm start of the next solve on similar scores.
+    public var clusterScaling: [Double]
+    /// Iterations, convergence, marginals, cluster sizes, memory and timing.
+    public var diagnostics: SinkhornDiagnostics
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Tensors
+
+/// The reference's loop over fused passes, with the scalings kept as float64 logarithms.
+///
+/// Pass t takes r_t (scaled by `exp(−α_t)`, `α_t = max_k log r_t,k`, so the stored `r'` lies in (0, 1]) and
+/// yields `c_t = c'/exp(α_t)` and `Aᵀ c_t`, hence `r_{t+1} = (1/K) / (Aᵀ c_t)`. That is exactly one iteration of
+/// the reference (`r` update, then `c` update); the cold start first runs one column-sum pass with the
+/// reference's uniform `c_0` to get `r_1`.
+struct SinkhornIteration {
+    let solver: SinkhornKnoppSolver
+    let matrix: UnsafeRawPointer
+    let layout: SinkhornLayout
+    let n: Int, k: Int, kp: Int
+    /// c' per row; holds the starting `c_0` on entry.
+    let c: UnsafeMutablePointer<Double>
+    let colShift: UnsafeMutablePointer<Double>
+
+    struct State {
+        /// log r'_k of the last pass (kp entries, −∞ in the padding).
+        var logR: [Double]
+        var iterations: Int
+        var converged: Bool
+        var errors: [Double]
+        var marginalDeviation: Double
+    }
+
+    func run(warmStart: [Double]?) -> State {
+        let o = solver.options
+        let ws = solver.workspace
+        let g = layout.blockCount
+        let r32 = ws.floats("r32", kp), r64 = ws.doubles("r64", kp)
+        let blockAcc = ws.doubles("blockAcc", g * kp), blockErr = ws.doubles("blockErr", g)
+        let scratch = ws.floats("scratch", o.threads * kp)
+        var acc = [Double](repeating: 0, count: kp)
+
+        func pass(iterate: Bool, check: Bool, ratio: Double) {
+            let p = SinkhornPass(matrix: matrix, n: n, kp: kp, r32: r32, r64: r64, c: c, blockAcc: blockAcc,
+                                 blockErr: blockErr, scratch: scratch, iterate: iterate, check: check, ratio: ratio)
+            let layout = self.layout
+            switch (o.precision, o.storage) {
+            case (.f64, _): sinkhornForEachBlock(layout, threads: o.threads) { b, _ in p.runF64(block: b, layout: layout) }
+            case (.f32, .f32):
+                sinkhornForEachBlock(layout, threads: o.threads) { b, w in
+                    p.runF32(F32Element.self, block: b, worker: w, layout: layout)
+                }
+            case (.f32, .bf16):
+                sinkhornForEachBlock(layout, threads: o.threads) { b, w in
+                    p.runF32(BF16Element.self, block: b, worker: w, layout: layout)
+                }
+            case (.f32, .f16):
+                sinkhornForEachBlock(layout, threads: o.threads) { b, w in
+                    p.runF32(F16Element.self, block: b, worker: w, layout: layout)
+                }
+            }
+            for j in 0..<kp { acc[j] = 0 }
+            for b in 0..<g {  // fixed order: independent of the thread count
+                let row = blockAcc + b * kp
+                for j in 0..<kp { acc[j] += row[j] }
+            }
+        }
+
+        var logR = [Double](repeating: -.infinity, count: kp)
+        if let w = warmStart {
+            for j in 0..<k { logR[j] = log(w[j]) + colShift[j] }
+        } else {
+            pass(iterate: false, check: false, ratio: 1)
+            for j in 0..<k { logR[j] = -log(Double(k) * acc[j]) }
+        }
+        var alphaPrev = 0.0
+        var err = Double.infinity
+        var errors: [Double] = []
+        var counter = 0
+        var used = logR
+        var deviation = Double.nan
+        while err > o.tolerance && counter < o.maxIterations {
+            var alpha = -Double.infinity
+            for j in 0..<k { alpha = max(alpha, logR[j]) }
+            for j in 0..<kp {
+                r64[j] = exp(logR[j] - alpha)
+                r32[j] = Float(r64[j])
+            }
+            let check = counter % 10 == 0 && (counter > 0 || warmStart == nil)
+            pass(iterate: true, check: check, ratio: exp(alpha - alphaPrev))
+            if check {
+                err = 0
+                for b in 0..<g { err += blockErr[b] }
+                errors.append(err)
+            }
+            deviation = 0
+            for j in 0..<k { deviation = max(deviation, abs(Double(k) * r64[j] * acc[j] - 1)) }
+            used = logR
+            for j in 0..<k { logR[j] = alpha - log(Double(k) * acc[j]) }
+            alphaPrev = alpha
+            counter += 1
+        }
+        return State(logR: used, iterations: counter, converged: err <= o.tolerance, errors: errors,
+                     marginalDeviation: deviation)
+    }
+}
+
+/// The final dense pass: `label_n = argmax_k (log r_k + λ y_nk)` in float64 from the original scores
+/// (`y = z` for logits, `log P` for probabilities); the first maximum wins, like `np.nanargmax`.
+struct SinkhornLabels {
+    let scores: UnsafePointer<Float>
+    let n: Int, k: Int
+    let lambda: Double
+    let kind: SinkhornScoreKind
+    let layout: SinkhornLayout
+
+    func assign(logR: [Double], threads: Int) -> [Int32] {
+        var labels = [Int32](repeating: 0, count: n)
+        labels.withUnsafeMutableBufferPointer { out in
+            logR.withUnsafeBufferPointer { lr in
+                let ctx = UnsafeSendable((out.baseAddress!, lr.baseAddress!))
+                sinkhornForEachBlock(layout, threads: threads) { b, _ in
+                    let (out, lr) = ctx.value
+                    for row in layout.rows(ofBlock: b) {
+                        let z = scores + row * k
+                        var best = -Double.infinity, arg = 0
+                        if kind == .logits {
+                            for j in 0..<k {
+                                let v = lr[j] + lambda * Double(z[j])
+                                if v > best { best = v; arg = j }
+                            }
+                        } else {
+                            for j in 0..<k {
+                                let v = lr[j] + lambda * log(Double(z[j]))
+                                if v > best { best = v; arg = j }
+                            }
+                        }
+                        out[row] = Int32(arg)
+                    }
+                }
+            }
+        }
+        return labels
+    }
+}

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The memory a Sinkhorn-Knopp solve needs, computed before anything large is allocated.
+public struct SinkhornMemoryPlan: Sendable, Equatable {
+    /// Samples N.
+    public var samples: Int
+    /// Clusters K.
+    public var clusters: Int
+    /// K rounded up to a multiple of 16 (the stored row length).
+    public var paddedClusters: Int
+    /// Bytes of the stored matrix: N x paddedClusters x element size.
+    public var matrixBytes: Int
+    /// Bytes of everything else: row scalings, per-block cluster sums, per-thread buffers, labels.
+    public var workBytes: Int
+    /// Total bytes needed.
+    public var totalBytes: Int { matrixBytes + workBytes }
+
+    /// The plan for an N x K problem under `options`.
+    public init(samples n: Int, clusters k: Int, options: SinkhornOptions) {
+        samples = n
+        clusters = k
+        paddedClusters = (k + 15) / 16 * 16
+        matrixBytes = n * paddedClusters * options.elementBytes
+        let blocks = SinkhornLayout(samples: n).blockCount
+        workBytes = 4 * n * 8 + blocks * paddedClusters * 8 + max(options.threads, 1) * paddedClusters * 8
+            + n * 8 + 8 * paddedClusters * 8
+    }
+
+    /// `MemAvailable` from `/proc/meminfo` in bytes (nil where it cannot be read).
+    public static func systemAvailableBytes() -> Int? {
+        #if canImport(Glibc)
+        guard let f = fopen("/proc/meminfo", "r") else { return nil }
+        defer { fclose(f) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), f) != nil {
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if text.hasPrefix("MemAvailable:") {
+                let digits = text.dropFirst("MemAvailable:".count).filter { $0.isNumber }
+                if let kib = Int(digits) { return kib * 1024 }
+            }
+        }
+        return nil
+        #else
+        return nil
+        #endif
+    }
+
+    /// Throws `SinkhornError.insufficientMemory` when the plan does not fit in `available` bytes, naming the
+    /// smallest-element storage that would fit (if any) under `.f32` precision.
+    public func check(available: Int, options: SinkhornOptions) throws {
+        if totalBytes <= available { return }
+        var fitting: SinkhornStorage? = nil
+        for storage in [SinkhornStorage.f32, .bf16, .f16] where storage.byteSize < options.elementBytes {
+            var o = options
+            o.precision = .f32
+            o.storage = storage
+            if SinkhornMemoryPlan(samples: samples, clusters: clusters, options: o).totalBytes <= available {
+                fitting = storage
+                break
+            }
+        }
+        throw SinkhornError.insufficientMemory(needed: totalBytes, available: available, fittingStorage: fitting)
+    }
+}
+
+/// Fixed row blocks of a problem: they depend only on N, so sums combined block by block in index order give
+/// the same result for any thread count.
+struct SinkhornLayout {
+    /// Rows per block (a multiple of 4, at least 256).
+    let blockRows: Int
+    /// Number of blocks.
+    let blockCount: Int
+    let samples: Int
+
+    init(samples n: Int) {
+        samples = n
+        let target = max(256, (n + 63) / 64)
+        blockRows = (target + 3) / 4 * 4
+        blockCount = max(1, (n + blockRows - 1) / blockRows)
+    }
+
+    func rows(ofBlock b: Int) -> Range<Int> { (b * blockRows)..<min(samples, (b + 1) * blockRows) }
+}

@@ -1,0 +1,68 @@
+/// How the scores given to `SinkhornKnopp` are to be read.
+public enum SinkhornScoreKind: String, Sendable, CaseIterable {
+    /// Unnormalised logits `z` (N x K); `P = softmax(z)` row-wise, as in SeLa's `cpu_sk`.
+    case logits
+    /// Probabilities `P` (N x K), each entry in [0, 1] (rows are used as given, like the reference's `PS`).
+    case probabilities
+}
+
+/// The arithmetic of the Sinkhorn-Knopp iterations.
+public enum SinkhornPrecision: String, Sendable, CaseIterable {
+    /// Log-domain with a per-row shift, matrix stored as `SinkhornStorage`, float32 products, float64 for the
+    /// row sums, the cluster sums across row blocks, the scalings and the error (fast default).
+    case f32
+    /// Float64 everywhere, matrix stored as float64: the reference implementation's arithmetic (fidelity mode).
+    case f64
+}
+
+/// Element type of the stored, shifted matrix `A_nk = exp(λ (z_nk − max_k z_nk))` in `f32` precision.
+///
+/// The matrix is the largest object of a run (N x K elements), and each iteration reads it once; halving its
+/// size halves the time of an iteration. bf16 keeps float32's exponent range with an 8-bit significand;
+/// f16 has an 11-bit significand but flushes entries below 2^-24 to zero.
+public enum SinkhornStorage: String, Sendable, CaseIterable {
+    case f32, bf16, f16
+
+    /// Bytes per stored element.
+    public var byteSize: Int { self == .f32 ? 4 : 2 }
+}
+
+/// Options of a Sinkhorn-Knopp label optimisation (defaults are SeLa's).
+public struct SinkhornOptions: Sendable, Equatable {
+    /// How to read the scores (default logits).
+    public var scoreKind: SinkhornScoreKind = .logits
+    /// λ, the inverse regularisation: the transported matrix is `P^λ` (SeLa default 25). Must be > 0.
+    public var lambda: Double = 25
+    /// Stopping tolerance of the official rule: every 10 iterations, stop when `Σ_n |c_n / c_new_n − 1| < tol`.
+    public var tolerance: Double = 0.1
+    /// Iteration cap; reaching it is reported in `SinkhornDiagnostics.converged`, never silently.
+    public var maxIterations: Int = 1000
+    /// Arithmetic (default `.f32`).
+    public var precision: SinkhornPrecision = .f32
+    /// Stored matrix element type for `.f32` precision (default `.f32`). Must be `.f32` with `.f64` precision.
+    public var storage: SinkhornStorage = .f32
+    /// Worker threads for the streaming passes (labels do not depend on it).
+    public var threads: Int = 1
+    /// Bytes the solver may assume available; `nil` reads `MemAvailable` from `/proc/meminfo`.
+    public var availableMemoryBytes: Int? = nil
+
+    /// Default options (λ = 25, tol = 0.1, 1000 iterations, f32 with f32 storage, 1 thread).
+    public init() {}
+
+    /// Options with the given fields; the rest keep their defaults.
+    public init(scoreKind: SinkhornScoreKind = .logits, lambda: Double = 25, tolerance: Double = 0.1,
+                maxIterations: Int = 1000, precision: SinkhornPrecision = .f32, storage: SinkhornStorage = .f32,
+                threads: Int = 1, availableMemoryBytes: Int? = nil) {
+        self.scoreKind = scoreKind
+        self.lambda = lambda
+        self.tolerance = tolerance
+        self.maxIterations = maxIterations
+        self.precision = precision
+        self.storage = storage
+        self.threads = threads
+        self.availableMemoryBytes = availableMemoryBytes
+    }
+
+    /// Bytes per stored matrix element under these options.
+    public var elementBytes: Int { precision == .f64 ? 8 : storage.byteSize }
+}

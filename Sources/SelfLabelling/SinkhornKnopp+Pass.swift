@@ -1,0 +1,159 @@
+import Tensors
+
+/// One streaming pass over the stored matrix — the whole cost of an iteration.
+///
+/// Iterate mode, for each row n (rows in fixed blocks, 4 rows at a time so `r` and the cluster sums are
+/// loaded once per 4 rows):
+///
+///     s_n = Σ_k A_nk r'_k              (float32 products, float64 sum every 256 columns)
+///     c'_n = 1 / (N s_n)               (float64; the previous c'_n is read first for the error)
+///     acc_k += A_nk c'_n               (float32 within 64 rows, then float64 per block)
+///
+/// so one read of `A` gives both the reference's `c_new = (1/N) / (A r)` and the next `Aᵀ c`. Column-sum mode
+/// skips the first line and uses the given `c'`. Each block owns its float64 sums and error; the caller adds
+/// the blocks in index order, so results do not depend on the thread count.
+struct SinkhornPass: @unchecked Sendable {
+    let matrix: UnsafeRawPointer
+    let n: Int, kp: Int
+    /// r' (kp entries, zero in the padding): float32 for `.f32`, float64 for `.f64` precision.
+    let r32: UnsafePointer<Float>
+    let r64: UnsafePointer<Double>
+    /// c' per row: read (previous or given), then overwritten in iterate mode.
+    let c: UnsafeMutablePointer<Double>
+    /// Per-block float64 cluster sums (blockCount x kp) and errors (blockCount).
+    let blockAcc: UnsafeMutablePointer<Double>
+    let blockErr: UnsafeMutablePointer<Double>
+    /// Per-worker float32 cluster sums (threads x kp).
+    let scratch: UnsafeMutablePointer<Float>
+    /// Iterate (compute c') or only accumulate `Aᵀ c'`.
+    let iterate: Bool
+    /// Accumulate `Σ_n |c_old/c_new − 1|` with `c_old/c_new = (c'_old / c'_new) · ratio`.
+    let check: Bool
+    let ratio: Double
+
+    /// Processes block `b` on worker `w` with float32 arithmetic over elements `E`.
+    func runF32<E: SinkhornElement>(_: E.Type, block b: Int, worker w: Int, layout: SinkhornLayout) {
+        let acc = blockAcc + b * kp
+        acc.initialize(repeating: 0, count: kp)
+        let s = scratch + w * kp
+        var err = 0.0
+        let rows = layout.rows(ofBlock: b)
+        var row = rows.lowerBound
+        while row < rows.upperBound {
+            s.initialize(repeating: 0, count: kp)
+            let end = min(rows.upperBound, row + 64)
+            while row + 4 <= end { err += rows4(E.self, row, s); row += 4 }
+            while row < end { err += rows1(E.self, row, s); row += 1 }
+            for j in 0..<kp { acc[j] += Double(s[j]) }
+        }
+        blockErr[b] = err
+    }
+
+    @inline(__always)
+    private func finish(_ row: Int, _ dot: Double) -> (Float, Double) {
+        if !iterate { return (Float(c[row]), 0) }
+        let cNew = 1 / (Double(n) * dot)
+        var e = 0.0
+        if check { e = abs(c[row] / cNew * ratio - 1) }
+        c[row] = cNew
+        return (Float(cNew), e)
+    }
+
+    @inline(__always)
+    private func rows4<E: SinkhornElement>(_: E.Type, _ row: Int, _ s: UnsafeMutablePointer<Float>) -> Double {
+        let rb = kp * E.byteSize, eb = E.byteSize
+        let p0 = matrix + row * rb, p1 = p0 + rb, p2 = p1 + rb, p3 = p2 + rb
+        var d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0
+        if iterate {
+            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+            var j = 0, inChunk = 0
+            while j < kp {
+                let rv = UnsafeRawPointer(r32 + j).load(as: SIMD16<Float>.self)
+                a0 += E.load16(p0 + j * eb) * rv
+                a1 += E.load16(p1 + j * eb) * rv
+                a2 += E.load16(p2 + j * eb) * rv
+                a3 += E.load16(p3 + j * eb) * rv
+                j += 16
+                inChunk += 1
+                if inChunk == 16 || j == kp {
+                    d0 += wideSum(a0); d1 += wideSum(a1); d2 += wideSum(a2); d3 += wideSum(a3)
+                    a0 = SIMD16<Float>(); a1 = a0; a2 = a0; a3 = a0
+                    inChunk = 0
+                }
+            }
+        }
+        let (c0, e0) = finish(row, d0), (c1, e1) = finish(row + 1, d1)
+        let (c2, e2) = finish(row + 2, d2), (c3, e3) = finish(row + 3, d3)
+        var j = 0
+        while j < kp {
+            let sp = UnsafeMutableRawPointer(s + j)
+            var v = E.load16(p0 + j * eb) * c0
+            v += E.load16(p1 + j * eb) * c1
+            v += E.load16(p2 + j * eb) * c2
+            v += E.load16(p3 + j * eb) * c3
+            sp.storeBytes(of: sp.load(as: SIMD16<Float>.self) + v, as: SIMD16<Float>.self)
+            j += 16
+        }
+        return ((e0 + e1) + e2) + e3
+    }
+
+    @inline(__always)
+    private func rows1<E: SinkhornElement>(_: E.Type, _ row: Int, _ s: UnsafeMutablePointer<Float>) -> Double {
+        let eb = E.byteSize
+        let p0 = matrix + row * kp * eb
+        var d0 = 0.0
+        if iterate {
+            var a0 = SIMD16<Float>()
+            var j = 0, inChunk = 0
+            while j < kp {
+                a0 += E.load16(p0 + j * eb) * UnsafeRawPointer(r32 + j).load(as: SIMD16<Float>.self)
+                j += 16
+                inChunk += 1
+                if inChunk == 16 || j == kp { d0 += wideSum(a0); a0 = SIMD16<Float>(); inChunk = 0 }
+            }
+        }
+        let (c0, e0) = finish(row, d0)
+        var j = 0
+        while j < kp {
+            let sp = UnsafeMutableRawPointer(s + j)
+            sp.storeBytes(of: sp.load(as: SIMD16<Float>.self) + E.load16(p0 + j * eb) * c0, as: SIMD16<Float>.self)
+            j += 16
+        }
+        return e0
+    }
+
+    /// Processes block `b` in float64 (fidelity mode): the same pass with float64 products and sums.
+    func runF64(block b: Int, layout: SinkhornLayout) {
+        let acc = blockAcc + b * kp
+        acc.initialize(repeating: 0, count: kp)
+        let a = matrix.assumingMemoryBound(to: Double.self)
+        var err = 0.0
+        for row in layout.rows(ofBlock: b) {
+            let p = a + row * kp
+            var cRow = c[row]
+            if iterate {
+                var v = SIMD8<Double>()
+                var j = 0
+                while j < kp {
+                    v += UnsafeRawPointer(p + j).loadUnaligned(as: SIMD8<Double>.self)
+                        * UnsafeRawPointer(r64 + j).loadUnaligned(as: SIMD8<Double>.self)
+                    j += 8
+                }
+                let cNew = 1 / (Double(n) * v.sum())
+                if check { err += abs(cRow / cNew * ratio - 1) }
+                cRow = cNew
+                c[row] = cNew
+            }
+            let cv = SIMD8<Double>(repeating: cRow)
+            var j = 0
+            while j < kp {
+                let ap = UnsafeMutableRawPointer(acc + j)
+                ap.storeBytes(of: ap.loadUnaligned(as: SIMD8<Double>.self)
+                              + UnsafeRawPointer(p + j).loadUnaligned(as: SIMD8<Double>.self) * cv,
+                              as: SIMD8<Double>.self)
+                j += 8
+            }
+        }
+        blockErr[b] = err
+    }
+}

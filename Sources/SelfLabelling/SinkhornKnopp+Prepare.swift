@@ -1,0 +1,163 @@
+import Foundation
+import Tensors
+
+/// The first pass over the scores of one head: validation, row shifts, column shifts and the reference's
+/// starting row scaling, all in one read.
+///
+/// With `y_nk = z_nk` (logits) or `log P_nk` (probabilities), the row shift is `m_n = max_k y_nk`, the column
+/// shift is `b_k = λ · max_n (y_nk − m_n)` (≤ 0) and the stored matrix is `A_nk = exp(λ (y_nk − m_n) − b_k)`:
+/// every row and every column holds a 1, so nothing overflows and no column underflows to all zeros. Row
+/// factors are absorbed by `c`, column factors by `r`, so the iterates are the reference's up to these
+/// factors. The reference starts from a uniform `c` for `P^λ`; in the shifted problem that is
+/// `c0_n ∝ exp(λ (m_n − logsumexp_k z_nk))` (logits) or `exp(λ m_n)` (probabilities), kept as a logarithm.
+struct SinkhornPrepare {
+    let scores: UnsafePointer<Float>
+    let n: Int, k: Int, kp: Int
+    let lambda: Double
+    let kind: SinkhornScoreKind
+    let head: Int
+    let layout: SinkhornLayout
+
+    /// Per-row outputs and per-block column maxima; throws the first bad score in row-major order.
+    func statistics(rowShift: UnsafeMutablePointer<Double>, logC0: UnsafeMutablePointer<Double>,
+                    blockColMax: UnsafeMutablePointer<Float>, threads: Int) throws {
+        var bad = [(Int, Int, Float, Bool)?](repeating: nil, count: layout.blockCount)
+        try bad.withUnsafeMutableBufferPointer { badPtr in
+            let ctx = UnsafeSendable((rowShift, logC0, blockColMax, badPtr.baseAddress!))
+            sinkhornForEachBlock(layout, threads: threads) { b, _ in
+                let (rowShift, logC0, colMaxAll, bad) = ctx.value
+                let colMax = colMaxAll + b * kp
+                colMax.initialize(repeating: -.infinity, count: kp)
+                for row in layout.rows(ofBlock: b) {
+                    let z = scores + row * k
+                    if let (col, value, isProb) = firstInvalid(z) {
+                        bad[b] = (row, col, value, isProb)
+                        return
+                    }
+                    if kind == .logits {
+                        let (m, logSum) = rowMaxAndLogSumExp(z)
+                        rowShift[row] = Double(m)
+                        logC0[row] = -lambda * logSum
+                        updateColumnMax(colMax, z, shift: m)
+                    } else {
+                        var m = -Float.infinity
+                        for j in 0..<k { m = max(m, log(z[j])) }
+                        rowShift[row] = Double(m)
+                        logC0[row] = lambda * Double(m)
+                        for j in 0..<k { colMax[j] = max(colMax[j], log(z[j]) - m) }
+                    }
+                }
+            }
+            for case let (row, col, value, isProb)? in badPtr {
+                if isProb { throw SinkhornError.invalidProbability(head: head, row: row, column: col, value: value) }
+                throw SinkhornError.nonFiniteScore(head: head, row: row, column: col, value: value)
+            }
+        }
+    }
+
+    /// The first non-finite (or, for probabilities, negative, above 1, or all-zero row) entry of a row.
+    private func firstInvalid(_ z: UnsafePointer<Float>) -> (Int, Float, Bool)? {
+        var j = 0
+        var clean = true
+        while j + 16 <= k {
+            let v = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD16<Float>.self)
+            if any((v - v) .!= 0) { clean = false; break }
+            j += 16
+        }
+        if clean { while j < k { if !z[j].isFinite { clean = false; break }; j += 1 } }
+        if !clean { for j in 0..<k where !z[j].isFinite { return (j, z[j], false) } }
+        if kind == .probabilities {
+            var positive = false
+            for j in 0..<k {
+                if z[j] < 0 || z[j] > 1 { return (j, z[j], true) }
+                if z[j] > 0 { positive = true }
+            }
+            if !positive { return (0, 0, true) }
+        }
+        return nil
+    }
+
+    /// `max_k z_k` and `log Σ_k exp(z_k − max)` of a finite row.
+    private func rowMaxAndLogSumExp(_ z: UnsafePointer<Float>) -> (Float, Double) {
+        var mv = SIMD16<Float>(repeating: -.infinity)
+        var j = 0
+        while j + 16 <= k {
+            mv = pointwiseMax(mv, UnsafeRawPointer(z + j).loadUnaligned(as: SIMD16<Float>.self))
+            j += 16
+        }
+        var m = mv.max()
+        while j < k { m = max(m, z[j]); j += 1 }
+        var sum = 0.0
+        j = 0
+        let mSplat = SIMD16<Float>(repeating: m)
+        while j + 16 <= k {
+            sum += wideSum(sinkhornExp(UnsafeRawPointer(z + j).loadUnaligned(as: SIMD16<Float>.self) - mSplat))
+            j += 16
+        }
+        if j < k { sum += wideSum(sinkhornExp(loadPartial(z + j, k - j, fill: -.infinity) - mSplat)) }
+        return (m, log(sum))
+    }
+
+    private func updateColumnMax(_ colMax: UnsafeMutablePointer<Float>, _ z: UnsafePointer<Float>, shift m: Float) {
+        let mSplat = SIMD16<Float>(repeating: m)
+        var j = 0
+        while j + 16 <= k {
+            let raw = UnsafeMutableRawPointer(colMax + j)
+            let d = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD16<Float>.self) - mSplat
+            raw.storeBytes(of: pointwiseMax(raw.load(as: SIMD16<Float>.self), d), as: SIMD16<Float>.self)
+            j += 16
+        }
+        while j < k { colMax[j] = max(colMax[j], z[j] - m); j += 1 }
+    }
+
+    /// Writes the stored matrix `A_nk = exp(λ (y_nk − m_n) − b_k)` rounded to `E`, rows padded with zeros to
+    /// `kp` columns. `colShift` holds `b` (kp entries, 0 in the padding); `rowTemp` one `kp` row per worker.
+    func storeF32<E: SinkhornElement>(_: E.Type, into matrix: UnsafeMutableRawPointer,
+                                      rowShift: UnsafePointer<Double>, colShift: UnsafePointer<Float>,
+                                      rowTemp: UnsafeMutablePointer<Float>, threads: Int) {
+        let ctx = UnsafeSendable((matrix, rowShift, colShift, rowTemp))
+        let lam = Float(lambda)
+        let rowBytes = kp * E.byteSize
+        sinkhornForEachBlock(layout, threads: threads) { b, w in
+            let (matrix, rowShift, colShift, rowTemp) = ctx.value
+            let y = rowTemp + w * kp
+            for row in layout.rows(ofBlock: b) {
+                let z = scores + row * k
+                if kind == .logits {
+                    y.update(from: z, count: k)
+                } else {
+                    for j in 0..<k { y[j] = log(z[j]) }
+                }
+                for j in k..<kp { y[j] = -.infinity }
+                let m = SIMD16<Float>(repeating: Float(rowShift[row]))
+                let out = matrix + row * rowBytes
+                var j = 0
+                while j < kp {
+                    let v = UnsafeRawPointer(y + j).load(as: SIMD16<Float>.self)
+                    let bk = UnsafeRawPointer(colShift + j).load(as: SIMD16<Float>.self)
+                    E.store16(sinkhornExp(lam * (v - m) - bk), out + j * E.byteSize)
+                    j += 16
+                }
+            }
+        }
+    }
+
+    /// The float64 matrix of the fidelity mode: `A_nk = exp(λ (y_nk − m_n) − b_k)` in float64 arithmetic.
+    func storeF64(into matrix: UnsafeMutablePointer<Double>, rowShift: UnsafePointer<Double>,
+                  colShift: UnsafePointer<Double>, threads: Int) {
+        let ctx = UnsafeSendable((matrix, rowShift, colShift))
+        sinkhornForEachBlock(layout, threads: threads) { b, _ in
+            let (matrix, rowShift, colShift) = ctx.value
+            for row in layout.rows(ofBlock: b) {
+                let z = scores + row * k
+                let out = matrix + row * kp
+                let m = rowShift[row]
+                for j in 0..<k {
+                    let y = kind == .logits ? Double(z[j]) : log(Double(z[j]))
+                    out[j] = exp(lambda * (y - m) - colShift[j])
+                }
+                for j in k..<kp { out[j] = 0 }
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Dispatch
+import Tensors
+
+/// The buffers of a Sinkhorn-Knopp solve, kept between calls (heads, warm-started re-solves) so that the
+/// largest allocation — the stored matrix — is made once. Pointers are handed to worker threads through
+/// `SinkhornPass`, which only ever writes disjoint rows and per-block slots.
+final class SinkhornWorkspace: @unchecked Sendable {
+    private(set) var matrix: UnsafeMutableRawPointer? = nil
+    private(set) var matrixCapacity = 0
+    private var doubles: [String: (UnsafeMutablePointer<Double>, Int)] = [:]
+    private var floats: [String: (UnsafeMutablePointer<Float>, Int)] = [:]
+
+    /// A matrix buffer of at least `bytes` bytes (64-byte aligned); reallocated only when it grows.
+    func matrix(bytes: Int) -> UnsafeMutableRawPointer {
+        if let m = matrix, matrixCapacity >= bytes { return m }
+        matrix?.deallocate()
+        matrix = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64)
+        matrixCapacity = bytes
+        return matrix!
+    }
+
+    /// Whether the matrix buffer already holds `bytes`.
+    func hasMatrix(bytes: Int) -> Bool { matrix != nil && matrixCapacity >= bytes }
+
+    /// A named float64 buffer of `count` elements, reused when large enough (contents unspecified).
+    func doubles(_ name: String, _ count: Int) -> UnsafeMutablePointer<Double> {
+        if let (p, c) = doubles[name], c >= count { return p }
+        doubles[name]?.0.deallocate()
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
+        doubles[name] = (p, count)
+        return p
+    }
+
+    /// A named float32 buffer of `count` elements, reused when large enough (contents unspecified).
+    func floats(_ name: String, _ count: Int) -> UnsafeMutablePointer<Float> {
+        if let (p, c) = floats[name], c >= count { return p }
+        floats[name]?.0.deallocate()
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        floats[name] = (p, count)
+        return p
+    }
+
+    deinit {
+        matrix?.deallocate()
+        for (p, _) in doubles.values { p.deallocate() }
+        for (p, _) in floats.values { p.deallocate() }
+    }
+}
+
+/// Runs `body(block, worker)` for every block of `layout`, worker `t` of `threads` taking the contiguous
+/// blocks `[G·t/T, G·(t+1)/T)`. What a block computes must not depend on the worker.
+func sinkhornForEachBlock(_ layout: SinkhornLayout, threads: Int, _ body: (Int, Int) -> Void) {
+    let g = layout.blockCount
+    let t = max(1, min(threads, g))
+    if t == 1 {
+        for b in 0..<g { body(b, 0) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let box = UnsafeSendable(body)
+        DispatchQueue.concurrentPerform(iterations: t) { w in
+            for b in (g * w / t)..<(g * (w + 1) / t) { box.value(b, w) }
+        }
+    }
+}
+
+/// Sum of the 16 lanes in float64 (in lane order).
+@inline(__always)
+func wideSum(_ v: SIMD16<Float>) -> Double {
+    var s = 0.0
+    for i in 0..<16 { s += Double(v[i]) }
+    return s
+}
+
+/// Loads `count` (< 16) floats at `p` into the low lanes; the other lanes are `fill`.
+@inline(__always)
+func loadPartial(_ p: UnsafePointer<Float>, _ count: Int, fill: Float) -> SIMD16<Float> {
+    var v = SIMD16<Float>(repeating: fill)
+    for i in 0..<count { v[i] = p[i] }
+    return v
+}
