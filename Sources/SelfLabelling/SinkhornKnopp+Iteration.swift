@@ -15,6 +15,7 @@ struct SinkhornIteration {
     /// c' per row; holds the starting `c_0` on entry.
     let c: UnsafeMutablePointer<Double>
     let colShift: UnsafeMutablePointer<Double>
+    let head: Int
 
     struct State {
         /// log r'_k of the last pass (kp entries, −∞ in the padding).
@@ -76,9 +77,18 @@ struct SinkhornIteration {
         while err > o.tolerance && counter < o.maxIterations {
             var alpha = -Double.infinity
             for j in 0..<k { alpha = max(alpha, logR[j]) }
-            for j in 0..<kp {
-                r64[j] = exp(logR[j] - alpha)
-                r32[j] = Float(r64[j])
+            for j in 0..<kp { r64[j] = exp(logR[j] - alpha) }
+            if o.precision == .f32 && o.storage.byteSize == 2 {  // the interleaved lane order of 16-bit loads
+                var j = 0
+                while j < kp {
+                    for i in 0..<4 {
+                        r32[j + i] = Float(r64[j + 2 * i])
+                        r32[j + 4 + i] = Float(r64[j + 2 * i + 1])
+                    }
+                    j += 8
+                }
+            } else {
+                for j in 0..<kp { r32[j] = Float(r64[j]) }
             }
             let check = counter % 10 == 0 && (counter > 0 || warmStart == nil)
             pass(iterate: true, check: check, ratio: exp(alpha - alphaPrev))
@@ -86,6 +96,7 @@ struct SinkhornIteration {
                 err = 0
                 for b in 0..<g { err += blockErr[b] }
                 errors.append(err)
+                solver.progress?(SinkhornProgress(head: head, iteration: counter + 1, error: err))
             }
             deviation = 0
             for j in 0..<k { deviation = max(deviation, abs(Double(k) * r64[j] * acc[j] - 1)) }

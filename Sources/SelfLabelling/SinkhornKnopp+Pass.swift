@@ -5,7 +5,7 @@ import Tensors
 /// Iterate mode, for each row n (rows in fixed blocks, 4 rows at a time so `r` and the cluster sums are
 /// loaded once per 4 rows):
 ///
-///     s_n = Σ_k A_nk r'_k              (float32 products, float64 sum every 256 columns)
+///     s_n = Σ_k A_nk r'_k              (float32 products and 8-lane sums, float64 every 256 columns)
 ///     c'_n = 1 / (N s_n)               (float64; the previous c'_n is read first for the error)
 ///     acc_k += A_nk c'_n               (float32 within 64 rows, then float64 per block)
 ///
@@ -15,7 +15,8 @@ import Tensors
 struct SinkhornPass: @unchecked Sendable {
     let matrix: UnsafeRawPointer
     let n: Int, kp: Int
-    /// r' (kp entries, zero in the padding): float32 for `.f32`, float64 for `.f64` precision.
+    /// r' (kp entries, zero in the padding): float32 for `.f32` (in `SinkhornElement.load8`'s lane order),
+    /// float64 for `.f64` precision.
     let r32: UnsafePointer<Float>
     let r64: UnsafePointer<Double>
     /// c' per row: read (previous or given), then overwritten in iterate mode.
@@ -44,7 +45,18 @@ struct SinkhornPass: @unchecked Sendable {
             let end = min(rows.upperBound, row + 64)
             while row + 4 <= end { err += rows4(E.self, row, s); row += 4 }
             while row < end { err += rows1(E.self, row, s); row += 1 }
-            for j in 0..<kp { acc[j] += Double(s[j]) }
+            if E.interleaved {
+                var j = 0
+                while j < kp {
+                    for i in 0..<4 {
+                        acc[j + 2 * i] += Double(s[j + i])
+                        acc[j + 2 * i + 1] += Double(s[j + 4 + i])
+                    }
+                    j += 8
+                }
+            } else {
+                for j in 0..<kp { acc[j] += Double(s[j]) }
+            }
         }
         blockErr[b] = err
     }
@@ -65,21 +77,22 @@ struct SinkhornPass: @unchecked Sendable {
         let p0 = matrix + row * rb, p1 = p0 + rb, p2 = p1 + rb, p3 = p2 + rb
         var d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0
         if iterate {
-            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-            var j = 0, inChunk = 0
-            while j < kp {
-                let rv = UnsafeRawPointer(r32 + j).load(as: SIMD16<Float>.self)
-                a0 += E.load16(p0 + j * eb) * rv
-                a1 += E.load16(p1 + j * eb) * rv
-                a2 += E.load16(p2 + j * eb) * rv
-                a3 += E.load16(p3 + j * eb) * rv
-                j += 16
-                inChunk += 1
-                if inChunk == 16 || j == kp {
-                    d0 += wideSum(a0); d1 += wideSum(a1); d2 += wideSum(a2); d3 += wideSum(a3)
-                    a0 = SIMD16<Float>(); a1 = a0; a2 = a0; a3 = a0
-                    inChunk = 0
+            // SIMD8 (two SSE registers) per row keeps the 4 accumulators, r and the loads in registers.
+            var start = 0
+            while start < kp {  // float64 partial sums every 256 columns; a branch-free inner loop
+                let stop = min(kp, start + 256)
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var j = start
+                while j < stop {
+                    let rv = UnsafeRawPointer(r32 + j).load(as: SIMD8<Float>.self)
+                    a0 += E.load8(p0 + j * eb) * rv
+                    a1 += E.load8(p1 + j * eb) * rv
+                    a2 += E.load8(p2 + j * eb) * rv
+                    a3 += E.load8(p3 + j * eb) * rv
+                    j += 8
                 }
+                d0 += Double(a0.sum()); d1 += Double(a1.sum()); d2 += Double(a2.sum()); d3 += Double(a3.sum())
+                start = stop
             }
         }
         let (c0, e0) = finish(row, d0), (c1, e1) = finish(row + 1, d1)
@@ -87,12 +100,12 @@ struct SinkhornPass: @unchecked Sendable {
         var j = 0
         while j < kp {
             let sp = UnsafeMutableRawPointer(s + j)
-            var v = E.load16(p0 + j * eb) * c0
-            v += E.load16(p1 + j * eb) * c1
-            v += E.load16(p2 + j * eb) * c2
-            v += E.load16(p3 + j * eb) * c3
-            sp.storeBytes(of: sp.load(as: SIMD16<Float>.self) + v, as: SIMD16<Float>.self)
-            j += 16
+            var v = E.load8(p0 + j * eb) * c0
+            v += E.load8(p1 + j * eb) * c1
+            v += E.load8(p2 + j * eb) * c2
+            v += E.load8(p3 + j * eb) * c3
+            sp.storeBytes(of: sp.load(as: SIMD8<Float>.self) + v, as: SIMD8<Float>.self)
+            j += 8
         }
         return ((e0 + e1) + e2) + e3
     }
@@ -103,21 +116,25 @@ struct SinkhornPass: @unchecked Sendable {
         let p0 = matrix + row * kp * eb
         var d0 = 0.0
         if iterate {
-            var a0 = SIMD16<Float>()
-            var j = 0, inChunk = 0
-            while j < kp {
-                a0 += E.load16(p0 + j * eb) * UnsafeRawPointer(r32 + j).load(as: SIMD16<Float>.self)
-                j += 16
-                inChunk += 1
-                if inChunk == 16 || j == kp { d0 += wideSum(a0); a0 = SIMD16<Float>(); inChunk = 0 }
+            var start = 0
+            while start < kp {
+                let stop = min(kp, start + 256)
+                var a0 = SIMD8<Float>()
+                var j = start
+                while j < stop {
+                    a0 += E.load8(p0 + j * eb) * UnsafeRawPointer(r32 + j).load(as: SIMD8<Float>.self)
+                    j += 8
+                }
+                d0 += Double(a0.sum())
+                start = stop
             }
         }
         let (c0, e0) = finish(row, d0)
         var j = 0
         while j < kp {
             let sp = UnsafeMutableRawPointer(s + j)
-            sp.storeBytes(of: sp.load(as: SIMD16<Float>.self) + E.load16(p0 + j * eb) * c0, as: SIMD16<Float>.self)
-            j += 16
+            sp.storeBytes(of: sp.load(as: SIMD8<Float>.self) + E.load8(p0 + j * eb) * c0, as: SIMD8<Float>.self)
+            j += 8
         }
         return e0
     }

@@ -82,7 +82,8 @@ struct SinkhornPrepare {
         var mv = SIMD16<Float>(repeating: -.infinity)
         var j = 0
         while j + 16 <= k {
-            mv = pointwiseMax(mv, UnsafeRawPointer(z + j).loadUnaligned(as: SIMD16<Float>.self))
+            let v = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD16<Float>.self)
+            mv.replace(with: v, where: v .> mv)  // vectorises, unlike pointwiseMax's NaN-aware lanes
             j += 16
         }
         var m = mv.max()
@@ -91,10 +92,10 @@ struct SinkhornPrepare {
         j = 0
         let mSplat = SIMD16<Float>(repeating: m)
         while j + 16 <= k {
-            sum += wideSum(sinkhornExp(UnsafeRawPointer(z + j).loadUnaligned(as: SIMD16<Float>.self) - mSplat))
+            sum += Double(sinkhornExp(UnsafeRawPointer(z + j).loadUnaligned(as: SIMD16<Float>.self) - mSplat).sum())
             j += 16
         }
-        if j < k { sum += wideSum(sinkhornExp(loadPartial(z + j, k - j, fill: -.infinity) - mSplat)) }
+        if j < k { sum += Double(sinkhornExp(loadPartial(z + j, k - j, fill: -.infinity) - mSplat).sum()) }
         return (m, log(sum))
     }
 
@@ -104,7 +105,9 @@ struct SinkhornPrepare {
         while j + 16 <= k {
             let raw = UnsafeMutableRawPointer(colMax + j)
             let d = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD16<Float>.self) - mSplat
-            raw.storeBytes(of: pointwiseMax(raw.load(as: SIMD16<Float>.self), d), as: SIMD16<Float>.self)
+            var m = raw.load(as: SIMD16<Float>.self)
+            m.replace(with: d, where: d .> m)
+            raw.storeBytes(of: m, as: SIMD16<Float>.self)
             j += 16
         }
         while j < k { colMax[j] = max(colMax[j], z[j] - m); j += 1 }

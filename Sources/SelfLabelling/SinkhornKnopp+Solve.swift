@@ -55,7 +55,7 @@ extension SinkhornKnoppSolver {
         let t1 = ResourceUsage.monotonicSeconds
 
         let iter = SinkhornIteration(solver: self, matrix: UnsafeRawPointer(matrix), layout: layout, n: n, k: k,
-                                     kp: kp, c: c, colShift: colShift)
+                                     kp: kp, c: c, colShift: colShift, head: head)
         let state = iter.run(warmStart: warmStart)
         let t2 = ResourceUsage.monotonicSeconds
 

@@ -22,28 +22,30 @@ final class SinkhornWorkspace: @unchecked Sendable {
     /// Whether the matrix buffer already holds `bytes`.
     func hasMatrix(bytes: Int) -> Bool { matrix != nil && matrixCapacity >= bytes }
 
-    /// A named float64 buffer of `count` elements, reused when large enough (contents unspecified).
+    /// A named float64 buffer of `count` elements (64-byte aligned), reused when large enough (contents unspecified).
     func doubles(_ name: String, _ count: Int) -> UnsafeMutablePointer<Double> {
         if let (p, c) = doubles[name], c >= count { return p }
-        doubles[name]?.0.deallocate()
-        let p = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
+        doubles[name].map { UnsafeMutableRawPointer($0.0).deallocate() }
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(count, 8) * 8, alignment: 64)
+            .bindMemory(to: Double.self, capacity: max(count, 8))
         doubles[name] = (p, count)
         return p
     }
 
-    /// A named float32 buffer of `count` elements, reused when large enough (contents unspecified).
+    /// A named float32 buffer of `count` elements (64-byte aligned), reused when large enough (contents unspecified).
     func floats(_ name: String, _ count: Int) -> UnsafeMutablePointer<Float> {
         if let (p, c) = floats[name], c >= count { return p }
-        floats[name]?.0.deallocate()
-        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        floats[name].map { UnsafeMutableRawPointer($0.0).deallocate() }
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(count, 16) * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(count, 16))
         floats[name] = (p, count)
         return p
     }
 
     deinit {
         matrix?.deallocate()
-        for (p, _) in doubles.values { p.deallocate() }
-        for (p, _) in floats.values { p.deallocate() }
+        for (p, _) in doubles.values { UnsafeMutableRawPointer(p).deallocate() }
+        for (p, _) in floats.values { UnsafeMutableRawPointer(p).deallocate() }
     }
 }
 
@@ -62,14 +64,6 @@ func sinkhornForEachBlock(_ layout: SinkhornLayout, threads: Int, _ body: (Int, 
             for b in (g * w / t)..<(g * (w + 1) / t) { box.value(b, w) }
         }
     }
-}
-
-/// Sum of the 16 lanes in float64 (in lane order).
-@inline(__always)
-func wideSum(_ v: SIMD16<Float>) -> Double {
-    var s = 0.0
-    for i in 0..<16 { s += Double(v[i]) }
-    return s
 }
 
 /// Loads `count` (< 16) floats at `p` into the low lanes; the other lanes are `fill`.

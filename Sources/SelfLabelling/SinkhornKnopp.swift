@@ -23,6 +23,8 @@ public final class SinkhornKnoppSolver: @unchecked Sendable {
     /// The options every solve uses.
     public let options: SinkhornOptions
     let workspace = SinkhornWorkspace()
+    /// Called on the calling thread after every error check (every 10 iterations), for progress displays.
+    public var progress: (@Sendable (SinkhornProgress) -> Void)? = nil
 
     /// A solver; throws `SinkhornError` for meaningless options (λ ≤ 0, tol ≤ 0, cap < 1, threads < 1,
     /// f64 precision with a 16-bit storage).
@@ -87,4 +89,11 @@ public final class SinkhornKnoppSolver: @unchecked Sendable {
             try plan.check(available: available, options: options)
         }
     }
+}
+
+/// A progress report of a running solve: which head, how many iterations, the last checked error.
+public struct SinkhornProgress: Sendable {
+    public var head: Int
+    public var iteration: Int
+    public var error: Double
 }

@@ -7,7 +7,7 @@ struct SelfLabelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "selflabel",
         abstract: "Self-labelling via simultaneous clustering and representation learning (SeLa), in Swift.",
-        subcommands: [EvalCommand.self, BenchCommand.self]
+        subcommands: [EvalCommand.self, BenchCommand.self, LabelCommand.self]
     )
 }
 
@@ -16,6 +16,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks; each prints one JSON object per line.",
-        subcommands: [BenchGEMMCommand.self, BenchTrainStepCommand.self, BenchDataCommand.self]
+        subcommands: [BenchGEMMCommand.self, BenchTrainStepCommand.self, BenchDataCommand.self,
+                      BenchSinkhornCommand.self, BenchMemoryCommand.self]
     )
 }
