@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 
 /// One streaming pass over the stored matrix — the whole cost of an iteration.
@@ -31,6 +32,8 @@ struct SinkhornPass: @unchecked Sendable {
     /// Accumulate `Σ_n |c_old/c_new − 1|` with `c_old/c_new = (c'_old / c'_new) · ratio`.
     let check: Bool
     let ratio: Double
+    /// Over-relaxation of c (1 = the plain update): `c' ← (c'_old · ratio)^{1−ω} · c'_SK^ω`.
+    let omega: Double
 
     /// Processes block `b` on worker `w` with float32 arithmetic over elements `E`.
     func runF32<E: SinkhornElement>(_: E.Type, block b: Int, worker w: Int, layout: SinkhornLayout) {
@@ -64,9 +67,10 @@ struct SinkhornPass: @unchecked Sendable {
     @inline(__always)
     private func finish(_ row: Int, _ dot: Double) -> (Float, Double) {
         if !iterate { return (Float(c[row]), 0) }
-        let cNew = 1 / (Double(n) * dot)
+        var cNew = 1 / (Double(n) * dot)
         var e = 0.0
         if check { e = abs(c[row] / cNew * ratio - 1) }
+        if omega != 1 { cNew = exp((1 - omega) * log(c[row] * ratio) + omega * log(cNew)) }
         c[row] = cNew
         return (Float(cNew), e)
     }
@@ -156,8 +160,9 @@ struct SinkhornPass: @unchecked Sendable {
                         * UnsafeRawPointer(r64 + j).loadUnaligned(as: SIMD8<Double>.self)
                     j += 8
                 }
-                let cNew = 1 / (Double(n) * v.sum())
+                var cNew = 1 / (Double(n) * v.sum())
                 if check { err += abs(cRow / cNew * ratio - 1) }
+                if omega != 1 { cNew = exp((1 - omega) * log(cRow * ratio) + omega * log(cNew)) }
                 cRow = cNew
                 c[row] = cNew
             }

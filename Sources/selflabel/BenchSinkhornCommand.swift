@@ -25,6 +25,8 @@ struct BenchSinkhornCommand: ParsableCommand {
     @Option(help: "Arithmetic: f32 or f64.") var dtype: SinkhornPrecision = .f32
     @Option(help: "Stored matrix type with --dtype f32: f32, bf16 or f16.") var storage: SinkhornStorage?
     @Option(help: "Threads.") var threads: Int = ComputeThreads.defaultCount
+    @Flag(help: "Over-relaxed iterations (adaptive ω; plain steps around each check of the official rule).")
+    var accelerate = false
 
     func validate() throws {
         if logits == nil { guard n > 0, k > 0, heads > 0 else { throw ValidationError("--n, --k, --heads must be > 0") } }
@@ -37,7 +39,8 @@ struct BenchSinkhornCommand: ParsableCommand {
     func run() throws {
         ComputeThreads.set(threads)
         let options = SinkhornOptions(lambda: lamb, tolerance: tol, maxIterations: maxIters, precision: dtype,
-                                      storage: storage ?? .f32, threads: threads)
+                                      storage: storage ?? .f32, threads: threads,
+                                      overRelaxation: accelerate)
         var generateSeconds = 0.0, loadSeconds = 0.0
         let results: [SinkhornResult]
         let (h, rows, cols): (Int, Int, Int)
@@ -64,7 +67,7 @@ struct BenchSinkhornCommand: ParsableCommand {
         print(JSONLine([
             "what": "sinkhorn", "n": rows, "k": cols, "heads": h, "lamb": lamb, "tol": tol, "dtype": dtype.rawValue,
             "storage": dtype == .f64 ? "f64" : (storage ?? .f32).rawValue, "threads": threads,
-            "logits": logits ?? "generated", "iterations": iterations, "converged": d.allSatisfy(\.converged),
+            "accelerate": accelerate, "logits": logits ?? "generated", "iterations": iterations, "converged": d.allSatisfy(\.converged),
             "final_error": d.last!.finalError, "generate_seconds": generateSeconds, "load_seconds": loadSeconds,
             "prepare_seconds": prepare, "iterate_seconds": iterate, "label_seconds": label,
             "total_seconds": loadSeconds + prepare + iterate + label,

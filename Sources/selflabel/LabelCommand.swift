@@ -24,6 +24,8 @@ struct LabelCommand: ParsableCommand {
     @Option(help: "Stored matrix type with --dtype f32: f32, bf16 or f16 (f16 only for flat scores).")
     var storage: SinkhornStorage?
     @Option(help: "Threads.") var threads: Int = ComputeThreads.defaultCount
+    @Flag(help: "Over-relaxed iterations (adaptive ω; plain steps around each check of the official rule).")
+    var accelerate = false
     @Option(help: "Output labels .npy (int64).") var out: String
     @Option(help: "Diagnostics JSON file.") var report: String?
 
@@ -36,7 +38,8 @@ struct LabelCommand: ParsableCommand {
 
     var options: SinkhornOptions {
         SinkhornOptions(scoreKind: probabilities ? .probabilities : .logits, lambda: lamb, tolerance: tol,
-                        maxIterations: maxIters, precision: dtype, storage: storage ?? .f32, threads: threads)
+                        maxIterations: maxIters, precision: dtype, storage: storage ?? .f32, threads: threads,
+                        overRelaxation: accelerate)
     }
 
     func run() throws {
@@ -53,7 +56,7 @@ struct LabelCommand: ParsableCommand {
         var line = JSONLine(["what": "label", "logits": logits, "out": out, "heads": scores.heads,
                              "n": scores.samples, "k": scores.clusters, "lamb": lamb, "tol": tol,
                              "dtype": dtype.rawValue, "storage": dtype == .f64 ? "f64" : (storage ?? .f32).rawValue,
-                             "threads": threads, "total_seconds": total,
+                             "threads": threads, "accelerate": accelerate, "total_seconds": total,
                              "peak_rss_mb": ResourceUsage.peakRSSMegabytes])
         line.append("converged", results.allSatisfy { $0.diagnostics.converged })
         line.append("per_head", results.map { LabelRun.json($0.diagnostics) })
