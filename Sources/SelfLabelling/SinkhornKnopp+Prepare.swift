@@ -59,10 +59,10 @@ struct SinkhornPrepare {
     private func firstInvalid(_ z: UnsafePointer<Float>) -> (Int, Float, Bool)? {
         var j = 0
         var clean = true
-        while j + 16 <= k {
-            let v = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD16<Float>.self)
+        while j + 8 <= k {
+            let v = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self)
             if any((v - v) .!= 0) { clean = false; break }
-            j += 16
+            j += 8
         }
         if clean { while j < k { if !z[j].isFinite { clean = false; break }; j += 1 } }
         if !clean { for j in 0..<k where !z[j].isFinite { return (j, z[j], false) } }
@@ -79,36 +79,36 @@ struct SinkhornPrepare {
 
     /// `max_k z_k` and `log Σ_k exp(z_k − max)` of a finite row.
     private func rowMaxAndLogSumExp(_ z: UnsafePointer<Float>) -> (Float, Double) {
-        var mv = SIMD16<Float>(repeating: -.infinity)
+        var mv = SIMD8<Float>(repeating: -.infinity)
         var j = 0
-        while j + 16 <= k {
-            let v = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD16<Float>.self)
+        while j + 8 <= k {
+            let v = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self)
             mv.replace(with: v, where: v .> mv)  // vectorises, unlike pointwiseMax's NaN-aware lanes
-            j += 16
+            j += 8
         }
         var m = mv.max()
         while j < k { m = max(m, z[j]); j += 1 }
-        var sum = 0.0
+        var sums = SIMD8<Float>()  // terms in (0, 1]; float32 is ample for the starting c0
         j = 0
-        let mSplat = SIMD16<Float>(repeating: m)
-        while j + 16 <= k {
-            sum += Double(sinkhornExp(UnsafeRawPointer(z + j).loadUnaligned(as: SIMD16<Float>.self) - mSplat).sum())
-            j += 16
+        let mSplat = SIMD8<Float>(repeating: m)
+        while j + 8 <= k {
+            sums += sinkhornExp(UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self) - mSplat)
+            j += 8
         }
-        if j < k { sum += Double(sinkhornExp(loadPartial(z + j, k - j, fill: -.infinity) - mSplat).sum()) }
-        return (m, log(sum))
+        if j < k { sums += sinkhornExp(loadPartial(z + j, k - j, fill: -.infinity) - mSplat) }
+        return (m, log(Double(sums.sum())))
     }
 
     private func updateColumnMax(_ colMax: UnsafeMutablePointer<Float>, _ z: UnsafePointer<Float>, shift m: Float) {
-        let mSplat = SIMD16<Float>(repeating: m)
+        let mSplat = SIMD8<Float>(repeating: m)
         var j = 0
-        while j + 16 <= k {
+        while j + 8 <= k {
             let raw = UnsafeMutableRawPointer(colMax + j)
-            let d = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD16<Float>.self) - mSplat
-            var m = raw.load(as: SIMD16<Float>.self)
+            let d = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self) - mSplat
+            var m = raw.load(as: SIMD8<Float>.self)
             m.replace(with: d, where: d .> m)
-            raw.storeBytes(of: m, as: SIMD16<Float>.self)
-            j += 16
+            raw.storeBytes(of: m, as: SIMD8<Float>.self)
+            j += 8
         }
         while j < k { colMax[j] = max(colMax[j], z[j] - m); j += 1 }
     }
@@ -132,14 +132,14 @@ struct SinkhornPrepare {
                     for j in 0..<k { y[j] = log(z[j]) }
                 }
                 for j in k..<kp { y[j] = -.infinity }
-                let m = SIMD16<Float>(repeating: Float(rowShift[row]))
+                let m = SIMD8<Float>(repeating: Float(rowShift[row]))
                 let out = matrix + row * rowBytes
                 var j = 0
                 while j < kp {
-                    let v = UnsafeRawPointer(y + j).load(as: SIMD16<Float>.self)
-                    let bk = UnsafeRawPointer(colShift + j).load(as: SIMD16<Float>.self)
-                    E.store16(sinkhornExp(lam * (v - m) - bk), out + j * E.byteSize)
-                    j += 16
+                    let v = UnsafeRawPointer(y + j).load(as: SIMD8<Float>.self)
+                    let bk = UnsafeRawPointer(colShift + j).load(as: SIMD8<Float>.self)
+                    E.store8(sinkhornExp(lam * (v - m) - bk), out + j * E.byteSize)
+                    j += 8
                 }
             }
         }
