@@ -140,6 +140,7 @@ struct SinkhornLabels {
     let lambda: Double
     let kind: SinkhornScoreKind
     let layout: SinkhornLayout
+    let releasePages: Bool
 
     func assign(logR: [Double], threads: Int) -> [Int32] {
         var labels = [Int32](repeating: 0, count: n)
@@ -163,6 +164,10 @@ struct SinkhornLabels {
                             }
                         }
                         out[row] = Int32(arg)
+                    }
+                    if releasePages {
+                        let rows = layout.rows(ofBlock: b)
+                        sinkhornReleasePages(scores + rows.lowerBound * k, count: rows.count * k)
                     }
                 }
             }

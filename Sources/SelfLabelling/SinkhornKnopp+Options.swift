@@ -51,6 +51,11 @@ public struct SinkhornOptions: Sendable, Equatable {
     /// towards 1 whenever a checked error grows. The steps around every check are plain, so the official rule
     /// is evaluated exactly as in the reference; the fixed point is the same, the path to it shorter.
     public var overRelaxation: Bool = false
+    /// For scores that live in an unmodified private or shared file mapping (a memory-mapped `.npy`): after
+    /// each pass reads a row block, its whole pages are returned with `madvise(MADV_DONTNEED)`, so the file
+    /// does not add to the process's resident memory; later passes fault them back in from the page cache.
+    /// Never set it for ordinary (anonymous) memory, whose contents `MADV_DONTNEED` discards.
+    public var releaseFileBackedScores: Bool = false
 
     /// Default options (λ = 25, tol = 0.1, 1000 iterations, f32 with f32 storage, 1 thread).
     public init() {}

@@ -17,6 +17,15 @@ struct SinkhornPrepare {
     let kind: SinkhornScoreKind
     let head: Int
     let layout: SinkhornLayout
+    /// Return the scores' pages after each block (`SinkhornOptions.releaseFileBackedScores`).
+    let releasePages: Bool
+
+    func release(block b: Int) {
+        if releasePages {
+            let rows = layout.rows(ofBlock: b)
+            sinkhornReleasePages(scores + rows.lowerBound * k, count: rows.count * k)
+        }
+    }
 
     /// Per-row outputs and per-block column maxima; throws the first bad score in row-major order.
     func statistics(rowShift: UnsafeMutablePointer<Double>, logC0: UnsafeMutablePointer<Double>,
@@ -47,6 +56,7 @@ struct SinkhornPrepare {
                         for j in 0..<k { colMax[j] = max(colMax[j], log(z[j]) - m) }
                     }
                 }
+                release(block: b)
             }
             for case let (row, col, value, isProb)? in badPtr {
                 if isProb { throw SinkhornError.invalidProbability(head: head, row: row, column: col, value: value) }
@@ -142,6 +152,7 @@ struct SinkhornPrepare {
                     j += 8
                 }
             }
+            release(block: b)
         }
     }
 
@@ -161,6 +172,7 @@ struct SinkhornPrepare {
                 }
                 for j in k..<kp { out[j] = 0 }
             }
+            release(block: b)
         }
     }
 }

@@ -20,7 +20,7 @@ extension SinkhornKnoppSolver {
         let rowShift = ws.doubles("rowShift", n), c = ws.doubles("c", n)
         let colMaxBlocks = ws.floats("colMax", g * kp)
         let prep = SinkhornPrepare(scores: scores, n: n, k: k, kp: kp, lambda: o.lambda, kind: o.scoreKind,
-                                   head: head, layout: layout)
+                                   head: head, layout: layout, releasePages: o.releaseFileBackedScores)
         try prep.statistics(rowShift: rowShift, logC0: c, blockColMax: colMaxBlocks, threads: threads)
 
         // Column shifts b_k = λ · max over blocks (0 in the padding).
@@ -63,7 +63,7 @@ extension SinkhornKnoppSolver {
         var logR = [Double](repeating: 0, count: k)
         for j in 0..<k { logR[j] = state.logR[j] - colShift[j] }
         let labels = SinkhornLabels(scores: scores, n: n, k: k, lambda: o.lambda, kind: o.scoreKind,
-                                    layout: layout).assign(logR: logR, threads: threads)
+                                    layout: layout, releasePages: o.releaseFileBackedScores).assign(logR: logR, threads: threads)
         let t3 = ResourceUsage.monotonicSeconds
 
         var sizes = [Int](repeating: 0, count: k)

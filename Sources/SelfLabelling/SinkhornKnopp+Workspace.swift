@@ -73,3 +73,21 @@ func loadPartial(_ p: UnsafePointer<Float>, _ count: Int, fill: Float) -> SIMD8<
     for i in 0..<count { v[i] = p[i] }
     return v
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Returns the whole pages inside `[p, p + count)` of a file mapping to the kernel (`MADV_DONTNEED`); the
+/// partial pages at either end are kept. Only for memory that `SinkhornOptions.releaseFileBackedScores`
+/// allows.
+func sinkhornReleasePages(_ p: UnsafePointer<Float>, count: Int) {
+    #if canImport(Glibc)
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = (Int(bitPattern: p) + page - 1) / page * page
+    let end = (Int(bitPattern: p) + count * 4) / page * page
+    if end > start, let raw = UnsafeMutableRawPointer(bitPattern: start) {
+        _ = madvise(raw, end - start, Int32(MADV_DONTNEED))
+    }
+    #endif
+}

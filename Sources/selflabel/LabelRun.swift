@@ -12,6 +12,12 @@ enum LabelRun {
         let tensor: Tensor
         let heads: Int, samples: Int, clusters: Int
         var hasHeadAxis: Bool { array.shape.count == 3 }
+        /// True when `tensor` reads the file mapping itself (not a converted copy in ordinary memory).
+        var isMapped: Bool {
+            array.withUnsafeRawData { raw in
+                tensor.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) == UnsafeRawPointer(raw.baseAddress) }
+            }
+        }
     }
 
     /// Opens `path`; throws `NpyError` for a wrong dtype (only float32) or rank (2 or 3).
@@ -26,7 +32,11 @@ enum LabelRun {
 
     /// Solves every head, showing progress on standard error: a rewritten line on a terminal, otherwise a plain
     /// line every 100 iterations.
+    /// Pages of a mapped file are handed back after each pass reads them (they stay in the page cache), so
+    /// the file does not count towards resident memory.
     static func solve(_ scores: Scores, options: SinkhornOptions, showProgress: Bool) throws -> [SinkhornResult] {
+        var options = options
+        options.releaseFileBackedScores = scores.isMapped
         let solver = try SinkhornKnoppSolver(options: options)
         if showProgress {
             let terminal = isatty(2) != 0

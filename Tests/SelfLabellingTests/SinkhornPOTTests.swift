@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Interop
 import SelfLabelling
+import Tensors
 
 @Suite("Sinkhorn-Knopp against POT's ot.sinkhorn (committed fixtures)")
 struct SinkhornPOTTests {
@@ -30,5 +31,27 @@ struct SinkhornPOTTests {
         let agree = agreement(fast.labels, potLabels)
         print("\(name): f32 default agreement with POT \(agree) after \(fast.diagnostics.iterations) iterations")
         #expect(agree >= 0.995)
+    }
+}
+
+@Suite("Sinkhorn-Knopp on a memory-mapped .npy")
+struct SinkhornMappedFileTests {
+    @Test("releasing the file's pages after each pass changes nothing in the result")
+    func releasePages() throws {
+        let n = 5000, k = 200
+        let z = testLogits(n: n, k: k, seed: 101)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sinkhorn-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("z.npy").path
+        try Npy.write(Tensor(shape: [n, k], scalars: z), to: path)
+        let mapped = try NpyArray(contentsOf: path).tensor()
+        var o = SinkhornOptions(threads: 2)
+        let plain = try SinkhornKnoppSolver(options: o).solve(scores: mapped)
+        o.releaseFileBackedScores = true
+        let released = try SinkhornKnoppSolver(options: o).solve(scores: mapped)
+        #expect(plain.labels == released.labels)
+        #expect(plain.diagnostics.errorHistory == released.diagnostics.errorHistory)
+        #expect(mapped.scalars == z)  // the mapping still reads the file's values
     }
 }
