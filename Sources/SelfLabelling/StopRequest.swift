@@ -32,5 +32,11 @@ public enum StopRequest {
         }
         Glibc.signal(SIGINT, handler)
         Glibc.signal(SIGTERM, handler)
+        // A parent may have started us with these signals blocked; unblock them so the handler runs.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every setting of a SeLa training run: the official `main.py` options with the same meanings and defaults,
 /// plus SelfLabel's own (seed, schedule spacing, pseudo-label augmentation, threads, Sinkhorn-Knopp
 /// controls). Stored in every checkpoint so a resumed run continues with the same settings.
@@ -137,3 +139,40 @@ import Glibc
 import Darwin
 @inline(__always) func power(_ a: Double, _ b: Double) -> Double { Darwin.pow(a, b) }
 #endif
+
+extension TrainingConfiguration {
+    /// Settings that may change when a run is resumed: they do not affect the results.
+    public static let changeableOnResume: Set<String> = ["workers", "threads", "logIter", "logIntv", "comment", "data"]
+
+    /// For `--resume`: the stored run's configuration with the explicitly given settings `explicit` (property
+    /// names) taken from `self` where they may change, or an error naming the first one that would alter the
+    /// stored run.
+    public func resumed(from stored: TrainingConfiguration, explicit: Set<String>) throws(TrainingConfigurationError)
+        -> TrainingConfiguration {
+        let mine = Self.fields(self), theirs = Self.fields(stored)
+        var result = stored
+        for key in explicit.sorted() {
+            let a = mine[key] ?? "", b = theirs[key] ?? ""
+            if Self.changeableOnResume.contains(key) {
+                continue
+            } else if a != b {
+                throw TrainingConfigurationError(option: "--" + key, value: a,
+                    rule: "differs from the resumed run's \(b): --resume continues the stored run unchanged")
+            }
+        }
+        if explicit.contains("workers") { result.workers = workers }
+        if explicit.contains("threads") { result.threads = threads }
+        if explicit.contains("logIter") { result.logIter = logIter }
+        if explicit.contains("logIntv") { result.logIntv = logIntv }
+        if explicit.contains("comment") { result.comment = comment }
+        result.data = data
+        return result
+    }
+
+    /// Each stored property as text, by name.
+    static func fields(_ c: TrainingConfiguration) -> [String: String] {
+        guard let data = try? JSONEncoder().encode(c),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        return object.mapValues { "\($0)" }
+    }
+}

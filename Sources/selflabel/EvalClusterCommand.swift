@@ -8,8 +8,8 @@ import Interop
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate pseudo-labels and features against the true classes.",
-        subcommands: [EvalClusterCommand.self]
+        abstract: "Evaluate a trained network or its labels against the true classes: kNN, linear probes, clustering metrics.",
+        subcommands: [EvalKNNCommand.self, EvalLinearCommand.self, EvalClusterCommand.self]
     )
 }
 

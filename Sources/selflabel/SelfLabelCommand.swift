@@ -7,7 +7,8 @@ struct SelfLabelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "selflabel",
         abstract: "Self-labelling via simultaneous clustering and representation learning (SeLa), in Swift.",
-        subcommands: [EvalCommand.self, BenchCommand.self, LabelCommand.self]
+        subcommands: [TrainCommand.self, LabelCommand.self, FeaturesCommand.self, EvalCommand.self,
+                      ExportLabelsCommand.self, VisualizeCommand.self, BenchCommand.self]
     )
 }
 

@@ -1,0 +1,56 @@
+import DataPipeline
+import Foundation
+import Interop
+import NeuralNetworks
+import Tensors
+
+/// A network restored from what `selflabel train` writes: a training checkpoint (`checkpoints/*.safetensors`,
+/// which also holds the pseudo-labels and settings) or the final weights (`model_final.safetensors`, whose
+/// metadata names the architecture and heads).
+public struct TrainedModel {
+    public var network: MultiHeadNetwork
+    public var architecture: Architecture
+    /// The run's settings, when the file is a training checkpoint.
+    public var configuration: TrainingConfiguration?
+    /// The last Sinkhorn-Knopp labels, when the file is a training checkpoint.
+    public var labels: PseudoLabels?
+
+    /// Loads `path`; throws `TrainingError.notACheckpoint` for a file that is neither kind.
+    public static func load(_ path: String) throws -> TrainedModel {
+        let archive = try SafetensorsArchive(contentsOf: path)
+        if archive.metadata[TrainingCheckpoint.stateKey] != nil {
+            let c = try TrainingCheckpoint(contentsOf: path)
+            guard let arch = c.state.configuration.architecture else {
+                throw TrainingError.checkpointMismatch(path: path, reason: "unknown architecture \(c.state.configuration.arch)")
+            }
+            let network = try build(arch, heads: c.labels.clusters, state: c.modelState, path: path)
+            return TrainedModel(network: network, architecture: arch, configuration: c.state.configuration,
+                                labels: c.labels)
+        }
+        guard let name = archive.metadata["arch"], let arch = Architecture(rawValue: name),
+              let headsText = archive.metadata["heads"] else {
+            throw TrainingError.notACheckpoint(path: path)
+        }
+        let heads = headsText.split(separator: ",").compactMap { Int($0) }
+        let state: StateDict = try archive.entries.map { (name: $0.name, tensor: try $0.tensor()) }
+        return TrainedModel(network: try build(arch, heads: heads, state: state, path: path), architecture: arch,
+                            configuration: nil, labels: nil)
+    }
+
+    private static func build(_ arch: Architecture, heads: [Int], state: StateDict, path: String) throws -> MultiHeadNetwork {
+        var rng = Xoshiro256(seed: 0)
+        let network = arch.build(heads: heads, generator: &rng)
+        do { try network.load(stateDict: state) } catch {
+            throw TrainingError.checkpointMismatch(path: path, reason: "\(error)")
+        }
+        network.setTraining(false)
+        return network
+    }
+
+    /// The evaluation transform for this network's input size (Resize + CenterCrop, or none at 32×32).
+    public var evaluationTransform: TransformPipeline {
+        var c = configuration ?? TrainingConfiguration()
+        c.paugs = 0
+        return TrainingRun.transforms(for: c, inputSize: architecture.inputSize).evaluation
+    }
+}

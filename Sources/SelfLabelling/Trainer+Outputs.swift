@@ -1,0 +1,37 @@
+import DataPipeline
+import Foundation
+import Interop
+import NeuralNetworks
+
+extension Trainer {
+    /// Writes `<exp>/model_final.safetensors` (state dict with PyTorch names), `<exp>/labels.npy` (int64,
+    /// heads × N) and `<exp>/labels.csv` (`index,path,head0,head1,…`), all atomically.
+    func writeFinalOutputs() throws -> (weights: String, npy: String, csv: String) {
+        let dir = experiment as NSString
+        let weights = dir.appendingPathComponent("model_final.safetensors")
+        try SafetensorsArchive(entries: network.stateDict().map { SafetensorsEntry(name: $0.name, tensor: $0.tensor) },
+                               metadata: ["format": "pt", "arch": configuration.arch,
+                                          "heads": labels.clusters.map(String.init).joined(separator: ",")])
+            .write(to: weights)
+        let npy = dir.appendingPathComponent("labels.npy")
+        try Npy.write(labels.values.map(Int64.init), shape: [labels.heads, labels.count], to: npy)
+        let csv = dir.appendingPathComponent("labels.csv")
+        var text = "index,path," + (0..<labels.heads).map { "head\($0)" }.joined(separator: ",") + "\n"
+        for i in 0..<labels.count {
+            text += "\(i),\(Trainer.csvField(dataset.describeSample(i)))"
+            for h in 0..<labels.heads { text += ",\(labels.values[h * labels.count + i])" }
+            text += "\n"
+        }
+        try AtomicFile.write(to: csv, text: text)
+        log("wrote \(weights), \(npy), \(csv)")
+        return (weights, npy, csv)
+    }
+
+    /// Quotes a CSV field when it contains a comma, quote or newline (RFC 4180).
+    public static func csvField(_ s: String) -> String {
+        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) {
+            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return s
+    }
+}

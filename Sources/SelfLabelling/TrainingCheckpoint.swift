@@ -1,0 +1,146 @@
+import Foundation
+import Interop
+import NeuralNetworks
+import Tensors
+
+/// Everything a run needs to continue exactly where it stopped, stored in one safetensors file:
+///
+/// - tensors `model.<state_dict key>` (weights and buffers, PyTorch names), `momentum.<parameter>` (SGD
+///   buffers), `labels` (int32, heads × N) and `sinkhorn_r.<head>` (float64 cluster scalings, the warm starts);
+/// - metadata `selflabel.state`: the JSON of `TrainingCheckpoint.State` (position, remaining label-optimisation
+///   times, lowest loss, the configuration).
+///
+/// Random generators need no stored state: every random draw is derived from the seed and a counter (the
+/// epoch for the shuffle, (epoch, index) per augmented sample, the iteration for dropout), so a position plus
+/// the seed reproduces the streams exactly. The file is written atomically (temporary file, fsync, rename).
+public struct TrainingCheckpoint {
+    /// The scalar part of the training state.
+    public struct State: Codable, Sendable, Equatable {
+        /// Format version of this record.
+        public var version = 1
+        /// Epoch to continue in.
+        public var epoch: Int
+        /// Batch within `epoch` to continue at (0 = the epoch's start).
+        public var batch: Int
+        /// Global iteration counter (`epoch · batchesPerEpoch + batch`).
+        public var iteration: Int
+        /// Remaining label-optimisation times (samples seen), with the sentinel.
+        public var scheduleRemaining: [Double]
+        /// Label optimisations done so far.
+        public var labelOptimisations: Int
+        /// Lowest epoch-mean loss so far (nil before the first complete epoch).
+        public var lowestLoss: Double?
+        /// Sum and count of the losses of the current epoch so far (for its mean).
+        public var epochLossSum: Double
+        public var epochLossCount: Int
+        /// The run's settings.
+        public var configuration: TrainingConfiguration
+        /// Why this checkpoint was written ("epoch", "pre-lr-drop", "lowest", "interrupted", "final").
+        public var reason: String
+    }
+
+    public var state: State
+    public var modelState: StateDict
+    public var momentum: [(name: String, tensor: Tensor)]
+    public var labels: PseudoLabels
+    /// Per head: the last Sinkhorn-Knopp cluster scaling, or nil before the first optimisation.
+    public var warmStarts: [[Double]?]
+
+    public static let stateKey = "selflabel.state"
+
+    /// Writes the checkpoint atomically to `path`.
+    public func write(to path: String) throws {
+        var entries = modelState.map { SafetensorsEntry(name: "model." + $0.name, tensor: $0.tensor) }
+        entries += momentum.map { SafetensorsEntry(name: "momentum." + $0.name, tensor: $0.tensor) }
+        entries.append(SafetensorsEntry(name: "labels", int32s: labels.values, shape: [labels.heads, labels.count]))
+        entries.append(SafetensorsEntry(name: "clusters", int64s: labels.clusters.map(Int64.init),
+                                        shape: [labels.heads]))
+        for (h, r) in warmStarts.enumerated() {
+            if let r { entries.append(SafetensorsEntry(name: "sinkhorn_r.\(h)", float64s: r, shape: [r.count])) }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try encoder.encode(state), as: UTF8.self)
+        try SafetensorsArchive(entries: entries, metadata: [Self.stateKey: json, "format": "selflabel-checkpoint"])
+            .write(to: path)
+    }
+
+    /// Reads a checkpoint written by `write(to:)`.
+    public init(contentsOf path: String) throws {
+        let archive = try SafetensorsArchive(contentsOf: path)
+        guard let json = archive.metadata[Self.stateKey] else {
+            throw TrainingError.notACheckpoint(path: path)
+        }
+        state = try JSONDecoder().decode(State.self, from: Data(json.utf8))
+        var model: StateDict = [], momentum: [(name: String, tensor: Tensor)] = []
+        var warm: [Int: [Double]] = [:]
+        for e in archive.entries {
+            if e.name.hasPrefix("model.") {
+                model.append((name: String(e.name.dropFirst(6)), tensor: try e.tensor()))
+            } else if e.name.hasPrefix("momentum.") {
+                momentum.append((name: String(e.name.dropFirst(9)), tensor: try e.tensor()))
+            } else if e.name.hasPrefix("sinkhorn_r."), let h = Int(e.name.dropFirst(11)) {
+                warm[h] = try e.float64s()
+            }
+        }
+        let labelEntry = try archive.entry("labels", path: path)
+        let clusters = try archive.entry("clusters", path: path).int64s().map(Int.init)
+        guard labelEntry.shape.count == 2, labelEntry.shape[0] == clusters.count else {
+            throw TrainingError.notACheckpoint(path: path)
+        }
+        labels = PseudoLabels(clusters: clusters, count: labelEntry.shape[1], values: try labelEntry.int32s())
+        modelState = model
+        self.momentum = momentum
+        warmStarts = (0..<clusters.count).map { warm[$0] }
+    }
+
+    public init(state: State, modelState: StateDict, momentum: [(name: String, tensor: Tensor)],
+                labels: PseudoLabels, warmStarts: [[Double]?]) {
+        self.state = state
+        self.modelState = modelState
+        self.momentum = momentum
+        self.labels = labels
+        self.warmStarts = warmStarts
+    }
+}
+
+/// The checkpoint folder `<exp>/checkpoints/`: regular checkpoints `checkpoint-e<epoch>-b<batch>.safetensors`
+/// (the position they resume at; the last two are kept), `pre-lr-drop-e<epoch>.safetensors` and
+/// `lowest.safetensors`.
+public struct CheckpointFolder {
+    public let path: String
+
+    public init(experiment: String) { path = (experiment as NSString).appendingPathComponent("checkpoints") }
+
+    /// Creates the folder if needed.
+    public func create() throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// Path of the regular checkpoint resuming at (epoch, batch).
+    public func regularPath(epoch: Int, batch: Int) -> String {
+        (path as NSString).appendingPathComponent(String(format: "checkpoint-e%04d-b%06d.safetensors", epoch, batch))
+    }
+
+    public func preLRDropPath(epoch: Int) -> String {
+        (path as NSString).appendingPathComponent(String(format: "pre-lr-drop-e%04d.safetensors", epoch))
+    }
+
+    public var lowestPath: String { (path as NSString).appendingPathComponent("lowest.safetensors") }
+
+    /// Regular checkpoints, oldest first.
+    public func regular() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.filter { $0.hasPrefix("checkpoint-e") && $0.hasSuffix(".safetensors") }.sorted()
+            .map { (path as NSString).appendingPathComponent($0) }
+    }
+
+    /// The newest regular checkpoint, if any.
+    public var latest: String? { regular().last }
+
+    /// Deletes all but the newest `keep` regular checkpoints.
+    public func prune(keep: Int = 2) {
+        let all = regular()
+        for old in all.dropLast(keep) { try? FileManager.default.removeItem(atPath: old) }
+    }
+}

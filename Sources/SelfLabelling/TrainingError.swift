@@ -1,0 +1,23 @@
+/// Problems that stop a training run, each with what a user needs to act on it.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case nonFiniteLoss(epoch: Int, iteration: Int, loss: Double, lastCheckpoint: String?)
+    case notACheckpoint(path: String)
+    case nothingToResume(folder: String)
+    case checkpointMismatch(path: String, reason: String)
+    case scoresTooLarge(bytes: Int, available: Int)
+    case emptyDataset(description: String)
+
+    public var description: String {
+        switch self {
+        case let .nonFiniteLoss(epoch, iteration, loss, last):
+            return "loss became \(loss) at epoch \(epoch), iteration \(iteration); "
+                + (last.map { "last good checkpoint: \($0)" } ?? "no checkpoint was written yet")
+        case let .notACheckpoint(path): return "\(path) is not a SelfLabel training checkpoint"
+        case let .nothingToResume(folder): return "--resume: no checkpoint found in \(folder)"
+        case let .checkpointMismatch(path, reason): return "checkpoint \(path) does not fit this run: \(reason)"
+        case let .scoresTooLarge(bytes, available):
+            return "the pseudo-label pass needs \(bytes) bytes for the network outputs but only \(available) are available"
+        case let .emptyDataset(d): return "the training set \(d) has no images"
+        }
+    }
+}

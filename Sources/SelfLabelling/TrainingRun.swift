@@ -1,0 +1,138 @@
+import DataPipeline
+import Evaluation
+import Foundation
+import Interop
+import NeuralNetworks
+import Tensors
+
+extension TrainingConfiguration {
+    /// The embedded demo (`selflabel train` without `--data`): sized to finish in a few minutes on 2 cores.
+    public static var embeddedDemo: TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.arch = "convnet_tiny"
+        c.hc = 10; c.ncl = 100
+        c.epochs = 8; c.batchSize = 128; c.lr = 0.05
+        c.nopts = 6; c.schedule = .linear; c.lamb = 25
+        c.wd = -4; c.lrSchedule = .cifar
+        c.dtype = "f32"; c.augs = 3
+        c.exp = "selflabel-demo"; c.comment = "selflabel-demo"; c.logIter = 10
+        c.workers = 1
+        return c
+    }
+
+    /// The network architecture these settings name (`alexnet` with `archspec` small is `alexnet_small`).
+    public var architecture: Architecture? { Architecture.named(arch, archspec: archspec) }
+}
+
+/// A whole `selflabel train` invocation: opens the data, builds the network, trains (or resumes), and for
+/// the embedded demo compares the trained network with its random initialisation on held-out images.
+public struct TrainingRun {
+    public var configuration: TrainingConfiguration
+    public var resume: Bool
+    /// Settings the user gave explicitly (property names), checked against a resumed run's.
+    public var explicitSettings: Set<String> = []
+    public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+
+    public init(configuration: TrainingConfiguration, resume: Bool) {
+        self.configuration = configuration
+        self.resume = resume
+    }
+
+    /// Transforms for training and for the pseudo-label pass, by the network's input size.
+    public static func transforms(for c: TrainingConfiguration, inputSize: Int) -> (train: TransformPipeline, pseudo: TransformPipeline, evaluation: TransformPipeline) {
+        let crop = c.cropSize > 0 ? c.cropSize : inputSize
+        if crop <= 64 {
+            // CPU-sized networks on tiny images: the official CIFAR augmentations at native size.
+            let eval = TransformPipeline.cifarNativeEvaluation(size: crop)
+            let train = c.augs == 0 ? eval : TransformPipeline.cifarNative(size: crop)
+            let pseudo = c.paugs == 0 ? eval : TransformPipeline.cifarNative(size: crop)
+            return (train, pseudo, eval)
+        }
+        let image = crop * 256 / 224
+        let eval = TransformPipeline.evaluation(imageSize: image, cropSize: crop)
+        return (TransformPipeline.official(augs: c.augs, imageSize: image, cropSize: crop) ?? eval,
+                TransformPipeline.official(augs: c.paugs, imageSize: image, cropSize: crop) ?? eval, eval)
+    }
+
+    /// Runs it; returns the signal number when a signal stopped the run (its checkpoint is written).
+    @discardableResult
+    public func execute() throws -> Int32? {
+        let started = Date()
+        var configuration = self.configuration
+        var resumePoint: Trainer.ResumePoint?
+        if resume {
+            let point = try Trainer.ResumePoint.latest(experiment: configuration.exp)
+            configuration = try configuration.resumed(from: point.checkpoint.state.configuration,
+                                                      explicit: explicitSettings)
+            resumePoint = point
+            log("resuming from \(point.path) (epoch \(point.checkpoint.state.epoch), iteration \(point.checkpoint.state.iteration))")
+        }
+        if configuration.threads > 0 { ComputeThreads.set(configuration.threads) } else { ComputeThreads.set(ComputeThreads.defaultCount) }
+        guard let architecture = configuration.architecture else {
+            throw TrainingConfigurationError(option: "--arch", value: configuration.arch, rule: "is not a known architecture")
+        }
+        let embedded = configuration.data == nil
+        let train: any Dataset = embedded ? try EmbeddedCIFAR10.train : try DatasetLocator.open(configuration.data!, split: .train)
+        let (trainT, pseudoT, evalT) = TrainingRun.transforms(for: configuration, inputSize: architecture.inputSize)
+        var rng = Xoshiro256(seed: configuration.seed, 0x4D4F_4445_4C)
+        let heads = [Int](repeating: configuration.ncl, count: configuration.hc)
+        let network = architecture.build(heads: heads, generator: &rng)
+        let kernels = Kernels.reference
+        var baseline: HeldOutScores?
+        if embedded && !resume {
+            log("evaluating the randomly initialised network on the held-out images…")
+            baseline = try HeldOutScores.measure(network: network, train: train, test: try EmbeddedCIFAR10.test,
+                                                  transform: evalT, workers: configuration.workers, kernels: kernels)
+        }
+        StopRequest.installHandlers()
+        let trainer = try Trainer(configuration: configuration, network: network, dataset: train,
+                                  trainTransform: trainT, pseudoTransform: pseudoT, kernels: kernels, resumeFrom: resumePoint)
+        switch try trainer.run() {
+        case .stopped(let signal, _):
+            return signal
+        case .completed(let summary):
+            log(String(format: "finished: %d epochs, %d iterations, %d label optimisations, final mean loss %.4f, %.0f s",
+                       summary.epochs, summary.iterations, summary.labelOptimisations, summary.finalLoss, summary.seconds))
+        }
+        guard embedded else { return nil }
+        let trained = try HeldOutScores.measure(network: network, train: train, test: try EmbeddedCIFAR10.test,
+                                                transform: evalT, workers: configuration.workers, kernels: kernels)
+        let seconds = Date().timeIntervalSince(started)
+        if let baseline {
+            print(String(format: "held-out (1,000 images): kNN top-1 (k=10, σ=0.1): trained %.3f, random init %.3f; "
+                         + "NMI(head 0, classes): trained %.3f, random init %.3f", trained.knnTop1, baseline.knnTop1,
+                         trained.nmi, baseline.nmi))
+            let json = "{\"knn_top1\": {\"trained\": \(trained.knnTop1), \"random_init\": \(baseline.knnTop1)}, "
+                + "\"nmi\": {\"trained\": \(trained.nmi), \"random_init\": \(baseline.nmi)}, \"seconds\": \(seconds)}\n"
+            try AtomicFile.write(to: (configuration.exp as NSString).appendingPathComponent("summary.json"), text: json)
+        } else {
+            print(String(format: "held-out (1,000 images): kNN top-1 (k=10, σ=0.1): %.3f; NMI(head 0, classes): %.3f",
+                         trained.knnTop1, trained.nmi))
+        }
+        return nil
+    }
+}
+
+/// The two numbers the embedded demo reports on held-out images: weighted-kNN top-1 (k = 10, σ = 0.1, memory
+/// bank = the training images with their true classes, on pre-head features) and the NMI of head 0's clusters
+/// with the true classes.
+public struct HeldOutScores: Sendable {
+    public var knnTop1: Double
+    public var nmi: Double
+
+    public static func measure(network: MultiHeadNetwork, train: any Dataset, test: any Dataset,
+                               transform: TransformPipeline, workers: Int, kernels: Kernels) throws -> HeldOutScores {
+        let a = try NetworkOutputs.compute(network: network, dataset: train, transform: transform, workers: workers,
+                                           kernels: kernels)
+        let b = try NetworkOutputs.compute(network: network, dataset: test, transform: transform, workers: workers,
+                                           kernels: kernels)
+        guard let trainTargets = a.targets, let testTargets = b.targets else {
+            throw EvaluationError.empty(what: "true classes of the held-out images")
+        }
+        let knn = try WeightedKNN.evaluate(trainFeatures: a.features, trainLabels: trainTargets,
+                                           testFeatures: b.features, testLabels: testTargets, ks: [10], sigmas: [0.1])
+        let nmi = ClusteringMetrics.normalizedMutualInformation(
+            try ContingencyTable(predicted: b.headArgmax[0], truth: testTargets))
+        return HeldOutScores(knnTop1: knn.scores[0].top1, nmi: nmi)
+    }
+}

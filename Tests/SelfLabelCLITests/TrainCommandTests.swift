@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+@Suite struct TrainCommandTests {
+    /// Each invalid option fails at parse time with one line naming it, and a non-zero exit.
+    @Test(arguments: [
+        (["--epochs", "0"], "--epochs 0 must be at least 1"),
+        (["--ncl", "1"], "--ncl 1 must be at least 2"),
+        (["--lamb=-2"], "--lamb -2.0 must be a positive number"),
+        (["--augs", "5"], "--augs 5 must be 0, 1, 2 or 3"),
+        (["--sk-storage", "f8"], "--sk-storage f8 must be f32, bf16 or f16"),
+        (["--dtype", "f16"], "--dtype f16 must be f32 or f64"),
+        (["--arch", "vgg"], "--arch vgg is not one of"),
+        (["--schedule", "cubic"], "--schedule cubic must be quadratic or linear"),
+        (["--preset", "mnist"], "--preset mnist must be cifar or imagenet"),
+        (["--dtype", "f64", "--sk-storage", "bf16"], "--sk-storage bf16 needs --dtype f32"),
+    ])
+    func invalidOption(_ arguments: [String], _ message: String) throws {
+        let r = try runSelflabel(["train"] + arguments)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains(message), "stderr: \(r.stderr)")
+    }
+
+    @Test func ncLargerThanTheDataSetIsRefused() throws {
+        let exp = temporaryFolder("cli-ncl")
+        let r = try runSelflabel(["train", "--exp", exp, "--ncl", "6000", "--epochs", "1"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--ncl 6000 is larger than the number of training images (5000)"), "stderr: \(r.stderr)")
+    }
+
+    @Test func unrecognisedDataFolderListsWhatWasLookedFor() throws {
+        let dir = temporaryFolder("cli-empty")
+        let r = try runSelflabel(["train", "--data", dir, "--exp", dir + "/exp"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("no data set recognised") && r.stderr.contains("data_batch_1.bin"), "stderr: \(r.stderr)")
+    }
+
+    @Test func resumeWithoutCheckpointSaysSo() throws {
+        let exp = temporaryFolder("cli-resume")
+        let r = try runSelflabel(["train", "--exp", exp, "--resume"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("no checkpoint found"), "stderr: \(r.stderr)")
+    }
+}
+
+/// A tiny CIFAR-10-binary data set of random pixels: 5 training files of `perFile` records and a test file.
+func writeTinyCIFAR10(_ dir: String, perFile: Int = 20, seed: UInt64 = 1) throws {
+    var state = seed
+    func byte() -> UInt8 {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return UInt8(truncatingIfNeeded: state >> 56)
+    }
+    for name in (1...5).map({ "data_batch_\($0).bin" }) + ["test_batch.bin"] {
+        var bytes: [UInt8] = []
+        for r in 0..<perFile {
+            bytes.append(UInt8(r % 10))
+            for _ in 0..<3072 { bytes.append(byte()) }
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name))
+    }
+}
+
+@Suite struct TrainSignalTests {
+    /// SIGINT during training writes a checkpoint, says how to resume and exits with 128 + 2; `--resume` then
+    /// finishes the run, and a changed setting on resume is refused.
+    @Test func interruptThenResume() throws {
+        let data = temporaryFolder("cli-data")
+        try writeTinyCIFAR10(data)
+        let exp = temporaryFolder("cli-sigint")
+        let p = Process()
+        p.executableURL = selflabelBinary()
+        p.arguments = ["train", "--data", data, "--exp", exp, "--arch", "convnet_tiny", "--epochs", "30", "--hc", "1",
+                       "--ncl", "4", "--batch-size", "10", "--nopts", "2", "--dtype", "f32", "--log-iter", "1",
+                       "--workers", "1"]
+        let log = exp + "-stderr.txt"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        // Wait until training iterations are being logged, then interrupt.
+        let deadline = Date().addingTimeInterval(120)
+        var seen = ""
+        while Date() < deadline && p.isRunning {
+            seen = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if seen.contains("iteration 2/") { break }
+            usleep(50_000)
+        }
+        #expect(seen.contains("iteration 2/"), "stderr so far: \(seen)")
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        seen = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(p.terminationStatus == 128 + SIGINT, "exit status \(p.terminationStatus); stderr: \(seen)")
+        #expect(seen.contains("selflabel train --data \(data) --exp \(exp) --resume"), "stderr: \(seen)")
+        let checkpoints = try FileManager.default.contentsOfDirectory(atPath: exp + "/checkpoints")
+        #expect(checkpoints.contains { $0.hasPrefix("checkpoint-e") }, "checkpoints: \(checkpoints)")
+        #expect(!FileManager.default.fileExists(atPath: exp + "/labels.npy"))
+
+        let changed = try runSelflabel(["train", "--data", data, "--exp", exp, "--resume", "--epochs", "5"])
+        #expect(changed.status != 0)
+        #expect(changed.stderr.contains("--epochs 5 differs from the resumed run's 30"), "stderr: \(changed.stderr)")
+
+        let resumed = try runSelflabel(["train", "--data", data, "--exp", exp, "--resume", "--workers", "2"])
+        #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
+        #expect(FileManager.default.fileExists(atPath: exp + "/labels.npy"))
+        #expect(FileManager.default.fileExists(atPath: exp + "/labels.csv"))
+    }
+}
