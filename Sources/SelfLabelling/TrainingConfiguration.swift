@@ -53,6 +53,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var momentum = 0.9
     /// Side of the (square) network input; 0 = the architecture's own (224, or 32 for CIFAR-sized nets).
     public var cropSize = 0
+    /// Kernels: "cpu" (oneDNN, falling back to the reference for anything it declines) or "reference".
+    public var backend = "cpu"
 
     public init() {}
 
@@ -111,6 +113,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try need(skMaxIters >= 10, "--sk-max-iters", skMaxIters, "must be at least 10 (the error is checked every 10)")
         try need(["f32", "bf16", "f16"].contains(skStorage), "--sk-storage", skStorage, "must be f32, bf16 or f16")
         try need(!exp.isEmpty, "--exp", exp, "must name a folder")
+        try need(["cpu", "reference"].contains(backend), "--backend", backend, "must be cpu or reference")
     }
 
     /// Checks the settings against the training set's size.
@@ -143,6 +146,7 @@ import Darwin
 extension TrainingConfiguration {
     /// Settings that may change when a run is resumed: they do not affect the results.
     public static let changeableOnResume: Set<String> = ["workers", "threads", "logIter", "logIntv", "comment", "data"]
+
 
     /// For `--resume`: the stored run's configuration with the explicitly given settings `explicit` (property
     /// names) taken from `self` where they may change, or an error naming the first one that would alter the

@@ -20,6 +20,9 @@ extension TrainingConfiguration {
         return c
     }
 
+    /// The kernels `backend` names.
+    public var kernels: Kernels { backend == "reference" ? .reference : OneDNNBackend.kernels }
+
     /// The network architecture these settings name (`alexnet` with `archspec` small is `alexnet_small`).
     public var architecture: Architecture? { Architecture.named(arch, archspec: archspec) }
 }
@@ -77,7 +80,7 @@ public struct TrainingRun {
         var rng = Xoshiro256(seed: configuration.seed, 0x4D4F_4445_4C)
         let heads = [Int](repeating: configuration.ncl, count: configuration.hc)
         let network = architecture.build(heads: heads, generator: &rng)
-        let kernels = Kernels.reference
+        let kernels = configuration.kernels
         var baseline: HeldOutScores?
         if embedded && !resume {
             log("evaluating the randomly initialised network on the held-out images…")

@@ -78,7 +78,8 @@ struct EvalLinearCommand: ParsableCommand {
         let probes = try LinearProbeTraining.probes(for: net, taps: chosen, sample: first.images, classes: classes,
                                                     officialAlexNet: isAlexNet224, seed: seed)
         let progress = ProgressLine()
-        let training = LinearProbeTraining(network: net, probes: probes, settings: settings)
+        var training = LinearProbeTraining(network: net, probes: probes, settings: settings)
+        training.kernels = common.kernels
         let results = try training.run(train: train, trainTransform: trainTransform, test: test,
                                        testTransform: model.evaluationTransform) { progress.show($0) }
         progress.show("", force: true)

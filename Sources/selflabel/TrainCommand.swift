@@ -50,6 +50,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("sk-tol"), help: "Sinkhorn-Knopp tolerance (default 0.1).") var skTol: Double?
     @Option(name: .customLong("sk-max-iters"), help: "Sinkhorn-Knopp iteration cap (default 1000).") var skMaxIters: Int?
     @Option(name: .customLong("sk-storage"), help: "Score matrix storage: f32, bf16 or f16 (default f32).") var skStorage: String?
+    @Option(help: "Kernels: cpu (oneDNN, default) or reference (plain Swift + OpenBLAS).") var backend: String?
     @Option(help: "Official settings: cifar (hc 10, ncl 128, λ 10, nopts 400, wd 5e-4, CIFAR LR schedule) or imagenet.")
     var preset: String?
 
@@ -94,6 +95,7 @@ struct TrainCommand: ParsableCommand {
         if let v = skTol { c.skTol = v }
         if let v = skMaxIters { c.skMaxIters = v }
         if let v = skStorage { c.skStorage = v }
+        if let v = backend { c.backend = v }
         guard Architecture(rawValue: c.arch) != nil || (c.arch == "alexnet") else {
             throw ValidationError("--arch \(c.arch) is not one of \(Architecture.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -114,6 +116,7 @@ struct TrainCommand: ParsableCommand {
             ("archspec", archspec), ("ncl", ncl), ("hc", hc), ("workers", workers), ("comment", comment),
             ("logIntv", logIntv), ("logIter", logIter), ("seed", seed), ("schedule", schedule), ("paugs", paugs),
             ("threads", threads), ("skTol", skTol), ("skMaxIters", skMaxIters), ("skStorage", skStorage),
+            ("backend", backend),
         ]
         var set = Set(given.filter { $0.1 != nil }.map(\.0))
         if preset != nil { set.formUnion(["hc", "ncl", "lamb", "nopts", "lr", "batchSize", "epochs", "wd", "schedule",

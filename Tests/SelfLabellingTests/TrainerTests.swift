@@ -22,13 +22,13 @@ private func tinyConfiguration(exp: String) -> TrainingConfiguration {
     return c
 }
 
-private func makeTrainer(_ c: TrainingConfiguration, resume: Bool = false) throws -> Trainer {
+private func makeTrainer(_ c: TrainingConfiguration, resume: Bool = false, kernels: Kernels = .reference) throws -> Trainer {
     let data = SubsetDataset(base: try EmbeddedCIFAR10.train, indices: Array(stride(from: 0, to: 4800, by: 20)))
     var rng = Xoshiro256(seed: c.seed, 0x4D4F_4445_4C)
     let net = Architecture.convnetTiny.build(heads: [c.ncl, c.ncl], generator: &rng)
     let t = TrainingRun.transforms(for: c, inputSize: 32)
     return try Trainer(configuration: c, network: net, dataset: data, trainTransform: t.train,
-                       pseudoTransform: t.pseudo,
+                       pseudoTransform: t.pseudo, kernels: kernels,
                        resumeFrom: resume ? try Trainer.ResumePoint.latest(experiment: c.exp) : nil)
 }
 
@@ -72,21 +72,24 @@ private func trainLosses(_ exp: String) throws -> [String] {
         #expect(try trainLosses(exp).count == 8)
     }
 
-    @Test func resumeIsIdenticalToAnUninterruptedRun() throws {
+    /// With the reference kernels and with oneDNN's.
+    @Test(arguments: ["reference", "cpu"])
+    func resumeIsIdenticalToAnUninterruptedRun(backend: String) throws {
+        let kernels: Kernels = backend == "cpu" ? OneDNNBackend.kernels : .reference
         let full = temporaryFolder(), split = temporaryFolder()
-        let a = try makeTrainer(tinyConfiguration(exp: full))
+        let a = try makeTrainer(tinyConfiguration(exp: full), kernels: kernels)
         a.log = { _ in }
         _ = try a.run()
         // Interrupt in the middle of epoch 0 (after 3 of 4 iterations), then again in epoch 1, then finish.
-        let b1 = try makeTrainer(tinyConfiguration(exp: split))
+        let b1 = try makeTrainer(tinyConfiguration(exp: split), kernels: kernels)
         b1.log = { _ in }
         b1.stopAfterIterations = 3
         guard case .stopped = try b1.run() else { Issue.record("first part did not stop"); return }
-        let b2 = try makeTrainer(tinyConfiguration(exp: split), resume: true)
+        let b2 = try makeTrainer(tinyConfiguration(exp: split), resume: true, kernels: kernels)
         b2.log = { _ in }
         b2.stopAfterIterations = 2
         guard case .stopped = try b2.run() else { Issue.record("second part did not stop"); return }
-        let b3 = try makeTrainer(tinyConfiguration(exp: split), resume: true)
+        let b3 = try makeTrainer(tinyConfiguration(exp: split), resume: true, kernels: kernels)
         b3.log = { _ in }
         guard case .completed = try b3.run() else { Issue.record("resumed run did not complete"); return }
         #expect(b3.pseudoLabels == a.pseudoLabels)
