@@ -75,7 +75,8 @@ extension SinkhornKnoppSolver {
             minClusterSize: sizes.min() ?? 0, maxClusterSize: sizes.max() ?? 0,
             emptyClusters: sizes.filter { $0 == 0 }.count, storedMatrixBytes: plan.matrixBytes,
             prepareSeconds: t1 - t0, iterateSeconds: t2 - t1, labelSeconds: t3 - t2)
-        return SinkhornResult(labels: labels, clusterScaling: logR.map { exp($0 - maxLogR) },
+        return SinkhornResult(labels: labels,
+                              clusterScaling: logR.map { Swift.max(exp($0 - maxLogR), Double.leastNormalMagnitude) },
                               diagnostics: diagnostics)
     }
 }
