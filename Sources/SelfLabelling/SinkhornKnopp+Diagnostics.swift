@@ -40,6 +40,8 @@ public struct SinkhornResult: Sendable {
     public var labels: [Int32]
     /// The cluster scaling `r` (K) of the last iteration, normalised so that its largest entry is 1 (`r` is
     /// defined up to a constant factor). Pass it as the warm start of the next solve on similar scores.
+    /// Entries too small for a double (a starved cluster, r below e^-708 of the largest) are held at the
+    /// smallest normal double, so the scaling is always a valid warm start.
     public var clusterScaling: [Double]
     /// Iterations, convergence, marginals, cluster sizes, memory and timing.
     public var diagnostics: SinkhornDiagnostics
