@@ -26,6 +26,10 @@ public struct SinkhornDiagnostics: Sendable, Equatable {
     public var iterateSeconds: Double
     /// Seconds spent on the final dense labelling pass.
     public var labelSeconds: Double
+    /// True when the float32 iteration broke down numerically (a scaling left float32's range, so the error
+    /// became NaN) and this head was solved again in float64 (the reference's arithmetic); the timings and
+    /// bytes are then those of the float64 solve.
+    public var fellBackToFloat64 = false
 
     /// Seconds per iteration (iterate time ÷ iterations).
     public var secondsPerIteration: Double { iterations > 0 ? iterateSeconds / Double(iterations) : 0 }

@@ -2,9 +2,27 @@ import Foundation
 import Tensors
 
 extension SinkhornKnoppSolver {
-    /// One head: prepare (validate, shift, store), iterate to the official stopping rule, label.
+    /// One head. In float32 precision, a numerical breakdown (a non-finite error: the scalings of a very
+    /// peaked problem can leave float32's range even after the log-domain shifts) is repaired by solving the
+    /// head again in float64 with the same options, reported in `fellBackToFloat64`. If the float64 matrix
+    /// does not fit in memory, the memory error says so.
     func solveHead(_ scores: UnsafePointer<Float>, head: Int, n: Int, k: Int,
                    warmStart: [Double]?) throws -> SinkhornResult {
+        let result = try solveHeadOnce(scores, head: head, n: n, k: k, warmStart: warmStart)
+        guard options.precision == .f32, !result.diagnostics.errorHistory.allSatisfy(\.isFinite) else { return result }
+        var f64 = options
+        f64.precision = .f64
+        f64.storage = .f32
+        f64.overRelaxation = false
+        var repaired = try SinkhornKnoppSolver(options: f64).solveHeadOnce(scores, head: head, n: n, k: k,
+                                                                          warmStart: warmStart)
+        repaired.diagnostics.fellBackToFloat64 = true
+        return repaired
+    }
+
+    /// One head: prepare (validate, shift, store), iterate to the official stopping rule, label.
+    func solveHeadOnce(_ scores: UnsafePointer<Float>, head: Int, n: Int, k: Int,
+                       warmStart: [Double]?) throws -> SinkhornResult {
         let o = options
         if let w = warmStart {
             guard w.count == k else { throw SinkhornError.invalidWarmStart(expectedCount: k, count: w.count, badIndex: nil) }

@@ -2,6 +2,7 @@ import Autograd
 import DataPipeline
 import Evaluation
 import Foundation
+import Interop
 import Tensors
 
 extension Trainer {
@@ -40,6 +41,11 @@ extension Trainer {
             }
         }
         let passSeconds = Date().timeIntervalSince(started)
+        if configuration.saveScores {
+            let dir = (experiment as NSString).appendingPathComponent("scores")
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try Npy.write(scores, to: (dir as NSString).appendingPathComponent("optimisation-\(labelOptimisations).npy"))
+        }
         let warm = warmStarts.allSatisfy { $0 != nil } ? warmStarts.map { $0! } : nil
         let results = try scores.withUnsafeBufferPointer {
             try solver.solveHeads(scores: $0, heads: heads, samples: n, clusters: k, warmStarts: warm)
@@ -55,10 +61,15 @@ extension Trainer {
                            "head": h, "sk_iterations": d.iterations, "converged": d.converged,
                            "final_error": d.finalError, "seconds": d.totalSeconds, "network_pass_seconds": passSeconds,
                            "cluster_size_min": d.minClusterSize, "cluster_size_max": d.maxClusterSize,
-                           "empty_clusters": d.emptyClusters, "changed_fraction": changed, "nmi_previous": nmi])
+                           "empty_clusters": d.emptyClusters, "changed_fraction": changed, "nmi_previous": nmi,
+                           "fell_back_to_f64": d.fellBackToFloat64])
             events.scalar("labels/changed_fraction/head\(h)", changed, step: iteration)
             events.scalar("labels/nmi_previous/head\(h)", nmi, step: iteration)
             events.scalar("labels/sk_iterations/head\(h)", Double(d.iterations), step: iteration)
+            if d.fellBackToFloat64 {
+                log("note: label optimisation \(labelOptimisations + 1), head \(h): float32 Sinkhorn-Knopp broke down "
+                    + "numerically; solved again in float64")
+            }
             if !d.converged {
                 log("warning: label optimisation \(labelOptimisations + 1), head \(h): Sinkhorn-Knopp stopped at the "
                     + "iteration cap (\(d.iterations)) with error \(d.finalError) > tolerance \(configuration.skTol)")

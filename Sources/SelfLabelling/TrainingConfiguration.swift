@@ -55,6 +55,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var cropSize = 0
     /// Kernels: "cpu" (oneDNN, falling back to the reference for anything it declines) or "reference".
     public var backend = "cpu"
+    /// Write each label optimisation's network outputs (heads × N × K, float32) to `<exp>/scores/` so the
+    /// step can be rerun offline with `selflabel label`.
+    public var saveScores = false
 
     public init() {}
 
@@ -145,7 +148,8 @@ import Darwin
 
 extension TrainingConfiguration {
     /// Settings that may change when a run is resumed: they do not affect the results.
-    public static let changeableOnResume: Set<String> = ["workers", "threads", "logIter", "logIntv", "comment", "data"]
+    public static let changeableOnResume: Set<String> = ["workers", "threads", "logIter", "logIntv", "comment", "data",
+                                                         "saveScores"]
 
 
     /// For `--resume`: the stored run's configuration with the explicitly given settings `explicit` (property
@@ -169,6 +173,7 @@ extension TrainingConfiguration {
         if explicit.contains("logIter") { result.logIter = logIter }
         if explicit.contains("logIntv") { result.logIntv = logIntv }
         if explicit.contains("comment") { result.comment = comment }
+        if explicit.contains("saveScores") { result.saveScores = saveScores }
         result.data = data
         return result
     }

@@ -47,6 +47,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Augmentation level of the pseudo-label pass (default 0: no random augmentation).") var paugs: Int?
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Flag(help: "Continue from the latest checkpoint in --exp.") var resume = false
+    @Flag(name: .customLong("save-scores"),
+          help: "Write each label optimisation's network outputs to <exp>/scores/ (rerun offline with selflabel label).")
+    var saveScores = false
     @Option(name: .customLong("sk-tol"), help: "Sinkhorn-Knopp tolerance (default 0.1).") var skTol: Double?
     @Option(name: .customLong("sk-max-iters"), help: "Sinkhorn-Knopp iteration cap (default 1000).") var skMaxIters: Int?
     @Option(name: .customLong("sk-storage"), help: "Score matrix storage: f32, bf16 or f16 (default f32).") var skStorage: String?
@@ -96,6 +99,7 @@ struct TrainCommand: ParsableCommand {
         if let v = skMaxIters { c.skMaxIters = v }
         if let v = skStorage { c.skStorage = v }
         if let v = backend { c.backend = v }
+        if saveScores { c.saveScores = true }
         guard Architecture(rawValue: c.arch) != nil || (c.arch == "alexnet") else {
             throw ValidationError("--arch \(c.arch) is not one of \(Architecture.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -116,7 +120,7 @@ struct TrainCommand: ParsableCommand {
             ("archspec", archspec), ("ncl", ncl), ("hc", hc), ("workers", workers), ("comment", comment),
             ("logIntv", logIntv), ("logIter", logIter), ("seed", seed), ("schedule", schedule), ("paugs", paugs),
             ("threads", threads), ("skTol", skTol), ("skMaxIters", skMaxIters), ("skStorage", skStorage),
-            ("backend", backend),
+            ("backend", backend), ("saveScores", saveScores ? true : nil),
         ]
         var set = Set(given.filter { $0.1 != nil }.map(\.0))
         if preset != nil { set.formUnion(["hc", "ncl", "lamb", "nopts", "lr", "batchSize", "epochs", "wd", "schedule",
