@@ -42,8 +42,10 @@ let package = Package(
                             .copy("Resources/cifar10-test-subset.slpack")]),
         // NumPy .npy, safetensors, PyTorch .pth, TensorBoard events.
         .target(name: "Interop", dependencies: ["Tensors", "NeuralNetworks", "CZlib"]),
+        // Sinkhorn-Knopp's fused row pass in C, with runtime CPU dispatch (AVX-512F / AVX2+FMA+F16C / portable).
+        .target(name: "CSinkhornKernels"),
         // The SeLa algorithm: Sinkhorn-Knopp, schedules, pseudo-label pass, trainer.
-        .target(name: "SelfLabelling", dependencies: ["NeuralNetworks", "DataPipeline", "Interop", "Evaluation", "Tensors",
+        .target(name: "SelfLabelling", dependencies: ["CSinkhornKernels", "NeuralNetworks", "DataPipeline", "Interop", "Evaluation", "Tensors",
                                                       .product(name: "Logging", package: "swift-log")]),
         // kNN, linear probes, clustering metrics, galleries.
         .target(name: "Evaluation", dependencies: ["NeuralNetworks", "DataPipeline", "Interop", "Tensors", "CBLAS"]),

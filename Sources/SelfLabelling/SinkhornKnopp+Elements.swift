@@ -1,6 +1,5 @@
-/// A stored element type of the shifted Sinkhorn matrix, widened to float32 on load (SIMD, 8 at a time: the
-/// package is built for baseline x86-64, where 8-lane vectors map to SSE register pairs and wider ones are
-/// partly scalarised by the compiler).
+/// A stored element type of the shifted Sinkhorn matrix, as written by the prepare pass (8 at a time). The
+/// iterations read the matrix in C (`CSinkhornKernels`, the same encodings, widened per CPU at run time).
 ///
 /// Encodings round to nearest-even. Stored values lie in [0, 1] (every row and column holds a 1).
 protocol SinkhornElement {
@@ -10,16 +9,6 @@ protocol SinkhornElement {
     static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutableRawPointer)
     /// Loads one element.
     static func load1(_ p: UnsafeRawPointer) -> Float
-    /// Loads 8 consecutive elements at `p` as float32 (the iteration kernels' width: two SSE registers).
-    /// When `interleaved`, the lanes hold elements 0, 2, 4, 6, 1, 3, 5, 7 (16-bit types widen with one shift
-    /// or mask per 4 lanes that way); vectors multiplied with them must be permuted alike.
-    static func load8(_ p: UnsafeRawPointer) -> SIMD8<Float>
-    /// Whether `load8` returns the even elements, then the odd ones.
-    static var interleaved: Bool { get }
-}
-
-extension SinkhornElement {
-    static var interleaved: Bool { byteSize == 2 }
 }
 
 /// float32 storage: loads and stores as is.
@@ -29,9 +18,6 @@ enum F32Element: SinkhornElement {
         p.storeBytes(of: v, as: SIMD8<Float>.self)
     }
     @inline(__always) static func load1(_ p: UnsafeRawPointer) -> Float { p.loadUnaligned(as: Float.self) }
-    @inline(__always) static func load8(_ p: UnsafeRawPointer) -> SIMD8<Float> {
-        p.loadUnaligned(as: SIMD8<Float>.self)
-    }
 }
 
 /// bfloat16 storage: the top 16 bits of a float32 (8-bit significand, float32's exponent range).
@@ -44,11 +30,6 @@ enum BF16Element: SinkhornElement {
     }
     @inline(__always) static func load1(_ p: UnsafeRawPointer) -> Float {
         Float(bitPattern: UInt32(p.loadUnaligned(as: UInt16.self)) << 16)
-    }
-    @inline(__always) static func load8(_ p: UnsafeRawPointer) -> SIMD8<Float> {
-        let w = p.loadUnaligned(as: SIMD4<UInt32>.self)
-        return SIMD8(lowHalf: unsafeBitCast(w &<< 16, to: SIMD4<Float>.self),
-                     highHalf: unsafeBitCast(w & 0xFFFF_0000, to: SIMD4<Float>.self))
     }
 }
 
@@ -64,12 +45,6 @@ enum F16Element: SinkhornElement {
     }
     @inline(__always) static func load1(_ p: UnsafeRawPointer) -> Float {
         Float(bitPattern: UInt32(p.loadUnaligned(as: UInt16.self)) << 13) * 0x1p112
-    }
-    @inline(__always) static func load8(_ p: UnsafeRawPointer) -> SIMD8<Float> {
-        let w = p.loadUnaligned(as: SIMD4<UInt32>.self)
-        let even = unsafeBitCast((w & 0xFFFF) &<< 13, to: SIMD4<Float>.self)
-        let odd = unsafeBitCast((w &>> 16) &<< 13, to: SIMD4<Float>.self)
-        return SIMD8(lowHalf: even, highHalf: odd) * 0x1p112
     }
 }
 

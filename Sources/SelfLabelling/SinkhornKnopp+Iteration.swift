@@ -1,3 +1,4 @@
+import CSinkhornKernels
 import Foundation
 import Tensors
 
@@ -44,15 +45,15 @@ struct SinkhornIteration {
             case (.f64, _): sinkhornForEachBlock(layout, threads: o.threads) { b, _ in p.runF64(block: b, layout: layout) }
             case (.f32, .f32):
                 sinkhornForEachBlock(layout, threads: o.threads) { b, w in
-                    p.runF32(F32Element.self, block: b, worker: w, layout: layout)
+                    p.runF32(CSK_F32, block: b, worker: w, layout: layout)
                 }
             case (.f32, .bf16):
                 sinkhornForEachBlock(layout, threads: o.threads) { b, w in
-                    p.runF32(BF16Element.self, block: b, worker: w, layout: layout)
+                    p.runF32(CSK_BF16, block: b, worker: w, layout: layout)
                 }
             case (.f32, .f16):
                 sinkhornForEachBlock(layout, threads: o.threads) { b, w in
-                    p.runF32(F16Element.self, block: b, worker: w, layout: layout)
+                    p.runF32(CSK_F16, block: b, worker: w, layout: layout)
                 }
             }
             for j in 0..<kp { acc[j] = 0 }
@@ -81,18 +82,7 @@ struct SinkhornIteration {
             var alpha = -Double.infinity
             for j in 0..<k { alpha = max(alpha, logR[j]) }
             for j in 0..<kp { r64[j] = exp(logR[j] - alpha) }
-            if o.precision == .f32 && o.storage.byteSize == 2 {  // the interleaved lane order of 16-bit loads
-                var j = 0
-                while j < kp {
-                    for i in 0..<4 {
-                        r32[j + i] = Float(r64[j + 2 * i])
-                        r32[j + 4 + i] = Float(r64[j + 2 * i + 1])
-                    }
-                    j += 8
-                }
-            } else {
-                for j in 0..<kp { r32[j] = Float(r64[j]) }
-            }
+            for j in 0..<kp { r32[j] = Float(r64[j]) }
             let check = counter % 10 == 0 && (counter > 0 || warmStart == nil)
             pass(iterate: true, check: check, ratio: exp(alpha - alphaPrev), omega: relax && !check ? omega : 1)
             if check {
