@@ -21,9 +21,11 @@ public final class MetricsLog {
     deinit { try? handle.close() }
 
     /// Writes one record.
-    public func write(_ fields: KeyValuePairs<String, Any>) {
-        let line = MetricsLog.encode(fields.map { ($0.key, $0.value) }) + "\n"
-        handle.write(Data(line.utf8))
+    public func write(_ fields: KeyValuePairs<String, Any>) { write(record: fields.map { ($0.key, $0.value) }) }
+
+    /// Writes one record from ordered fields.
+    public func write(record fields: [(String, Any)]) {
+        handle.write(Data((MetricsLog.encode(fields) + "\n").utf8))
     }
 
     /// One JSON object from ordered fields: String, Bool, integers, Double/Float (non-finite → null), arrays.

@@ -9,10 +9,7 @@ extension Trainer {
     func writeFinalOutputs() throws -> (weights: String, npy: String, csv: String) {
         let dir = experiment as NSString
         let weights = dir.appendingPathComponent("model_final.safetensors")
-        try SafetensorsArchive(entries: network.stateDict().map { SafetensorsEntry(name: $0.name, tensor: $0.tensor) },
-                               metadata: ["format": "pt", "arch": configuration.arch,
-                                          "heads": labels.clusters.map(String.init).joined(separator: ",")])
-            .write(to: weights)
+        try writeWeights(to: weights)
         let npy = dir.appendingPathComponent("labels.npy")
         try Npy.write(labels.values.map(Int64.init), shape: [labels.heads, labels.count], to: npy)
         let csv = dir.appendingPathComponent("labels.csv")
@@ -25,6 +22,16 @@ extension Trainer {
         try AtomicFile.write(to: csv, text: text)
         log("wrote \(weights), \(npy), \(csv)")
         return (weights, npy, csv)
+    }
+
+    /// Writes the network's state dict (PyTorch names) with the architecture and heads as metadata, so
+    /// `TrainedModel.load` can rebuild it (`model_init.safetensors` at the start of a run, `model_final` at
+    /// the end).
+    func writeWeights(to path: String) throws {
+        try SafetensorsArchive(entries: network.stateDict().map { SafetensorsEntry(name: $0.name, tensor: $0.tensor) },
+                               metadata: ["format": "pt", "arch": configuration.architecture?.rawValue ?? configuration.arch,
+                                          "heads": labels.clusters.map(String.init).joined(separator: ",")])
+            .write(to: path)
     }
 
     /// Quotes a CSV field when it contains a comma, quote or newline (RFC 4180).

@@ -150,6 +150,9 @@ public final class Trainer {
         let start = Date()
         var ranThisCall = 0
         var imagesThisCall = 0
+        if iteration == 0 && batch == 0 && epoch == 0 {
+            try writeWeights(to: (experiment as NSString).appendingPathComponent("model_init.safetensors"))
+        }
         let times = schedule.epochs(samples: dataset.count).prefix(12).map { String(format: "%.2f", $0) }
         log("training \(configuration.arch) on \(dataset.count) images: \(configuration.epochs) epochs of \(batches) "
             + "batches, \(configuration.hc) head(s) x \(configuration.ncl) clusters; label optimisations at epochs "
@@ -210,6 +213,7 @@ public final class Trainer {
                        Double(epochImages) / max(Date().timeIntervalSince(epochStart), 1e-9)))
             metrics.write(["kind": "epoch", "epoch": epoch, "loss_mean": mean, "lr": Double(lr)])
             events.scalar("epoch_loss", mean, step: epoch)
+            if epoch % configuration.logIntv == 0 { logParameterNorms() }
             epoch += 1; batch = 0
             epochLossSum = 0; epochLossCount = 0
             let isLowest = lowestLoss.map { mean < $0 } ?? true
@@ -228,6 +232,18 @@ public final class Trainer {
     }
 
     var lastEpochLoss: Double?
+
+    /// The extended log of every `--log-intv`-th epoch (the official code draws its conv filters there): the
+    /// L2 norm of every parameter tensor, as TensorBoard scalars `weights/<name>` and one metrics record.
+    func logParameterNorms() {
+        var fields: [(String, Any)] = [("kind", "weights"), ("epoch", epoch)]
+        for (name, p) in network.namedParameters() {
+            let norm = p.value.withUnsafeBufferPointer { b in b.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
+            events.scalar("weights/" + name, norm, step: epoch)
+            fields.append((name, norm))
+        }
+        metrics.write(record: fields)
+    }
 
     /// One SGD step on a batch; returns the loss.
     func step(_ b: Batch) throws -> Double {

@@ -70,6 +70,13 @@ private func trainLosses(_ exp: String) throws -> [String] {
         let last = try TrainingCheckpoint(contentsOf: checkpoints.latest!)
         #expect(last.state.epoch == 2 && last.labels == trainer.pseudoLabels)
         #expect(try trainLosses(exp).count == 8)
+        // The random initialisation is kept for comparisons, and rebuilds the same network.
+        let initial = try TrainedModel.load(exp + "/model_init.safetensors")
+        #expect(initial.architecture == .convnetTiny && initial.network.headClasses == [8, 8])
+        // --log-intv 1: parameter norms after every epoch.
+        let metrics = try String(contentsOfFile: exp + "/metrics.jsonl", encoding: .utf8)
+        #expect(metrics.components(separatedBy: "\"kind\": \"weights\"").count - 1 == 2)
+        #expect(metrics.contains("\"top_layer1.weight\": "))
     }
 
     /// With the reference kernels and with oneDNN's.
