@@ -103,6 +103,13 @@ public struct TrainingRun {
         guard embedded else { return nil }
         let trained = try HeldOutScores.measure(network: network, train: train, test: try EmbeddedCIFAR10.test,
                                                 transform: evalT, workers: configuration.workers, kernels: kernels)
+        // The paper's picture: head 0's clusters as rows of thumbnails framed by true class.
+        let gallery = ClusterGallery(labels: trainer.pseudoLabels.head(0).map(Int.init), targets: train.targets,
+                                     classNames: train.classNames, clusters: 20, perCluster: 12, order: .purity,
+                                     seed: configuration.seed)
+        let pictures = try gallery.write(to: (configuration.exp as NSString).appendingPathComponent("clusters"),
+                                         dataset: train, title: "SelfLabel demo: clusters of head 0")
+        log("cluster picture: \(pictures.png) (page: \(pictures.html))")
         let seconds = Date().timeIntervalSince(started)
         if let baseline {
             print(String(format: "held-out (1,000 images): kNN top-1 (k=10, σ=0.1): trained %.3f, random init %.3f; "
