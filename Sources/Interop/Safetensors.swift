@@ -145,13 +145,13 @@ public struct SafetensorsArchive: Sendable, Equatable {
         }
         var parts: [String] = []
         if !metadata.isEmpty {
-            let items = metadata.keys.sorted().map { "\(SafetensorsArchive.jsonString($0)):\(SafetensorsArchive.jsonString(metadata[$0]!))" }
+            let items = metadata.keys.sorted().map { "\(JSONText.string($0)):\(JSONText.string(metadata[$0]!))" }
             parts.append("\"__metadata__\":{\(items.joined(separator: ","))}")
         }
         var offset = 0
         for e in entries {
             let shape = e.shape.map(String.init).joined(separator: ",")
-            parts.append("\(SafetensorsArchive.jsonString(e.name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + e.data.count)]}")
+            parts.append("\(JSONText.string(e.name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + e.data.count)]}")
             offset += e.data.count
         }
         var header = Array("{\(parts.joined(separator: ","))}".utf8)
@@ -168,23 +168,6 @@ public struct SafetensorsArchive: Sendable, Equatable {
     /// Writes the archive to `path` atomically (temporary file in the same folder, fsync, rename).
     public func write(to path: String) throws {
         try AtomicFile.write(to: path, bytes: try serialized())
-    }
-
-    /// A JSON string literal with the escapes RFC 8259 requires.
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
     }
 
     /// A JSON array of non-fractional numbers as Ints (nil otherwise).

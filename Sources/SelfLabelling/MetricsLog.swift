@@ -1,4 +1,5 @@
 import Foundation
+import Interop
 
 /// Appends one JSON object per line to `<exp>/metrics.jsonl` (flushed after every record, so a crash loses
 /// at most the line being written). Keys keep the order given.
@@ -35,20 +36,7 @@ public final class MetricsLog {
 
     static func value(_ v: Any) -> String {
         switch v {
-        case let s as String:
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\t": out += "\\t"
-                case "\r": out += "\\r"
-                default:
-                    if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-                }
-            }
-            return out + "\""
+        case let s as String: return JSONText.string(s)
         case let b as Bool: return b ? "true" : "false"
         case let i as Int: return String(i)
         case let i as Int64: return String(i)
