@@ -31,17 +31,7 @@ public enum AtomicFile {
         defer {
             if !ok { close(fd); unlink(tmp) }
         }
-        for chunk in chunks {
-            var done = 0
-            while done < chunk.count {
-                let n = Glibc.write(fd, chunk.baseAddress! + done, chunk.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw FileIOError(path: tmp, operation: "write", errno: errno)
-                }
-                done += n
-            }
-        }
+        for chunk in chunks { try writeAll(fd, chunk, path: tmp) }
         guard fsync(fd) == 0 else { throw FileIOError(path: tmp, operation: "fsync", errno: errno) }
         guard close(fd) == 0 else { throw FileIOError(path: tmp, operation: "close", errno: errno) }
         ok = true
@@ -60,6 +50,19 @@ public enum AtomicFile {
     /// Writes a UTF-8 string to `path` atomically.
     public static func write(to path: String, text: String) throws {
         try write(to: path, bytes: Array(text.utf8))
+    }
+}
+
+/// Writes every byte of `bytes` to `fd`, retrying short writes and EINTR; errors name `path`.
+func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+    var done = 0
+    while done < bytes.count {
+        let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw FileIOError(path: path, operation: "write", errno: errno)
+        }
+        done += n
     }
 }
 

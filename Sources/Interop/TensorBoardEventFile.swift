@@ -156,17 +156,7 @@ public final class TensorBoardEventWriter {
     public func write(_ event: TensorBoardEvent) throws {
         precondition(fd >= 0, "TensorBoardEventWriter: write after close (\(path))")
         let record = TFRecord.frame(event.encoded())
-        try record.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw FileIOError(path: path, operation: "write", errno: errno)
-                }
-                done += n
-            }
-        }
+        try record.withUnsafeBytes { try writeAll(fd, $0, path: path) }
     }
 
     /// Forces written events to disk (`fsync`).
