@@ -77,6 +77,14 @@ private func trainLosses(_ exp: String) throws -> [String] {
         let metrics = try String(contentsOfFile: exp + "/metrics.jsonl", encoding: .utf8)
         #expect(metrics.components(separatedBy: "\"kind\": \"weights\"").count - 1 == 2)
         #expect(metrics.contains("\"top_layer1.weight\": "))
+        // TensorBoard: the event file reads back with one Loss scalar per logged iteration.
+        let runs = exp + "/runs/test"
+        let file = try FileManager.default.contentsOfDirectory(atPath: runs).first { $0.hasPrefix("events.out.tfevents.") }!
+        let events = try TensorBoardEventReader.read(path: runs + "/" + file)
+        #expect(events.first?.fileVersion == "brain.Event:2")
+        let losses = events.flatMap { e in e.values.filter { $0.tag == "Loss" }.map { (e.step, $0.simpleValue!) } }
+        #expect(losses.map(\.0) == Array(0..<8))
+        #expect(losses.allSatisfy { $0.1.isFinite })
     }
 
     /// With the reference kernels and with oneDNN's.
