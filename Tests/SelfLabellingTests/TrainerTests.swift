@@ -114,6 +114,18 @@ private func trainLosses(_ exp: String) throws -> [String] {
         #expect(wa.entries == wb.entries)
     }
 
+    /// A diverging run stops with the epoch, iteration and last good checkpoint instead of training on NaN.
+    @Test func nonFiniteLossStopsTheRun() throws {
+        var c = tinyConfiguration(exp: temporaryFolder())
+        c.lr = 1e30
+        let trainer = try makeTrainer(c)
+        trainer.log = { _ in }
+        #expect { try trainer.run() } throws: { error in
+            guard case let .nonFiniteLoss(epoch, iteration, loss, last)? = error as? TrainingError else { return false }
+            return epoch == 0 && iteration >= 1 && !loss.isFinite && last == nil
+        }
+    }
+
     @Test func invalidSettingsAreRejectedWithTheirOwnMessage() throws {
         var c = tinyConfiguration(exp: temporaryFolder())
         c.ncl = 500
