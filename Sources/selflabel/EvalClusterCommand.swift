@@ -1,10 +1,12 @@
 import ArgumentParser
+import DataPipeline
 import Evaluation
 import Foundation
 import Interop
+import SelfLabelling
+import Tensors
 
-/// `selflabel eval …`: evaluation of learned labels and features. (The `knn` and `linear` subcommands of
-/// the evaluation issue join this group when they land.)
+/// `selflabel eval …`: evaluation of learned labels and features (kNN, linear probes, clustering metrics).
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
@@ -13,7 +15,8 @@ struct EvalCommand: ParsableCommand {
     )
 }
 
-/// `selflabel eval cluster --labels L.npy --targets T.npy [--json]`: clustering metrics of every head.
+/// `selflabel eval cluster (--labels L.npy --targets T.npy | --checkpoint C [--data DIR] [--split])`: clustering
+/// metrics of every head.
 struct EvalClusterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
@@ -25,10 +28,26 @@ struct EvalClusterCommand: ParsableCommand {
         """)
 
     @Option(help: "Integer .npy of cluster labels: (N,) for one head or (H, N) for H heads.")
-    var labels: String
+    var labels: String?
 
-    @Option(help: "Integer .npy of the true classes, (N,).")
-    var targets: String
+    @Option(help: "Integer .npy of the true classes, (N,) (with --labels).")
+    var targets: String?
+
+    @Option(help: "Instead of --labels: a trained network (checkpoint or final weights); each head's argmax on --data is evaluated.")
+    var checkpoint: String?
+
+    @Option(help: "With --checkpoint: the data folder (default: the embedded CIFAR-10 subset).")
+    var data: String?
+
+    @Option(help: "With --checkpoint: train, or val (val/ or test/).")
+    var split: DatasetLocator.Split = .evaluation
+
+    @Flag(name: .customLong("from-training"),
+          help: "With a training checkpoint: evaluate its stored Sinkhorn-Knopp labels (train split) instead of the argmax.")
+    var fromTraining = false
+
+    @Option(help: "With --checkpoint: kernels, cpu (oneDNN) or reference.") var backend: String = "cpu"
+    @Option(help: "With --checkpoint: data loader threads.") var workers: Int = 2
 
     @Option(help: "Clusters per head K (labels in 0..<K), to count empty clusters; default: the clusters that occur.")
     var clusters: Int?
@@ -38,20 +57,49 @@ struct EvalClusterCommand: ParsableCommand {
 
     func validate() throws {
         if let clusters, clusters < 1 { throw ValidationError("--clusters must be at least 1, got \(clusters)") }
+        guard (labels != nil && targets != nil && checkpoint == nil) || (labels == nil && targets == nil && checkpoint != nil) else {
+            throw ValidationError("give either --labels with --targets, or --checkpoint (with --data)")
+        }
+        guard ["cpu", "reference"].contains(backend) else { throw ValidationError("--backend \(backend) must be cpu or reference") }
+    }
+
+    /// Labels (heads × N, row-major), the true classes and N, from the files or from a trained network.
+    func labelsAndTruth() throws -> (all: [Int], truth: [Int], heads: Int, n: Int) {
+        if let labels, let targets {
+            let labelArray = try NpyArray(contentsOf: labels)
+            try labelArray.require(rank: 1, 2)
+            let targetArray = try NpyArray(contentsOf: targets)
+            try targetArray.require(rank: 1)
+            let truth = try targetArray.int64s().map { Int($0) }
+            let n = labelArray.shape.last!
+            guard n == truth.count else {
+                throw ValidationError("\(labels) has \(n) labels per head but \(targets) has \(truth.count) targets")
+            }
+            return (try labelArray.int64s().map { Int($0) }, truth, labelArray.shape.count == 2 ? labelArray.shape[0] : 1, n)
+        }
+        ComputeThreads.set(ComputeThreads.defaultCount)
+        let model = try TrainedModel.load(checkpoint!)
+        let chosen: DatasetLocator.Split = fromTraining ? .train : split
+        let dataset: any Dataset = try data.map { try DatasetLocator.open($0, split: chosen) }
+            ?? (chosen == .train ? try EmbeddedCIFAR10.train : try EmbeddedCIFAR10.test)
+        guard let truth = dataset.targets else { throw ValidationError("the data set has no true classes to compare with") }
+        if fromTraining {
+            guard let l = model.labels else {
+                throw ValidationError("--from-training needs a training checkpoint (exp/checkpoints/*.safetensors)")
+            }
+            guard l.count == truth.count else {
+                throw ValidationError("the checkpoint has labels for \(l.count) images, the data set has \(truth.count)")
+            }
+            return (l.values.map(Int.init), truth, l.heads, l.count)
+        }
+        let out = try NetworkOutputs.compute(network: model.network, dataset: dataset, transform: model.evaluationTransform,
+                                             workers: workers, kernels: backend == "reference" ? .reference : OneDNNBackend.kernels)
+        let keep = (0..<truth.count).filter { !out.skipped.contains($0) }
+        return (out.headArgmax.flatMap { h in keep.map { h[$0] } }, keep.map { truth[$0] }, out.headArgmax.count, keep.count)
     }
 
     func run() throws {
-        let labelArray = try NpyArray(contentsOf: labels)
-        try labelArray.require(rank: 1, 2)
-        let targetArray = try NpyArray(contentsOf: targets)
-        try targetArray.require(rank: 1)
-        let truth = try targetArray.int64s().map { Int($0) }
-        let all = try labelArray.int64s().map { Int($0) }
-        let heads = labelArray.shape.count == 2 ? labelArray.shape[0] : 1
-        let n = labelArray.shape.last!
-        guard n == truth.count else {
-            throw ValidationError("\(labels) has \(n) labels per head but \(targets) has \(truth.count) targets")
-        }
+        let (all, truth, heads, n) = try labelsAndTruth()
         var reports: [ClusteringReport] = []
         for h in 0..<heads {
             let predicted = Array(all[(h * n)..<((h + 1) * n)])

@@ -86,4 +86,19 @@ import Testing
                                     "--taps", "conv9"])
         #expect(bad.status != 0 && bad.stderr.contains("--taps conv9 is not one of"), "\(bad.stderr)")
     }
+
+    @Test func clusterMetricsFromACheckpointEqualThoseFromExportedLabels() throws {
+        let (data, exp) = Self.workspace
+        let model = exp + "/model_final.safetensors"
+        let direct = try runSelflabel(["eval", "cluster", "--checkpoint", model, "--data", data, "--split", "train", "--json"])
+        #expect(direct.status == 0, "\(direct.stderr)")
+        // The same through files: argmax labels exported, true classes from the feature export.
+        _ = try runSelflabel(["export-labels", "--checkpoint", model, "--data", data, "--out", exp + "/argmax"])
+        _ = try runSelflabel(["features", "--checkpoint", model, "--data", data, "--split", "train", "--out", exp + "/f.npy"])
+        let viaFiles = try runSelflabel(["eval", "cluster", "--labels", exp + "/argmax.npy", "--targets",
+                                         exp + "/f-targets.npy", "--json"])
+        #expect(viaFiles.status == 0 && viaFiles.stdout == direct.stdout, "\(viaFiles.stderr)")
+        let both = try runSelflabel(["eval", "cluster", "--checkpoint", model, "--labels", exp + "/argmax.npy"])
+        #expect(both.status != 0 && both.stderr.contains("give either --labels with --targets, or --checkpoint"))
+    }
 }
