@@ -18,6 +18,10 @@ public struct LinearProbeTraining {
         public var batchSize = 192
         public var workers = 2
         public var seed: UInt64 = 0
+        /// Evaluate with torchvision's ten crops averaged (the official protocol): the evaluation images are
+        /// resized so that the shorter side is `resize`, then ten `crop`×`crop` crops are scored and their
+        /// logits averaged. nil: a single crop through the evaluation transform.
+        public var tenCrop: (resize: Int, crop: Int)?
         public init() {}
     }
 
@@ -90,6 +94,10 @@ public struct LinearProbeTraining {
                                 settings.epochs, seen, train.count, lossSum / Double(max(seen, 1)), Double(lr)))
             }
         }
+        if let tc = settings.tenCrop {
+            return try scoreTenCrop(test: test, resize: tc.resize, crop: tc.crop, mean: testTransform.mean,
+                                    std: testTransform.std)
+        }
         return try score(test: test, transform: testTransform)
     }
 
@@ -120,6 +128,53 @@ public struct LinearProbeTraining {
                 }
             }
             total += b.indices.count
+        }
+        return probes.enumerated().map { p, probe in
+            Result(tap: probe.tap, dimension: probe.inputDimension, top1: Double(top1[p]) / Double(max(total, 1)),
+                   top5: Double(top5[p]) / Double(max(total, 1)))
+        }
+    }
+
+    /// Top-1 and top-5 of every probe with ten crops per image, logits averaged over the crops.
+    public func scoreTenCrop(test: any Dataset, resize: Int, crop: Int, mean: [Float], std: [Float]) throws -> [Result] {
+        let targets = test.targets!
+        let wanted = Set(probes.map(\.tap).filter { $0 != "features" })
+        let pipeline = TransformPipeline([.resize(resize)], mean: mean, std: std)
+        let decoder = ImageDecoder()
+        var rng = Xoshiro256(seed: 0)
+        let perBatch = max(1, settings.batchSize / 10)
+        var top1 = [Int](repeating: 0, count: probes.count), top5 = top1
+        var total = 0
+        var start = 0
+        while start < test.count {
+            let indices = Array(start..<min(start + perBatch, test.count))
+            start += perBatch
+            var crops: [Tensor] = []
+            var kept: [Int] = []
+            for i in indices {
+                guard let sample = try? test.sample(at: i, decoder: decoder) else { continue }  // corrupt: skipped
+                crops += TenCrop.crops(pipeline.tensor(sample.image, using: &rng), size: crop)
+                kept.append(i)
+            }
+            if kept.isEmpty { continue }
+            let tape = Tape(recording: false, kernels: kernels)
+            let frozen = try network.forward(tape.constant(Tensor.stack(crops)), taps: wanted)
+            for (p, probe) in probes.enumerated() {
+                let input = tape.constant(probe.tap == "features" ? frozen.features.value : frozen.taps[probe.tap]!.value)
+                let logits = try probe(input, training: false).value.contiguous()
+                let k = logits.shape[1]
+                logits.withUnsafeBufferPointer { l in
+                    for (j, index) in kept.enumerated() {
+                        var mean = [Float](repeating: 0, count: k)
+                        for c in 0..<10 { for q in 0..<k { mean[q] += l[(j * 10 + c) * k + q] / 10 } }
+                        let truth = targets[index]
+                        let better = mean.indices.filter { mean[$0] > mean[truth] }.count
+                        if better == 0 { top1[p] += 1 }
+                        if better < 5 { top5[p] += 1 }
+                    }
+                }
+            }
+            total += kept.count
         }
         return probes.enumerated().map { p, probe in
             Result(tap: probe.tap, dimension: probe.inputDimension, top1: Double(top1[p]) / Double(max(total, 1)),

@@ -17,7 +17,8 @@ struct EvalLinearCommand: ParsableCommand {
             epochs, LR 1e-2 ×0.1 at epochs 10/20/30, batch 192, RandomResizedCrop + flip. ResNet: a linear layer on \
             the pooled 2048-d features, LR 0.1 ×0.1 at epochs 85 and 128, 146 epochs. CPU-sized networks: every \
             tap pooled to at most 9,600 values and the pre-head features, with the AlexNet schedule (set --epochs). \
-            Evaluation uses a single centre crop.
+            224-input networks are evaluated with ten crops averaged (--single-crop: one centre crop); 32-input \
+            networks with their single evaluation view.
             """)
 
     @OptionGroup var common: ModelDataOptions
@@ -31,6 +32,9 @@ struct EvalLinearCommand: ParsableCommand {
     @Option(help: "SGD momentum.") var momentum: Double = 0.9
     @Option(name: .customLong("probe-batch-size"), help: "Training batch size of the probes.") var probeBatchSize: Int = 192
     @Option(help: "Seed for the probes' initialisation and the data order.") var seed: UInt64 = 0
+    @Flag(name: .customLong("single-crop"),
+          help: "Evaluate 224-input networks on one centre crop instead of ten crops averaged (32-input networks always use one).")
+    var singleCrop = false
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func validate() throws {
@@ -54,6 +58,9 @@ struct EvalLinearCommand: ParsableCommand {
         settings.batchSize = probeBatchSize
         settings.workers = common.workers
         settings.seed = seed
+        if !singleCrop && arch.inputSize > 64 {
+            settings.tenCrop = (resize: arch.inputSize * 256 / 224, crop: arch.inputSize)
+        }
         let net = model.network
         var chosen = taps
         if chosen.isEmpty {
@@ -87,7 +94,8 @@ struct EvalLinearCommand: ParsableCommand {
             print("[" + results.map { "{\"tap\": \"\($0.tap)\", \"dimension\": \($0.dimension), \"top1\": \($0.top1), \"top5\": \($0.top5)}" }
                 .joined(separator: ", ") + "]")
         } else {
-            print("linear probes, \(settings.epochs) epochs, evaluated on \(test.count) images (single centre crop)")
+            print("linear probes, \(settings.epochs) epochs, evaluated on \(test.count) images ("
+                  + (settings.tenCrop == nil ? "single centre crop)" : "ten crops averaged)"))
             print("  tap        dim    top-1    top-5")
             for r in results {
                 print("  " + r.tap.padding(toLength: 8, withPad: " ", startingAt: 0)
