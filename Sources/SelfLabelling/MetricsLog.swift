@@ -26,26 +26,6 @@ public final class MetricsLog {
 
     /// Writes one record from ordered fields.
     public func write(record fields: [(String, Any)]) {
-        handle.write(Data((MetricsLog.encode(fields) + "\n").utf8))
-    }
-
-    /// One JSON object from ordered fields: String, Bool, integers, Double/Float (non-finite → null), arrays.
-    public static func encode(_ fields: [(String, Any)]) -> String {
-        "{" + fields.map { "\(value($0.0)): \(value($0.1))" }.joined(separator: ", ") + "}"
-    }
-
-    static func value(_ v: Any) -> String {
-        switch v {
-        case let s as String: return JSONText.string(s)
-        case let b as Bool: return b ? "true" : "false"
-        case let i as Int: return String(i)
-        case let i as Int64: return String(i)
-        case let i as UInt64: return String(i)
-        case let d as Double: return d.isFinite ? "\(d)" : "null"
-        case let f as Float: return f.isFinite ? "\(f)" : "null"
-        case let a as [Any]: return "[" + a.map(value).joined(separator: ", ") + "]"
-        case let o as [(String, Any)]: return encode(o)
-        default: return value(String(describing: v))
-        }
+        handle.write(Data((JSONText.object(fields) + "\n").utf8))
     }
 }
