@@ -2,25 +2,10 @@
 // for AVX-512F, for AVX2 + FMA + F16C (both via __attribute__((target))), and for the baseline target.
 // `csk_pass_block` picks one with __builtin_cpu_supports on first use; SELFLABEL_SINKHORN_KERNEL=portable,
 // avx2 or avx512 forces one (a kernel the CPU lacks falls back to the best supported one).
-#include "CSinkhornKernels.h"
+#include "SinkhornCommon.h"
 
-#include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-// The helpers below take and return 64-byte vectors, but they are always inlined into each instance, so no
-// call crosses an ABI boundary: the AVX2 and portable instances' -Wpsabi notes do not apply.
-#pragma clang diagnostic ignored "-Wpsabi"
-
-typedef float v16f __attribute__((vector_size(64)));
-typedef float v16f_u __attribute__((vector_size(64), aligned(4), may_alias));
-typedef double v8d __attribute__((vector_size(64)));
-typedef uint32_t v16u __attribute__((vector_size(64)));
-typedef uint16_t v16h_u __attribute__((vector_size(32), aligned(2), may_alias));
-typedef _Float16 v16half_u __attribute__((vector_size(32), aligned(2), may_alias));
-
-#define CSK_INLINE static inline __attribute__((always_inline))
 
 /// 16 stored elements at `p` as float32, natural order. `f16c`: convert halves with the F16C instruction
 /// (the caller's target must have it); otherwise bits << 13 times 2^112 (exact for values in [0, 1]).
@@ -30,27 +15,6 @@ CSK_INLINE v16f csk_load16(const void *p, int element, int f16c) {
     v16u w = __builtin_convertvector(*(const v16h_u *)p, v16u);
     if (element == CSK_BF16) return (v16f)(w << 16);
     return (v16f)(w << 13) * 0x1p112f;
-}
-
-CSK_INLINE double csk_hsum(v8d v) {
-    return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
-}
-
-CSK_INLINE v8d csk_widen(v16f v) {
-    v8d lo = __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7), v8d);
-    v8d hi = __builtin_convertvector(__builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15), v8d);
-    return lo + hi;
-}
-
-/// The reference's c update for one row; returns the new c' as float32 and adds the row's error to *err.
-CSK_INLINE float csk_finish(const CSKPass *a, long row, double dot, double *err) {
-    if (!a->iterate) return (float)a->c[row];
-    double cOld = a->c[row];
-    double cNew = 1.0 / ((double)a->n * dot);
-    if (a->check) *err += fabs(cOld / cNew * a->ratio - 1.0);
-    if (a->omega != 1.0) cNew = exp((1.0 - a->omega) * log(cOld * a->ratio) + a->omega * log(cNew));
-    a->c[row] = cNew;
-    return (float)cNew;
 }
 
 /// Rows row..row+R-1 (R = 4 or 1): the dot products with r', the c update, and s += Σ_rows A_row c'_row.
@@ -75,7 +39,7 @@ CSK_INLINE double csk_rows(const CSKPass *a, long row, int R, float *s, int elem
     }
     double err = 0;
     float cf[4];
-    for (int i = 0; i < R; i++) cf[i] = csk_finish(a, row + i, dot[i], &err);
+    for (int i = 0; i < R; i++) cf[i] = (float)csk_finish(a, row + i, dot[i], &err);
     for (long j = 0; j < kp; j += 16) {
         v16f v = *(v16f_u *)(s + j);
         for (int i = 0; i < R; i++) v += csk_load16(p[i] + j * eb, element, f16c) * cf[i];
@@ -108,51 +72,51 @@ CSK_INLINE double csk_block(const CSKPass *a, long r0, long r1, double *acc, flo
         }                                                                                           \
     }
 
-#if defined(__x86_64__) || defined(__i386__)
-CSK_INSTANCE(csk_block_avx512, __attribute__((target("avx512f,avx2,fma,f16c"))), 1)
-CSK_INSTANCE(csk_block_avx2, __attribute__((target("avx2,fma,f16c"))), 1)
-#define CSK_X86 1
+#ifdef CSK_X86
+CSK_INSTANCE(csk_block_avx512, CSK_TARGET_AVX512, 1)
+CSK_INSTANCE(csk_block_avx2, CSK_TARGET_AVX2, 1)
 #endif
 CSK_INSTANCE(csk_block_portable, , 0)
 
-typedef double (*csk_block_fn)(const CSKPass *, long, long, double *, float *);
+static int csk_level = -1;
 
-static csk_block_fn csk_selected;
-static const char *csk_selected_name;
-
-static void csk_select(void) {
+static int csk_select(void) {
     const char *want = getenv("SELFLABEL_SINKHORN_KERNEL");
-    csk_block_fn fn = csk_block_portable;
-    const char *name = "portable";
+    int level = 0;
 #ifdef CSK_X86
     __builtin_cpu_init();
     int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
     int avx512 = avx2 && __builtin_cpu_supports("avx512f");
     int forcePortable = want && strcmp(want, "portable") == 0;
     int forceAVX2 = want && strcmp(want, "avx2") == 0;
-    if (!forcePortable && avx512 && !forceAVX2) { fn = csk_block_avx512; name = "avx512f"; }
-    else if (!forcePortable && avx2) { fn = csk_block_avx2; name = "avx2+fma+f16c"; }
+    if (!forcePortable && avx512 && !forceAVX2) level = 2;
+    else if (!forcePortable && avx2) level = 1;
 #else
     (void)want;
 #endif
-    __atomic_store_n(&csk_selected_name, name, __ATOMIC_RELEASE);
-    __atomic_store_n(&csk_selected, fn, __ATOMIC_RELEASE);
+    return level;
 }
 
-static csk_block_fn csk_kernel(void) {
-    csk_block_fn fn = __atomic_load_n(&csk_selected, __ATOMIC_ACQUIRE);
-    if (!fn) {  // racing first calls select the same kernel; either store is fine
-        csk_select();
-        fn = __atomic_load_n(&csk_selected, __ATOMIC_ACQUIRE);
+int csk_kernel_level(void) {
+    int level = __atomic_load_n(&csk_level, __ATOMIC_ACQUIRE);
+    if (level < 0) {  // racing first calls compute the same level; either store is fine
+        level = csk_select();
+        __atomic_store_n(&csk_level, level, __ATOMIC_RELEASE);
     }
-    return fn;
+    return level;
 }
 
 double csk_pass_block(const CSKPass *pass, long rowStart, long rowEnd, double *acc, float *scratch) {
-    return csk_kernel()(pass, rowStart, rowEnd, acc, scratch);
+    switch (csk_kernel_level()) {
+#ifdef CSK_X86
+    case 2: return csk_block_avx512(pass, rowStart, rowEnd, acc, scratch);
+    case 1: return csk_block_avx2(pass, rowStart, rowEnd, acc, scratch);
+#endif
+    default: return csk_block_portable(pass, rowStart, rowEnd, acc, scratch);
+    }
 }
 
 const char *csk_kernel_name(void) {
-    csk_kernel();
-    return __atomic_load_n(&csk_selected_name, __ATOMIC_ACQUIRE);
+    static const char *names[] = {"portable", "avx2+fma+f16c", "avx512f"};
+    return names[csk_kernel_level()];
 }

@@ -20,7 +20,8 @@ public struct SinkhornDiagnostics: Sendable, Equatable {
     public var emptyClusters: Int
     /// Bytes of the stored shifted matrix (N x K padded to a multiple of 16 columns).
     public var storedMatrixBytes: Int
-    /// Seconds spent validating the scores and building the stored matrix.
+    /// Seconds spent validating the scores and building the stored matrix (dense method; the truncated
+    /// method's builds count as iterating).
     public var prepareSeconds: Double
     /// Seconds spent iterating.
     public var iterateSeconds: Double
@@ -30,6 +31,19 @@ public struct SinkhornDiagnostics: Sendable, Equatable {
     /// became NaN) and this head was solved again in float64 (the reference's arithmetic); the timings and
     /// bytes are then those of the float64 solve.
     public var fellBackToFloat64 = false
+    /// True when the dense float32 iteration broke down numerically (a non-finite error) and this head was
+    /// solved again by the truncated method keeping every entry that can matter (its rebuilds absorb the
+    /// scalings into the stored values, so float32 stays in range); timings and bytes are those of that solve.
+    public var repairedBreakdown = false
+    /// The method the iterations used (`SinkhornOptions.truncation`).
+    public var method: SinkhornMethod = .dense
+    /// Entries the iterations read: all N x K (dense), or those kept by the last build (truncated).
+    public var keptEntries: Int = 0
+    /// Builds of the truncated matrix (the first one included; 0 for the dense method).
+    public var rebuilds: Int = 0
+    /// Passes over the full matrix computed from the scores (truncated method: the cold start's column sums
+    /// and the checks that decided on the full matrix).
+    public var fullPasses: Int = 0
 
     /// Seconds per iteration (iterate time ÷ iterations).
     public var secondsPerIteration: Double { iterations > 0 ? iterateSeconds / Double(iterations) : 0 }

@@ -10,12 +10,16 @@ public struct SinkhornMemoryPlan: Sendable, Equatable {
     public var clusters: Int
     /// K rounded up to a multiple of 16 (the stored row length).
     public var paddedClusters: Int
-    /// Bytes of the stored matrix: N x paddedClusters x element size.
+    /// Bytes of the stored dense matrix: N x paddedClusters x element size.
     public var matrixBytes: Int
-    /// Bytes of everything else: row scalings, per-block cluster sums, per-thread buffers, labels.
+    /// Where the truncated method applies (`SinkhornOptions.truncation`): the most bytes its kept entries may
+    /// take before the solve switches to the dense method (whose matrix is then checked and allocated).
+    public var truncatedBytes: Int?
+    /// Bytes of everything else: row scalings and offsets, per-block cluster sums, per-thread buffers, labels.
     public var workBytes: Int
-    /// Total bytes needed.
-    public var totalBytes: Int { matrixBytes + workBytes }
+    /// Total bytes needed: the kept entries' worst case where the truncated method applies, else the dense
+    /// matrix, plus the work buffers.
+    public var totalBytes: Int { (truncatedBytes ?? matrixBytes) + workBytes }
 
     /// The plan for an N x K problem under `options`.
     public init(samples n: Int, clusters k: Int, options: SinkhornOptions) {
@@ -23,9 +27,13 @@ public struct SinkhornMemoryPlan: Sendable, Equatable {
         clusters = k
         paddedClusters = (k + 15) / 16 * 16
         matrixBytes = n * paddedClusters * options.elementBytes
+        truncatedBytes = options.truncation == .automatic && options.precision == .f32
+            && options.scoreKind == .logits && k <= 65_536
+            ? SinkhornTruncatedMatrix.worstCaseBytes(samples: n, clusters: k, density: SinkhornTruncatedMatrix.maxDensity)
+            : nil
         let blocks = SinkhornLayout(samples: n).blockCount
-        workBytes = 4 * n * 8 + blocks * paddedClusters * 8 + max(options.threads, 1) * paddedClusters * 8
-            + n * 8 + 8 * paddedClusters * 8
+        workBytes = 7 * n * 8 + blocks * paddedClusters * 8 + 2 * max(options.threads, 1) * paddedClusters * 8
+            + n * 8 + 12 * paddedClusters * 8
     }
 
     /// `MemAvailable` from `/proc/meminfo` in bytes (nil where it cannot be read).
@@ -48,14 +56,16 @@ public struct SinkhornMemoryPlan: Sendable, Equatable {
     }
 
     /// Throws `SinkhornError.insufficientMemory` when the plan does not fit in `available` bytes, naming the
-    /// smallest-element storage that would fit (if any) under `.f32` precision.
+    /// smallest-element storage that would fit (if any) under `.f32` precision with the dense method.
     public func check(available: Int, options: SinkhornOptions) throws {
         if totalBytes <= available { return }
         var fitting: SinkhornStorage? = nil
-        for storage in [SinkhornStorage.f32, .bf16, .f16] where storage.byteSize < options.elementBytes {
+        for storage in [SinkhornStorage.f32, .bf16, .f16]
+        where truncatedBytes != nil || storage.byteSize < options.elementBytes {
             var o = options
             o.precision = .f32
             o.storage = storage
+            o.truncation = .off
             if SinkhornMemoryPlan(samples: samples, clusters: clusters, options: o).totalBytes <= available {
                 fitting = storage
                 break

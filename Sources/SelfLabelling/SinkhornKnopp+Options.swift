@@ -56,6 +56,10 @@ public struct SinkhornOptions: Sendable, Equatable {
     /// does not add to the process's resident memory; later passes fault them back in from the page cache.
     /// Never set it for ordinary (anonymous) memory, whose contents `MADV_DONTNEED` discards.
     public var releaseFileBackedScores: Bool = false
+    /// Whether the iterations may skip the entries that cannot matter (`SinkhornTruncatedMatrix`): on by
+    /// default where it applies (logits, `.f32` precision). The stopping rule is then evaluated on the full
+    /// matrix and the labels from the full scores, so the result is that of the dense method.
+    public var truncation: SinkhornTruncation = .automatic
 
     /// Default options (λ = 25, tol = 0.1, 1000 iterations, f32 with f32 storage, 1 thread).
     public init() {}
@@ -63,7 +67,8 @@ public struct SinkhornOptions: Sendable, Equatable {
     /// Options with the given fields; the rest keep their defaults.
     public init(scoreKind: SinkhornScoreKind = .logits, lambda: Double = 25, tolerance: Double = 0.1,
                 maxIterations: Int = 1000, precision: SinkhornPrecision = .f32, storage: SinkhornStorage = .f32,
-                threads: Int = 1, availableMemoryBytes: Int? = nil, overRelaxation: Bool = false) {
+                threads: Int = 1, availableMemoryBytes: Int? = nil, overRelaxation: Bool = false,
+                truncation: SinkhornTruncation = .automatic) {
         self.scoreKind = scoreKind
         self.lambda = lambda
         self.tolerance = tolerance
@@ -73,6 +78,7 @@ public struct SinkhornOptions: Sendable, Equatable {
         self.threads = threads
         self.availableMemoryBytes = availableMemoryBytes
         self.overRelaxation = overRelaxation
+        self.truncation = truncation
     }
 
     /// Bytes per stored matrix element under these options.

@@ -15,7 +15,6 @@ import Tensors
 /// skips the first line and uses the given `c'`. Each block owns its float64 sums and error; the caller adds
 /// the blocks in index order, so results do not depend on the thread count.
 struct SinkhornPass: @unchecked Sendable {
-    let matrix: UnsafeRawPointer
     let n: Int, kp: Int
     /// r' (kp entries, zero in the padding): float32 for `.f32` (natural order),
     /// float64 for `.f64` precision.
@@ -38,15 +37,28 @@ struct SinkhornPass: @unchecked Sendable {
 
     /// Processes block `b` on worker `w` with float32 arithmetic (the C kernel `csk_pass_block`, chosen for
     /// this CPU at run time: AVX-512F, AVX2 + FMA + F16C, or portable) over `element` storage.
-    func runF32(_ element: CSKElement, block b: Int, worker w: Int, layout: SinkhornLayout) {
+    func runF32(_ matrix: UnsafeRawPointer, _ element: CSKElement, block b: Int, worker w: Int,
+                layout: SinkhornLayout) {
         let rows = layout.rows(ofBlock: b)
-        var args = CSKPass(matrix: matrix, n: n, kp: kp, r32: r32, c: c, element: Int32(element.rawValue),
-                           iterate: iterate ? 1 : 0, check: check ? 1 : 0, ratio: ratio, omega: omega)
+        var args = arguments(matrix, element)
         blockErr[b] = csk_pass_block(&args, rows.lowerBound, rows.upperBound, blockAcc + b * kp, scratch + w * kp)
     }
 
+    /// Processes block `b` of a truncated matrix: its kept entries, or (`full`) every entry computed from the
+    /// scores; float64 sums either way.
+    func runTruncated(_ m: SinkhornTruncatedMatrix, full: Bool, block b: Int, worker w: Int) {
+        var args = arguments(nil, CSK_F32)
+        blockErr[b] = full ? m.fullPass(&args, block: b, worker: w, acc: blockAcc + b * kp)
+            : m.pass(&args, block: b, acc: blockAcc + b * kp)
+    }
+
+    private func arguments(_ matrix: UnsafeRawPointer?, _ element: CSKElement) -> CSKPass {
+        CSKPass(matrix: matrix, n: n, kp: kp, r32: r32, c: c, element: Int32(element.rawValue),
+                iterate: iterate ? 1 : 0, check: check ? 1 : 0, ratio: ratio, omega: omega)
+    }
+
     /// Processes block `b` in float64 (fidelity mode): the same pass with float64 products and sums.
-    func runF64(block b: Int, layout: SinkhornLayout) {
+    func runF64(_ matrix: UnsafeRawPointer, block b: Int, layout: SinkhornLayout) {
         let acc = blockAcc + b * kp
         acc.initialize(repeating: 0, count: kp)
         let a = matrix.assumingMemoryBound(to: Double.self)

@@ -1,3 +1,4 @@
+import CSinkhornKernels
 import Dispatch
 import Tensors
 
@@ -17,6 +18,29 @@ final class SinkhornWorkspace: @unchecked Sendable {
         matrix = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64)
         matrixCapacity = bytes
         return matrix!
+    }
+
+    /// The truncated method's row blocks (their arrays grow inside the C kernels and are kept for reuse).
+    private var sparse: UnsafeMutablePointer<CSKSparseBlock>? = nil
+    private var sparseCount = 0
+
+    /// `count` truncated-matrix blocks, reused (with their capacity) between solves.
+    func sparseBlocks(_ count: Int) -> UnsafeMutablePointer<CSKSparseBlock> {
+        if let s = sparse, sparseCount >= count { return s }
+        freeSparse()
+        let s = UnsafeMutablePointer<CSKSparseBlock>.allocate(capacity: count)
+        s.initialize(repeating: CSKSparseBlock(), count: count)
+        sparse = s
+        sparseCount = count
+        return s
+    }
+
+    private func freeSparse() {
+        guard let s = sparse else { return }
+        for b in 0..<sparseCount { csk_sparse_block_free(s + b) }
+        s.deallocate()
+        sparse = nil
+        sparseCount = 0
     }
 
     /// Whether the matrix buffer already holds `bytes`.
@@ -43,6 +67,7 @@ final class SinkhornWorkspace: @unchecked Sendable {
     }
 
     deinit {
+        freeSparse()
         matrix?.deallocate()
         for (p, _) in doubles.values { UnsafeMutableRawPointer(p).deallocate() }
         for (p, _) in floats.values { UnsafeMutableRawPointer(p).deallocate() }

@@ -84,7 +84,8 @@ public final class SinkhornKnoppSolver: @unchecked Sendable {
             throw SinkhornError.shapeMismatch(count: count, heads: h, samples: n, clusters: k)
         }
         let plan = memoryPlan(samples: n, clusters: k)
-        if !workspace.hasMatrix(bytes: plan.matrixBytes) {
+        // The dense matrix of the truncated method's fallback is checked when it is needed.
+        if plan.truncatedBytes != nil || !workspace.hasMatrix(bytes: plan.matrixBytes) {
             let available = options.availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? Int.max
             try plan.check(available: available, options: options)
         }

@@ -62,10 +62,15 @@ extension Trainer {
                            "final_error": d.finalError, "seconds": d.totalSeconds, "network_pass_seconds": passSeconds,
                            "cluster_size_min": d.minClusterSize, "cluster_size_max": d.maxClusterSize,
                            "empty_clusters": d.emptyClusters, "changed_fraction": changed, "nmi_previous": nmi,
+                           "sk_method": d.method.rawValue, "repaired_breakdown": d.repairedBreakdown,
                            "fell_back_to_f64": d.fellBackToFloat64])
             events.scalar("labels/changed_fraction/head\(h)", changed, step: iteration)
             events.scalar("labels/nmi_previous/head\(h)", nmi, step: iteration)
             events.scalar("labels/sk_iterations/head\(h)", Double(d.iterations), step: iteration)
+            if d.repairedBreakdown {
+                log("note: label optimisation \(labelOptimisations + 1), head \(h): dense float32 Sinkhorn-Knopp broke "
+                    + "down numerically; solved again by the truncated (rescaling) method")
+            }
             if d.fellBackToFloat64 {
                 log("note: label optimisation \(labelOptimisations + 1), head \(h): float32 Sinkhorn-Knopp broke down "
                     + "numerically; solved again in float64")

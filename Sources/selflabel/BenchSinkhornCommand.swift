@@ -27,6 +27,8 @@ struct BenchSinkhornCommand: ParsableCommand {
     @Option(help: "Threads.") var threads: Int = ComputeThreads.defaultCount
     @Flag(help: "Over-relaxed iterations (adaptive ω; plain steps around each check of the official rule).")
     var accelerate = false
+    @Option(help: "auto: iterate on the entries that can matter (logits, --dtype f32) and decide the stopping rule on the full matrix; off: always the whole stored matrix.")
+    var truncation: SinkhornTruncation = .automatic
 
     func validate() throws {
         if logits == nil { guard n > 0, k > 0, heads > 0 else { throw ValidationError("--n, --k, --heads must be > 0") } }
@@ -40,7 +42,7 @@ struct BenchSinkhornCommand: ParsableCommand {
         ComputeThreads.set(threads)
         let options = SinkhornOptions(lambda: lamb, tolerance: tol, maxIterations: maxIters, precision: dtype,
                                       storage: storage ?? .f32, threads: threads,
-                                      overRelaxation: accelerate)
+                                      overRelaxation: accelerate, truncation: truncation)
         var generateSeconds = 0.0, loadSeconds = 0.0
         let results: [SinkhornResult]
         let (h, rows, cols): (Int, Int, Int)
@@ -76,6 +78,8 @@ struct BenchSinkhornCommand: ParsableCommand {
             "cluster_size_min": d.map(\.minClusterSize).min()!, "cluster_size_max": d.map(\.maxClusterSize).max()!,
             "empty_clusters": d.map(\.emptyClusters).reduce(0, +),
             "max_marginal_deviation": d.map(\.maxMarginalDeviation).max()!,
+            "method": d.map(\.method.rawValue).joined(separator: ","), "kept_entries": d.map(\.keptEntries).reduce(0, +),
+            "rebuilds": d.map(\.rebuilds).reduce(0, +), "full_passes": d.map(\.fullPasses).reduce(0, +),
         ]).text)
     }
 

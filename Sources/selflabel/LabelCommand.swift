@@ -26,6 +26,8 @@ struct LabelCommand: ParsableCommand {
     @Option(help: "Threads.") var threads: Int = ComputeThreads.defaultCount
     @Flag(help: "Over-relaxed iterations (adaptive ω; plain steps around each check of the official rule).")
     var accelerate = false
+    @Option(help: "auto: iterate on the entries that can matter (logits, --dtype f32) and decide the stopping rule on the full matrix; off: always the whole stored matrix.")
+    var truncation: SinkhornTruncation = .automatic
     @Option(help: "Output labels .npy (int64).") var out: String
     @Option(help: "Diagnostics JSON file.") var report: String?
 
@@ -39,7 +41,7 @@ struct LabelCommand: ParsableCommand {
     var options: SinkhornOptions {
         SinkhornOptions(scoreKind: probabilities ? .probabilities : .logits, lambda: lamb, tolerance: tol,
                         maxIterations: maxIters, precision: dtype, storage: storage ?? .f32, threads: threads,
-                        overRelaxation: accelerate)
+                        overRelaxation: accelerate, truncation: truncation)
     }
 
     func run() throws {
@@ -56,7 +58,7 @@ struct LabelCommand: ParsableCommand {
         var line = JSONLine(["what": "label", "logits": logits, "out": out, "heads": scores.heads,
                              "n": scores.samples, "k": scores.clusters, "lamb": lamb, "tol": tol,
                              "dtype": dtype.rawValue, "storage": dtype == .f64 ? "f64" : (storage ?? .f32).rawValue,
-                             "threads": threads, "accelerate": accelerate, "total_seconds": total,
+                             "threads": threads, "accelerate": accelerate, "truncation": truncation.rawValue, "total_seconds": total,
                              "peak_rss_mb": ResourceUsage.peakRSSMegabytes])
         line.append("converged", results.allSatisfy { $0.diagnostics.converged })
         line.append("per_head", results.map { LabelRun.json($0.diagnostics) })
@@ -70,3 +72,4 @@ struct LabelCommand: ParsableCommand {
 
 extension SinkhornPrecision: ExpressibleByArgument {}
 extension SinkhornStorage: ExpressibleByArgument {}
+extension SinkhornTruncation: ExpressibleByArgument {}

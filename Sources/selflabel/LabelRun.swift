@@ -68,6 +68,8 @@ enum LabelRun {
                   "cluster_size_max": d.maxClusterSize, "empty_clusters": d.emptyClusters,
                   "stored_matrix_bytes": d.storedMatrixBytes, "prepare_seconds": d.prepareSeconds,
                   "iterate_seconds": d.iterateSeconds, "label_seconds": d.labelSeconds,
-                  "seconds_per_iteration": d.secondsPerIteration])
+                  "seconds_per_iteration": d.secondsPerIteration, "method": d.method.rawValue,
+                  "kept_entries": d.keptEntries, "rebuilds": d.rebuilds, "full_passes": d.fullPasses,
+                  "repaired_breakdown": d.repairedBreakdown, "fell_back_to_float64": d.fellBackToFloat64])
     }
 }

@@ -88,19 +88,33 @@ struct SinkhornErrorTests {
     @Test("memory planning refuses a problem that cannot fit and names the storage that would")
     func memory() throws {
         let n = 1000, k = 64
-        let plan32 = SinkhornMemoryPlan(samples: n, clusters: k, options: SinkhornOptions())
-        let plan16 = SinkhornMemoryPlan(samples: n, clusters: k, options: SinkhornOptions(storage: .bf16))
+        let dense = SinkhornOptions(truncation: .off)
+        let plan32 = SinkhornMemoryPlan(samples: n, clusters: k, options: dense)
+        let plan16 = SinkhornMemoryPlan(samples: n, clusters: k, options: SinkhornOptions(storage: .bf16, truncation: .off))
         #expect(plan32.matrixBytes == n * k * 4 && plan16.matrixBytes == n * k * 2)
+        #expect(plan32.truncatedBytes == nil && plan32.totalBytes == plan32.matrixBytes + plan32.workBytes)
         let z = testLogits(n: n, k: k, seed: 4)
         let between = (plan32.totalBytes + plan16.totalBytes) / 2
         #expect(throws: SinkhornError.insufficientMemory(needed: plan32.totalBytes, available: between,
                                                          fittingStorage: .bf16)) {
-            try run(z, n: n, k: k, SinkhornOptions(availableMemoryBytes: between))
+            var o = dense
+            o.availableMemoryBytes = between
+            try run(z, n: n, k: k, o)
         }
         #expect(throws: SinkhornError.insufficientMemory(needed: plan32.totalBytes, available: 1000,
                                                          fittingStorage: nil)) {
+            var o = dense
+            o.availableMemoryBytes = 1000
+            try run(z, n: n, k: k, o)
+        }
+        // The truncated method plans for its worst case (one eighth of the entries, 6 bytes each).
+        let planT = SinkhornMemoryPlan(samples: n, clusters: k, options: SinkhornOptions())
+        #expect(planT.truncatedBytes.map { $0 >= n * k / 8 * 6 && $0 < plan16.matrixBytes } == true)
+        #expect(throws: SinkhornError.insufficientMemory(needed: planT.totalBytes, available: 1000,
+                                                         fittingStorage: nil)) {
             try run(z, n: n, k: k, SinkhornOptions(availableMemoryBytes: 1000))
         }
+        try run(z, n: n, k: k, SinkhornOptions(availableMemoryBytes: planT.totalBytes))
         let message = SinkhornError.insufficientMemory(needed: 10, available: 5, fittingStorage: .bf16).description
         #expect(message == "not enough memory: needs 10 bytes, 5 available; storage bf16 would fit")
         #expect(SinkhornMemoryPlan.systemAvailableBytes().map { $0 > 0 } ?? true)

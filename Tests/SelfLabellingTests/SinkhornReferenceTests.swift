@@ -23,14 +23,15 @@ struct SinkhornReferenceTests {
         for (a, b) in zip(ours.diagnostics.errorHistory, ref.errors) { #expect(abs(a - b) <= 1e-6 * max(1, b)) }
     }
 
-    @Test("f32 with f32 and bf16 storage gives the reference's labels", arguments: cases)
+    @Test("f32: dense with f32 and bf16 storage, and the default (truncated where it applies), give the reference's labels",
+          arguments: cases)
     func f32MatchesReference(_ c: Case) throws {
         let z = testLogits(n: c.n, k: c.k, seed: c.seed)
         let ref = ReferenceSinkhorn(logits: z, n: c.n, k: c.k, lambda: c.lambda)
-        for storage in [SinkhornStorage.f32, .bf16] {
-            let ours = try solve(z, n: c.n, k: c.k, .init(lambda: c.lambda, storage: storage))
+        for (storage, truncation) in [(SinkhornStorage.f32, SinkhornTruncation.off), (.bf16, .off), (.f32, .automatic)] {
+            let ours = try solve(z, n: c.n, k: c.k, .init(lambda: c.lambda, storage: storage, truncation: truncation))
             let agree = agreement(ours.labels, ref.labels)
-            print("\(c) storage \(storage): iterations \(ours.iterations) vs \(ref.iterations), agreement \(agree)")
+            print("\(c) storage \(storage) \(ours.diagnostics.method): iterations \(ours.iterations) vs \(ref.iterations), agreement \(agree)")
             if storage == .f32 {
                 #expect(ours.labels == ref.labels)
                 #expect(ours.iterations == ref.iterations)

@@ -5,6 +5,7 @@
 #define CSINKHORN_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +39,50 @@ typedef struct {
 /// `acc` (kp doubles) is overwritten; `scratch` holds kp floats. Returns the block's error sum (0 unless
 /// `check`). Deterministic for a given CPU kernel: the result does not depend on how blocks map to threads.
 double csk_pass_block(const CSKPass *pass, long rowStart, long rowEnd, double *acc, float *scratch);
+
+/// Scores read in place by the truncated method's passes: element (n, j) of the matrix they stand for is
+///   e_nj = exp(λ (z_nj − m_n) + o_j − M_n)     (float32, the same bits wherever it is computed),
+/// with `m_n` the row maximum of z, `o_j` a column offset (−∞ in the padding) and `M_n` a row offset.
+typedef struct {
+    const float *scores;     ///< N x k float32 logits, row-major (not padded).
+    long k;                  ///< Columns of `scores` (clusters).
+    long kp;                 ///< k rounded up to a multiple of 16.
+    float lambda;            ///< λ.
+    const double *rowMax;    ///< m_n (float32 values held as double).
+    const float *colOffset;  ///< o_j (kp floats, −∞ in the padding).
+    float *rowOffset;        ///< M_n: written by `csk_truncated_build_block`; NULL reads as 0 in a scores pass.
+} CSKScores;
+
+/// The kept entries of one row block (compressed rows): row r's entries are [start[r], start[r + 1]).
+/// Memory is owned by the kernels (malloc); release it with `csk_sparse_block_free`.
+typedef struct {
+    long rows;          ///< Rows in the block.
+    long count;         ///< Kept entries.
+    long capacity;      ///< Allocated entries.
+    long *start;        ///< rows + 1 offsets.
+    uint16_t *cols;     ///< Column of each entry (k ≤ 65536).
+    float *vals;        ///< Its value e_nj, in (e^−drop, 1].
+} CSKSparseBlock;
+
+/// Builds rows [rowStart, rowEnd) of the truncated matrix: per row, u_j = λ (z_j − m) + o_j, writes
+/// M = max_j u_j to `rowOffset`, and keeps the entries with u_j ≥ M − drop as (j, exp(u_j − M)).
+/// `rowTemp` holds kp floats. Returns the kept count, −1 when it would exceed `maxCount` (the block is then
+/// unusable), −2 when memory ran out.
+long csk_truncated_build_block(const CSKScores *scores, long rowStart, long rowEnd, float drop, long maxCount,
+                               CSKSparseBlock *block, float *rowTemp);
+
+/// Frees a block's arrays and zeroes it.
+void csk_sparse_block_free(CSKSparseBlock *block);
+
+/// The Sinkhorn pass of `csk_pass_block` over a truncated block whose first row is `rowStart` (the pass's
+/// `matrix` and `element` are ignored): s_n = Σ e_nj r'_j and acc_j = Σ e_nj c'_n in float64 (products
+/// e·r' in float32). Returns the block's error sum.
+double csk_truncated_pass_block(const CSKPass *pass, const CSKSparseBlock *block, long rowStart, double *acc);
+
+/// The same pass over every entry e_nj of `scores` (nothing dropped), computed on the fly; float64 sums as
+/// in `csk_truncated_pass_block`, so on the kept entries both see the same values. `rowTemp`: kp floats.
+double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, long rowStart, long rowEnd,
+                             double *acc, float *rowTemp);
 
 /// The kernel `csk_pass_block` uses on this CPU: "avx512f", "avx2+fma+f16c" or "portable".
 const char *csk_kernel_name(void);

@@ -1,0 +1,91 @@
+// Private to CSinkhornKernels: vector types, helpers shared by the dense stored-matrix pass
+// (SinkhornPass.c) and the truncated / scores passes (SinkhornTruncated.c), and the runtime kernel choice.
+#ifndef CSINKHORN_COMMON_H
+#define CSINKHORN_COMMON_H
+
+#include "CSinkhornKernels.h"
+
+#include <math.h>
+#include <stdint.h>
+
+// The helpers below take and return 64-byte vectors, but they are always inlined into each instance, so no
+// call crosses an ABI boundary: the AVX2 and portable instances' -Wpsabi notes do not apply.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+typedef float v16f __attribute__((vector_size(64)));
+typedef float v16f_u __attribute__((vector_size(64), aligned(4), may_alias));
+typedef double v8d __attribute__((vector_size(64)));
+typedef double v8d_u __attribute__((vector_size(64), aligned(8), may_alias));
+typedef uint32_t v16u __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+typedef uint16_t v16h_u __attribute__((vector_size(32), aligned(2), may_alias));
+typedef _Float16 v16half_u __attribute__((vector_size(32), aligned(2), may_alias));
+
+#define CSK_INLINE static inline __attribute__((always_inline))
+
+CSK_INLINE double csk_hsum(v8d v) {
+    return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+}
+
+CSK_INLINE v8d csk_lo8(v16f v) {
+    return __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7), v8d);
+}
+
+CSK_INLINE v8d csk_hi8(v16f v) {
+    return __builtin_convertvector(__builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15), v8d);
+}
+
+CSK_INLINE v8d csk_widen(v16f v) { return csk_lo8(v) + csk_hi8(v); }
+
+/// The reference's c update for one row (float64); adds the row's error to *err when checking.
+CSK_INLINE double csk_finish(const CSKPass *a, long row, double dot, double *err) {
+    if (!a->iterate) return a->c[row];
+    double cOld = a->c[row];
+    double cNew = 1.0 / ((double)a->n * dot);
+    if (a->check) *err += fabs(cOld / cNew * a->ratio - 1.0);
+    if (a->omega != 1.0) cNew = exp((1.0 - a->omega) * log(cOld * a->ratio) + a->omega * log(cNew));
+    a->c[row] = cNew;
+    return cNew;
+}
+
+CSK_INLINE v16f csk_splat(float x) {
+    return (v16f){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x};
+}
+
+/// exp(x) for x ≤ 0 (below −87.3, and −∞, give 0): 2^n · 2^f with a degree-7 polynomial for 2^f,
+/// f ∈ [−½, ½], relative error below 2e-7 (the same method as SelfLabelling's `sinkhornExp`). Contraction
+/// into fused multiply-adds is off, so every caller in one kernel instance gets the same bits for the same x.
+CSK_INLINE v16f csk_exp16(v16f x) {
+#pragma clang fp contract(off)
+    const v16f lo = csk_splat(-87.3f);
+    v16i tiny = x < lo;
+    v16f xc = __builtin_elementwise_max(x, lo);
+    v16f t = xc * 1.442695040888963f;
+    v16f shifted = t + 12582912.0f;  // 1.5 · 2^23: rounds t to an integer held in the low bits
+    v16f nn = shifted - 12582912.0f;
+    v16f f = (t - nn) * 0.6931471805599453f;
+    v16f p = csk_splat(1.0f / 5040);
+    p = p * f + 1.0f / 720;
+    p = p * f + 1.0f / 120;
+    p = p * f + 1.0f / 24;
+    p = p * f + 1.0f / 6;
+    p = p * f + 0.5f;
+    p = p * f + 1.0f;
+    p = p * f + 1.0f;
+    v16u ni = (v16u)shifted - 0x4B400000u;
+    v16f scale = (v16f)((ni + 127u) << 23);
+    v16f r = p * scale;
+    return (v16f)((v16u)r & ~(v16u)tiny);
+}
+
+/// Which instance of each kernel runs on this CPU: 0 portable, 1 AVX2 + FMA + F16C, 2 AVX-512F (x86-64 only;
+/// SELFLABEL_SINKHORN_KERNEL=portable|avx2|avx512 forces a lower one). Chosen once per process.
+int csk_kernel_level(void);
+
+#if defined(__x86_64__) || defined(__i386__)
+#define CSK_X86 1
+#define CSK_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma,f16c")))
+#define CSK_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+#endif
+
+#endif

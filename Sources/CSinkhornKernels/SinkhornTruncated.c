@@ -1,0 +1,191 @@
+// The truncated method's kernels: building the kept entries of each row from the scores, the Sinkhorn pass
+// over those entries, and the same pass over all entries computed on the fly from the scores (used for the
+// cold start, for rebuilding and to evaluate the official stopping rule on the full matrix). Instantiated per
+// CPU like `csk_pass_block` (see SinkhornPass.c).
+#include "SinkhornCommon.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/// u_j = λ (z_j − m) + o_j for 16 columns starting at j (fewer than 16 left in the row: the rest read as the
+/// row maximum, and their −∞ offsets make them −∞). Contraction is off: the same bits in every caller.
+CSK_INLINE v16f csk_u16(const CSKScores *s, const float *z, long j, float m) {
+#pragma clang fp contract(off)
+    v16f zv;
+    if (j + 16 <= s->k) {
+        zv = *(const v16f_u *)(z + j);
+    } else {
+        float tail[16];
+        for (int i = 0; i < 16; i++) tail[i] = j + i < s->k ? z[j + i] : m;
+        zv = *(const v16f_u *)tail;
+    }
+    return (zv - m) * s->lambda + *(const v16f_u *)(s->colOffset + j);
+}
+
+/// e_j = exp(u_j − M) of one row into `out` (kp floats); returns nothing, the caller sums.
+CSK_INLINE void csk_row_values(const CSKScores *s, long row, float M, float *out) {
+#pragma clang fp contract(off)
+    const float *z = s->scores + (size_t)row * (size_t)s->k;
+    float m = (float)s->rowMax[row];
+    for (long j = 0; j < s->kp; j += 16) *(v16f_u *)(out + j) = csk_exp16(csk_u16(s, z, j, m) - M);
+}
+
+CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long maxCount, CSKSparseBlock *b,
+                          float *u) {
+#pragma clang fp contract(off)
+    long rows = r1 - r0;
+    if (b->rows < rows || !b->start) {
+        long *start = realloc(b->start, (size_t)(rows + 1) * sizeof(long));
+        if (!start) return -2;
+        b->start = start;
+    }
+    b->rows = rows;
+    long count = 0;
+    for (long row = r0; row < r1; row++) {
+        const float *z = s->scores + (size_t)row * (size_t)s->k;
+        float m = (float)s->rowMax[row];
+        v16f mv = csk_splat(-INFINITY);
+        for (long j = 0; j < s->kp; j += 16) {
+            v16f v = csk_u16(s, z, j, m);
+            *(v16f_u *)(u + j) = v;
+            mv = __builtin_elementwise_max(mv, v);
+        }
+        float M = mv[0];
+        for (int i = 1; i < 16; i++) M = M > mv[i] ? M : mv[i];
+        s->rowOffset[row] = M;
+        b->start[row - r0] = count;
+        float threshold = M - drop;
+        for (long j = 0; j < s->kp; j += 16) {
+            v16f v = *(const v16f_u *)(u + j);
+            v16i keep = v >= threshold;
+            int any = 0;
+            for (int i = 0; i < 16; i++) any |= keep[i];
+            if (!any) continue;
+            v16f e = csk_exp16(v - M);
+            for (int i = 0; i < 16; i++) {
+                if (!keep[i]) continue;
+                if (count >= maxCount) return -1;
+                if (count >= b->capacity) {
+                    long cap = b->capacity ? b->capacity * 2 : 4096;
+                    if (cap > maxCount) cap = maxCount;
+                    uint16_t *cols = realloc(b->cols, (size_t)cap * sizeof(uint16_t));
+                    if (!cols) return -2;
+                    b->cols = cols;
+                    float *vals = realloc(b->vals, (size_t)cap * sizeof(float));
+                    if (!vals) return -2;
+                    b->vals = vals;
+                    b->capacity = cap;
+                }
+                b->cols[count] = (uint16_t)(j + i);
+                b->vals[count] = e[i];
+                count++;
+            }
+        }
+    }
+    b->start[rows] = count;
+    b->count = count;
+    return count;
+}
+
+CSK_INLINE double csk_truncated_pass(const CSKPass *a, const CSKSparseBlock *b, long r0, double *acc) {
+    memset(acc, 0, (size_t)a->kp * sizeof(double));
+    const uint16_t *cols = b->cols;
+    const float *vals = b->vals, *r = a->r32;
+    double err = 0;
+    for (long i = 0; i < b->rows; i++) {
+        long s = b->start[i], e = b->start[i + 1];
+        double dot = 0;
+        if (a->iterate) {
+            double d0 = 0, d1 = 0, d2 = 0, d3 = 0;  // four chains: the adds' latency, not their count, binds
+            long t = s;
+            for (; t + 4 <= e; t += 4) {
+                d0 += (double)(vals[t] * r[cols[t]]);
+                d1 += (double)(vals[t + 1] * r[cols[t + 1]]);
+                d2 += (double)(vals[t + 2] * r[cols[t + 2]]);
+                d3 += (double)(vals[t + 3] * r[cols[t + 3]]);
+            }
+            for (; t < e; t++) d0 += (double)(vals[t] * r[cols[t]]);
+            dot = (d0 + d1) + (d2 + d3);
+        }
+        double c = csk_finish(a, r0 + i, dot, &err);
+        for (long t = s; t < e; t++) acc[cols[t]] += (double)vals[t] * c;
+    }
+    return err;
+}
+
+CSK_INLINE double csk_scores_pass(const CSKPass *a, const CSKScores *s, long r0, long r1, double *acc,
+                                  float *e) {
+    const long kp = a->kp;
+    memset(acc, 0, (size_t)kp * sizeof(double));
+    double err = 0;
+    for (long row = r0; row < r1; row++) {
+        csk_row_values(s, row, s->rowOffset ? s->rowOffset[row] : 0.0f, e);
+        double dot = 0;
+        if (a->iterate) {
+            v8d d0 = {0}, d1 = {0};
+            for (long j = 0; j < kp; j += 16) {
+                v16f p = *(const v16f_u *)(e + j) * *(const v16f_u *)(a->r32 + j);
+                d0 += csk_lo8(p);
+                d1 += csk_hi8(p);
+            }
+            dot = csk_hsum(d0 + d1);
+        }
+        double c = csk_finish(a, row, dot, &err);
+        v8d cv = {c, c, c, c, c, c, c, c};
+        for (long j = 0; j < kp; j += 16) {
+            v16f v = *(const v16f_u *)(e + j);
+            *(v8d_u *)(acc + j) = *(const v8d_u *)(acc + j) + csk_lo8(v) * cv;
+            *(v8d_u *)(acc + j + 8) = *(const v8d_u *)(acc + j + 8) + csk_hi8(v) * cv;
+        }
+    }
+    return err;
+}
+
+#define CSK_TRUNCATED_INSTANCE(suffix, attr)                                                              \
+    attr static long csk_build_##suffix(const CSKScores *s, long r0, long r1, float drop, long maxCount,  \
+                                        CSKSparseBlock *b, float *u) {                                    \
+        return csk_build(s, r0, r1, drop, maxCount, b, u);                                                \
+    }                                                                                                     \
+    attr static double csk_truncated_##suffix(const CSKPass *a, const CSKSparseBlock *b, long r0,          \
+                                              double *acc) {                                             \
+        return csk_truncated_pass(a, b, r0, acc);                                                         \
+    }                                                                                                     \
+    attr static double csk_scores_##suffix(const CSKPass *a, const CSKScores *s, long r0, long r1,        \
+                                           double *acc, float *e) {                                       \
+        return csk_scores_pass(a, s, r0, r1, acc, e);                                                     \
+    }
+
+#ifdef CSK_X86
+CSK_TRUNCATED_INSTANCE(avx512, CSK_TARGET_AVX512)
+CSK_TRUNCATED_INSTANCE(avx2, CSK_TARGET_AVX2)
+#define CSK_DISPATCH(name, ...)                              \
+    switch (csk_kernel_level()) {                            \
+    case 2: return name##_avx512(__VA_ARGS__);               \
+    case 1: return name##_avx2(__VA_ARGS__);                 \
+    default: return name##_portable(__VA_ARGS__);            \
+    }
+#else
+#define CSK_DISPATCH(name, ...) return name##_portable(__VA_ARGS__);
+#endif
+CSK_TRUNCATED_INSTANCE(portable, )
+
+long csk_truncated_build_block(const CSKScores *scores, long rowStart, long rowEnd, float drop, long maxCount,
+                               CSKSparseBlock *block, float *rowTemp) {
+    CSK_DISPATCH(csk_build, scores, rowStart, rowEnd, drop, maxCount, block, rowTemp)
+}
+
+void csk_sparse_block_free(CSKSparseBlock *block) {
+    free(block->start);
+    free(block->cols);
+    free(block->vals);
+    memset(block, 0, sizeof *block);
+}
+
+double csk_truncated_pass_block(const CSKPass *pass, const CSKSparseBlock *block, long rowStart, double *acc) {
+    CSK_DISPATCH(csk_truncated, pass, block, rowStart, acc)
+}
+
+double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, long rowStart, long rowEnd,
+                             double *acc, float *rowTemp) {
+    CSK_DISPATCH(csk_scores, pass, scores, rowStart, rowEnd, acc, rowTemp)
+}

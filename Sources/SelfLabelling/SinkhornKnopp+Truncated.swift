@@ -1,0 +1,152 @@
+import CSinkhornKernels
+import Foundation
+import Tensors
+
+/// Which entries of the matrix the iterations read.
+public enum SinkhornTruncation: String, Sendable, CaseIterable {
+    /// The truncated method where it applies — logits, `.f32` precision, K ≤ 65,536, and the kept entries
+    /// at most one eighth of the matrix — else the dense method. Same stopping rule and labels either way.
+    case automatic = "auto"
+    /// Always the dense method: the whole shifted matrix stored (as `SinkhornStorage`) and read every
+    /// iteration.
+    case off
+}
+
+/// How a solve iterated.
+public enum SinkhornMethod: String, Sendable, Equatable {
+    /// Every entry stored and read in every iteration.
+    case dense
+    /// Only the entries that can carry mass stored; the full matrix read (from the scores) to start, to
+    /// rebuild, and whenever the stopping rule may be met.
+    case truncated
+}
+
+/// The truncated method's matrix: per row, only the entries within `drop` (in the log domain) of the row's
+/// largest entry of `P^λ diag(r̂)`, where `r̂` is a recent cluster scaling.
+///
+/// Why the dropped entries do not matter: with `u_nk = λ z_nk + log r_k`, sample n's share of its mass in
+/// cluster k is `e^{u_nk} / Σ_j e^{u_nj} ≤ e^{u_nk − max_j u_nj}`. While the iterate `r` stays within a
+/// factor `e^{W}` of `r̂` (up to a common constant), an entry dropped at `u − max u < −(Δ + 2W)` for `r̂` is
+/// below `−Δ` for `r`, so the dropped part of every row sum and (the shares times the row masses 1/N, summed
+/// over N rows) of every cluster sum is below `K e^{−Δ}` relative. With `Δ = log K + 25` that is
+/// `e^{−25} ≈ 1.4e-11` — far below float32's rounding. When `r` drifts further, the kept set is rebuilt for
+/// the new `r`; every cluster keeps an entry (right after an `r` update some sample gives it a share ≥ 1/K,
+/// i.e. `u ≥ max u − log K`) and every row its largest, so no sum is ever zero.
+///
+/// Values are stored relative to their row's largest entry and the scaling `r̂` (`e_nk = exp(u_nk − M_n)`
+/// with `r̂` absorbed), so they lie in `(e^{−drop}, 1]` and the iterate's scaling relative to `r̂` within
+/// `[e^{−2W}, 1]`: float32 cannot over- or underflow, however peaked the scores.
+final class SinkhornTruncatedMatrix: @unchecked Sendable {
+    /// W: the largest spread (max − min) of `log r − log r̂` is 2W before the kept set is rebuilt.
+    static let drift = 5.0
+    /// By default kept entries may fill at most this share of the matrix (beyond it the dense method is
+    /// faster).
+    static let maxDensity = 0.125
+
+    /// The most bytes the kept entries of an N x K problem can take at `density`.
+    static func worstCaseBytes(samples n: Int, clusters k: Int, density: Double) -> Int {
+        Int((Double(n) * Double(k) * density).rounded(.up)) * 6 + (n + SinkhornLayout(samples: n).blockCount) * 8
+    }
+
+    /// `Δ + 2W` for K clusters.
+    static func drop(clusters k: Int) -> Float { Float(log(Double(k)) + 25 + 2 * drift) }
+
+    private var blocks: UnsafeMutablePointer<CSKSparseBlock>
+    private var blockCount: Int
+    /// Row offsets M_n (N), column offsets o_k (kp) and one kp row per worker.
+    private(set) var rowOffset: UnsafeMutablePointer<Float>
+    private(set) var colOffset: UnsafeMutablePointer<Float>
+    private var rowTemp: UnsafeMutablePointer<Float>
+    private(set) var scores: CSKScores
+    let layout: SinkhornLayout
+    let threads: Int
+    let releasePages: Bool
+    /// The share of the matrix the kept entries may fill.
+    let maxDensity: Double
+    /// Kept entries after the last build.
+    private(set) var keptEntries = 0
+    /// Builds so far.
+    private(set) var builds = 0
+
+    init(scores: UnsafePointer<Float>, n: Int, k: Int, kp: Int, lambda: Double, rowMax: UnsafePointer<Double>,
+         layout: SinkhornLayout, threads: Int, releasePages: Bool, maxDensity: Double,
+         workspace ws: SinkhornWorkspace) {
+        self.layout = layout
+        self.maxDensity = maxDensity
+        self.threads = threads
+        self.releasePages = releasePages
+        blockCount = layout.blockCount
+        blocks = ws.sparseBlocks(layout.blockCount)
+        rowOffset = ws.floats("truncRowOffset", n)
+        colOffset = ws.floats("truncColOffset", kp)
+        rowTemp = ws.floats("truncRowTemp", threads * kp)
+        rowOffset.initialize(repeating: 0, count: n)
+        self.scores = CSKScores(scores: scores, k: k, kp: kp, lambda: Float(lambda), rowMax: rowMax,
+                                colOffset: colOffset, rowOffset: rowOffset)
+    }
+
+    /// Bytes held by the kept entries (column index, value and row starts).
+    var storedBytes: Int {
+        (0..<blockCount).reduce(0) { $0 + blocks[$1].count * 6 + (blocks[$1].rows + 1) * 8 }
+    }
+
+    /// Sets the column offsets `o_k` from float64 values (−∞ in the padding); returns the float32 values
+    /// actually used, as float64 (what the iteration's bookkeeping must use).
+    func setColumnOffsets(_ o: (Int) -> Double) -> [Double] {
+        let k = scores.k, kp = scores.kp
+        for j in 0..<kp { colOffset[j] = j < k ? Float(o(j)) : -.infinity }
+        return (0..<kp).map { j in j < k ? Double(colOffset[j]) : 0 }
+    }
+
+    /// Rebuilds the kept entries for the current column offsets, writing the row offsets. False when they
+    /// would exceed `maxDensity` of the matrix (nothing usable is left then). Throws when memory runs out.
+    func build() throws -> Bool {
+        let k = scores.k
+        let drop = Self.drop(clusters: k)
+        var status = [Int](repeating: 0, count: blockCount)
+        status.withUnsafeMutableBufferPointer { st in
+            let ctx = UnsafeSendable((st.baseAddress!, self))
+            sinkhornForEachBlock(layout, threads: threads) { b, w in
+                let (st, m) = ctx.value
+                let rows = m.layout.rows(ofBlock: b)
+                let cap = Int((Double(rows.count * k) * m.maxDensity).rounded(.up))
+                withUnsafePointer(to: m.scores) { s in
+                    st[b] = csk_truncated_build_block(s, rows.lowerBound, rows.upperBound, drop, cap, m.blocks + b,
+                                                      m.rowTemp + w * m.scores.kp)
+                }
+                m.release(rows)
+            }
+        }
+        if status.contains(-2) {
+            let n = layout.samples
+            throw SinkhornError.insufficientMemory(
+                needed: Self.worstCaseBytes(samples: n, clusters: k, density: maxDensity),
+                available: SinkhornMemoryPlan.systemAvailableBytes() ?? 0, fittingStorage: nil)
+        }
+        builds += 1
+        if status.contains(-1) { keptEntries = 0; return false }
+        keptEntries = status.reduce(0, +)
+        return true
+    }
+
+    /// One Sinkhorn pass over the kept entries of block `b`.
+    func pass(_ args: inout CSKPass, block b: Int, acc: UnsafeMutablePointer<Double>) -> Double {
+        csk_truncated_pass_block(&args, blocks + b, layout.rows(ofBlock: b).lowerBound, acc)
+    }
+
+    /// One Sinkhorn pass over every entry of block `b`, computed from the scores (nothing dropped).
+    func fullPass(_ args: inout CSKPass, block b: Int, worker w: Int, acc: UnsafeMutablePointer<Double>) -> Double {
+        let rows = layout.rows(ofBlock: b)
+        let err = withUnsafePointer(to: scores) { s in
+            csk_scores_pass_block(&args, s, rows.lowerBound, rows.upperBound, acc, rowTemp + w * scores.kp)
+        }
+        release(rows)
+        return err
+    }
+
+    private func release(_ rows: Range<Int>) {
+        if releasePages {
+            sinkhornReleasePages(scores.scores + rows.lowerBound * scores.k, count: rows.count * scores.k)
+        }
+    }
+}
