@@ -20,9 +20,11 @@ import tempfile
 import numpy as np
 
 CONFIGS = [
-    ("f32 (default)", []),
-    ("bf16", ["--storage", "bf16"]),
-    ("bf16 + over-relaxation", ["--storage", "bf16", "--accelerate"]),
+    ("default (truncated where it applies)", []),
+    ("dense f32", ["--truncation", "off"]),
+    ("dense bf16", ["--truncation", "off", "--storage", "bf16"]),
+    ("truncated + over-relaxation", ["--accelerate"]),
+    ("dense bf16 + over-relaxation", ["--truncation", "off", "--storage", "bf16", "--accelerate"]),
 ]
 
 
@@ -83,6 +85,9 @@ def main():
                 "seconds_per_iteration": h["seconds_per_iteration"],
                 "numpy_seconds_per_iteration": ref["seconds_per_iteration"],
                 "per_iteration_over_bandwidth_bound": r["per_iteration_over_bandwidth_bound"],
+                "method": h.get("method"), "kept_entries": h.get("kept_entries"), "rebuilds": h.get("rebuilds"),
+                "full_passes": h.get("full_passes"), "prepare_seconds": h["prepare_seconds"],
+                "iterate_seconds": h["iterate_seconds"], "label_seconds": h["label_seconds"],
             }))
 
 
