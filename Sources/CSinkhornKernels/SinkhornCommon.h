@@ -78,6 +78,38 @@ CSK_INLINE v16f csk_exp16(v16f x) {
     return (v16f)((v16u)r & ~(v16u)tiny);
 }
 
+/// log(x) for float32 lanes, x ≥ 0 (0 gives −∞; subnormals are scaled first): x = 2^e · m with
+/// m ∈ [√½, √2), log(m) by Cephes' degree-9 polynomial in m − 1 (about 1 ulp). Contraction off, as in
+/// `csk_exp16`.
+CSK_INLINE v16f csk_log16(v16f x) {
+#pragma clang fp contract(off)
+    v16i sub = x < 1.17549435e-38f;
+    v16f xs = (v16f)(((v16u)(x * 8388608.0f) & (v16u)sub) | ((v16u)x & ~(v16u)sub));  // subnormals × 2^23
+    v16i bits = (v16i)xs;
+    v16f e = __builtin_convertvector((bits >> 23) - 126, v16f) - (v16f)((v16u)csk_splat(23.0f) & (v16u)sub);
+    v16f m = (v16f)((bits & 0x007FFFFF) | 0x3F000000);  // [0.5, 1)
+    v16i small = m < 0.707106781186547524f;
+    e = e - (v16f)((v16u)csk_splat(1.0f) & (v16u)small);
+    v16f mm = (v16f)(((v16u)(m + m) & (v16u)small) | ((v16u)m & ~(v16u)small)) - 1.0f;
+    v16f z = mm * mm;
+    v16f y = csk_splat(7.0376836292e-2f);
+    y = y * mm - 1.1514610310e-1f;
+    y = y * mm + 1.1676998740e-1f;
+    y = y * mm - 1.2420140846e-1f;
+    y = y * mm + 1.4249322787e-1f;
+    y = y * mm - 1.6668057665e-1f;
+    y = y * mm + 2.0000714765e-1f;
+    y = y * mm - 2.4999993993e-1f;
+    y = y * mm + 3.3333331174e-1f;
+    y = y * mm * z;
+    y = y + e * -2.12194440e-4f;
+    y = y - z * 0.5f;
+    v16f r = mm + y;
+    r = r + e * 0.693359375f;
+    v16i zero = x == 0.0f;
+    return (v16f)(((v16u)csk_splat(-INFINITY) & (v16u)zero) | ((v16u)r & ~(v16u)zero));
+}
+
 /// Which instance of each kernel runs on this CPU: 0 portable, 1 AVX2 + FMA + F16C, 2 AVX-512F (x86-64 only;
 /// SELFLABEL_SINKHORN_KERNEL=portable|avx2|avx512 forces a lower one). Chosen once per process.
 int csk_kernel_level(void);

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/// u_j = λ (z_j − m) + o_j for 16 columns starting at j (fewer than 16 left in the row: the rest read as the
-/// row maximum, and their −∞ offsets make them −∞). Contraction is off: the same bits in every caller.
+/// u_j = λ (y_j − m) + o_j for 16 columns starting at j, y = z or log P (fewer than 16 left in the row: the
+/// rest read as 1, and their −∞ offsets make them −∞). Contraction is off: the same bits in every caller.
 CSK_INLINE v16f csk_u16(const CSKScores *s, const float *z, long j, float m) {
 #pragma clang fp contract(off)
     v16f zv;
@@ -16,9 +16,10 @@ CSK_INLINE v16f csk_u16(const CSKScores *s, const float *z, long j, float m) {
         zv = *(const v16f_u *)(z + j);
     } else {
         float tail[16];
-        for (int i = 0; i < 16; i++) tail[i] = j + i < s->k ? z[j + i] : m;
+        for (int i = 0; i < 16; i++) tail[i] = j + i < s->k ? z[j + i] : 1.0f;
         zv = *(const v16f_u *)tail;
     }
+    if (s->probabilities) zv = csk_log16(zv);
     return (zv - m) * s->lambda + *(const v16f_u *)(s->colOffset + j);
 }
 
@@ -141,6 +142,17 @@ CSK_INLINE double csk_scores_pass(const CSKPass *a, const CSKScores *s, long r0,
     return err;
 }
 
+CSK_INLINE void csk_logs(const float *x, float *out, long count) {
+    long i = 0;
+    for (; i + 16 <= count; i += 16) *(v16f_u *)(out + i) = csk_log16(*(const v16f_u *)(x + i));
+    if (i < count) {
+        float tail[16];
+        for (int t = 0; t < 16; t++) tail[t] = i + t < count ? x[i + t] : 1.0f;
+        v16f v = csk_log16(*(const v16f_u *)tail);
+        for (long t = 0; i + t < count; t++) out[i + t] = v[t];
+    }
+}
+
 #define CSK_TRUNCATED_INSTANCE(suffix, attr)                                                              \
     attr static long csk_build_##suffix(const CSKScores *s, long r0, long r1, float drop, long maxCount,  \
                                         CSKSparseBlock *b, float *u) {                                    \
@@ -153,7 +165,8 @@ CSK_INLINE double csk_scores_pass(const CSKPass *a, const CSKScores *s, long r0,
     attr static double csk_scores_##suffix(const CSKPass *a, const CSKScores *s, long r0, long r1,        \
                                            double *acc, float *e) {                                       \
         return csk_scores_pass(a, s, r0, r1, acc, e);                                                     \
-    }
+    }                                                                                                     \
+    attr static void csk_logs_##suffix(const float *x, float *out, long count) { csk_logs(x, out, count); }
 
 #ifdef CSK_X86
 CSK_TRUNCATED_INSTANCE(avx512, CSK_TARGET_AVX512)
@@ -172,6 +185,10 @@ CSK_TRUNCATED_INSTANCE(portable, )
 long csk_truncated_build_block(const CSKScores *scores, long rowStart, long rowEnd, float drop, long maxCount,
                                CSKSparseBlock *block, float *rowTemp) {
     CSK_DISPATCH(csk_build, scores, rowStart, rowEnd, drop, maxCount, block, rowTemp)
+}
+
+void csk_log_floats(const float *x, float *out, long count) {
+    CSK_DISPATCH(csk_logs, x, out, count)
 }
 
 void csk_sparse_block_free(CSKSparseBlock *block) {

@@ -1,13 +1,16 @@
+import CSinkhornKernels
 import Foundation
 import Tensors
 
 /// The final dense pass: `label_n = argmax_k (log r_k + λ y_nk)` from the original scores (`y = z` for logits,
 /// `log P` for probabilities), decided in float64; the first maximum wins, like `np.nanargmax`.
 ///
-/// For logits a float32 SIMD screen finds the row maximum `m` of `v_k = log r_k + λ z_k`, and only columns
-/// with `v_k ≥ m − δ` are re-evaluated in float64, where `δ = 2⁻²⁰ (max|log r| + |λ| max_k |z_k|)` is 16 times
-/// the float32 rounding bound: every column that can hold the float64 maximum is re-evaluated, so the labels
-/// are exactly those of a float64 scan.
+/// A float32 SIMD screen finds the row maximum `m` of `v_k = log r_k + λ y_k` (for probabilities with
+/// `y_k` = a float32 logarithm of `P_k`, about 1 ulp), and only columns with `v_k ≥ m − δ` are re-evaluated
+/// in float64 (`λ log P` with a float64 logarithm for probabilities), where
+/// `δ = 2⁻²⁰ (max|log r| + |λ| max_k |y_k|)` (2⁻¹⁹ for probabilities) is more than twice the screen's error
+/// bound: every column that can hold the float64 maximum is re-evaluated, so the labels are exactly those
+/// of a float64 scan.
 struct SinkhornLabels {
     let scores: UnsafePointer<Float>
     let n: Int, k: Int
@@ -20,17 +23,28 @@ struct SinkhornLabels {
         var labels = [Int32](repeating: 0, count: n)
         let lr32 = logR.map { Float($0) }
         let maxAbsLogR = logR.reduce(0) { max($0, abs($1)) }
+        let logRows = UnsafeMutablePointer<Float>.allocate(capacity: kind == .probabilities ? threads * k : 1)
+        defer { logRows.deallocate() }
         labels.withUnsafeMutableBufferPointer { out in
             logR.withUnsafeBufferPointer { lr in
                 lr32.withUnsafeBufferPointer { lr32 in
-                    let ctx = UnsafeSendable((out.baseAddress!, lr.baseAddress!, lr32.baseAddress!))
-                    sinkhornForEachBlock(layout, threads: threads) { b, _ in
-                        let (out, lr, lr32) = ctx.value
+                    let ctx = UnsafeSendable((out.baseAddress!, lr.baseAddress!, lr32.baseAddress!, logRows))
+                    sinkhornForEachBlock(layout, threads: threads) { b, w in
+                        let (out, lr, lr32, logRows) = ctx.value
+                        let lam = lambda
                         for row in layout.rows(ofBlock: b) {
                             let z = scores + row * k
-                            out[row] = Int32(kind == .logits
-                                ? argmaxLogits(z, lr, lr32, maxAbsLogR: maxAbsLogR)
-                                : argmaxProbabilities(z, lr))
+                            if kind == .logits {
+                                out[row] = Int32(argmax(z, lr32, maxAbsLogR: maxAbsLogR, deltaScale: 0x1p-20) {
+                                    lr[$0] + lam * Double(z[$0])
+                                })
+                            } else {
+                                let y = logRows + w * k
+                                csk_log_floats(z, y, k)
+                                out[row] = Int32(argmax(y, lr32, maxAbsLogR: maxAbsLogR, deltaScale: 0x1p-19) {
+                                    lr[$0] + lam * log(Double(z[$0]))
+                                })
+                            }
                         }
                         if releasePages {
                             let rows = layout.rows(ofBlock: b)
@@ -43,9 +57,10 @@ struct SinkhornLabels {
         return labels
     }
 
+    /// The first column maximising `exact(j)` (float64), screened by `lr32 + λ z` in float32.
     @inline(__always)
-    private func argmaxLogits(_ z: UnsafePointer<Float>, _ lr: UnsafePointer<Double>, _ lr32: UnsafePointer<Float>,
-                              maxAbsLogR: Double) -> Int {
+    private func argmax(_ z: UnsafePointer<Float>, _ lr32: UnsafePointer<Float>, maxAbsLogR: Double,
+                        deltaScale: Double, exact: (Int) -> Double) -> Int {
         let lam = Float(lambda)
         let lamV = SIMD8<Float>(repeating: lam)
         var mv = SIMD8<Float>(repeating: -.infinity)
@@ -56,21 +71,21 @@ struct SinkhornLabels {
             let v = UnsafeRawPointer(lr32 + j).loadUnaligned(as: SIMD8<Float>.self) + lamV * zv
             mv.replace(with: v, where: v .> mv)
             let bits = unsafeBitCast(zv, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF
-            av.replace(with: bits, where: bits .> av)  // |z| compares like its bit pattern
+            av.replace(with: bits, where: (bits .> av) .& (bits .< 0x7F80_0000))  // finite |z|, compared as bits
             j += 8
         }
         var m = mv.max()
         var maxAbsZ = Double(unsafeBitCast(av, to: SIMD8<Float>.self).max())
         while j < k {
             m = max(m, lr32[j] + lam * z[j])
-            maxAbsZ = max(maxAbsZ, Double(abs(z[j])))
+            if z[j].isFinite { maxAbsZ = max(maxAbsZ, Double(abs(z[j]))) }
             j += 1
         }
-        let delta = 0x1p-20 * (maxAbsLogR + abs(lambda) * maxAbsZ) + Double.leastNormalMagnitude
+        let delta = deltaScale * (maxAbsLogR + abs(lambda) * maxAbsZ) + Double.leastNormalMagnitude
         let threshold = Float(Double(m) - delta)
         var best = -Double.infinity, arg = 0
         @inline(__always) func consider(_ j: Int) {
-            let v = lr[j] + lambda * Double(z[j])
+            let v = exact(j)
             if v > best { best = v; arg = j }
         }
         let thresholdV = SIMD8<Float>(repeating: threshold)
@@ -86,16 +101,6 @@ struct SinkhornLabels {
         while j < k {
             if lr32[j] + lam * z[j] >= threshold { consider(j) }
             j += 1
-        }
-        return arg
-    }
-
-    @inline(__always)
-    private func argmaxProbabilities(_ p: UnsafePointer<Float>, _ lr: UnsafePointer<Double>) -> Int {
-        var best = -Double.infinity, arg = 0
-        for j in 0..<k {
-            let v = lr[j] + lambda * log(Double(p[j]))
-            if v > best { best = v; arg = j }
         }
         return arg
     }

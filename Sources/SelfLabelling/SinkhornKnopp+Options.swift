@@ -57,7 +57,7 @@ public struct SinkhornOptions: Sendable, Equatable {
     /// Never set it for ordinary (anonymous) memory, whose contents `MADV_DONTNEED` discards.
     public var releaseFileBackedScores: Bool = false
     /// Whether the iterations may skip the entries that cannot matter (`SinkhornTruncatedMatrix`): on by
-    /// default where it applies (logits, `.f32` precision). The stopping rule is then evaluated on the full
+    /// default where it applies (`.f32` precision). The stopping rule is then evaluated on the full
     /// matrix and the labels from the full scores, so the result is that of the dense method.
     public var truncation: SinkhornTruncation = .automatic
 

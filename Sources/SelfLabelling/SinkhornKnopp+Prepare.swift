@@ -1,3 +1,4 @@
+import CSinkhornKernels
 import Foundation
 import Tensors
 
@@ -28,13 +29,15 @@ struct SinkhornPrepare {
     }
 
     /// Per-row outputs and per-block column maxima; throws the first bad score in row-major order.
+    /// `rowTemp`: one kp row per worker (the logarithms of a probability row).
     func statistics(rowShift: UnsafeMutablePointer<Double>, logC0: UnsafeMutablePointer<Double>,
-                    blockColMax: UnsafeMutablePointer<Float>, threads: Int) throws {
+                    blockColMax: UnsafeMutablePointer<Float>, rowTemp: UnsafeMutablePointer<Float>,
+                    threads: Int) throws {
         var bad = [(Int, Int, Float, Bool)?](repeating: nil, count: layout.blockCount)
         try bad.withUnsafeMutableBufferPointer { badPtr in
-            let ctx = UnsafeSendable((rowShift, logC0, blockColMax, badPtr.baseAddress!))
-            sinkhornForEachBlock(layout, threads: threads) { b, _ in
-                let (rowShift, logC0, colMaxAll, bad) = ctx.value
+            let ctx = UnsafeSendable((rowShift, logC0, blockColMax, badPtr.baseAddress!, rowTemp))
+            sinkhornForEachBlock(layout, threads: threads) { b, w in
+                let (rowShift, logC0, colMaxAll, bad, rowTemp) = ctx.value
                 let colMax = colMaxAll + b * kp
                 colMax.initialize(repeating: -.infinity, count: kp)
                 for row in layout.rows(ofBlock: b) {
@@ -49,11 +52,12 @@ struct SinkhornPrepare {
                         logC0[row] = -lambda * logSum
                         updateColumnMax(colMax, z, shift: m)
                     } else {
-                        var m = -Float.infinity
-                        for j in 0..<k { m = max(m, log(z[j])) }
+                        let y = rowTemp + w * kp
+                        csk_log_floats(z, y, k)
+                        let (m, _) = rowMaxAndLogSumExp(y)
                         rowShift[row] = Double(m)
                         logC0[row] = lambda * Double(m)
-                        for j in 0..<k { colMax[j] = max(colMax[j], log(z[j]) - m) }
+                        updateColumnMax(colMax, y, shift: m)
                     }
                 }
                 release(block: b)
@@ -139,7 +143,7 @@ struct SinkhornPrepare {
                 if kind == .logits {
                     y.update(from: z, count: k)
                 } else {
-                    for j in 0..<k { y[j] = log(z[j]) }
+                    csk_log_floats(z, y, k)
                 }
                 for j in k..<kp { y[j] = -.infinity }
                 let m = SIMD8<Float>(repeating: Float(rowShift[row]))

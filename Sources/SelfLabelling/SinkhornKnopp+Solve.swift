@@ -6,16 +6,16 @@ extension SinkhornKnoppSolver {
     /// scalings of a very peaked problem can leave float32's range even after the log-domain shifts) is
     /// repaired by solving the head again with the truncated method keeping every entry it needs, however
     /// many (its rebuilds absorb the scalings into the stored values, so float32 stays in range), reported in
-    /// `repairedBreakdown`; where that method does not apply (probabilities, `truncation: .off`) or does not
+    /// `repairedBreakdown`; where that method does not apply (`truncation: .off`, K > 65,536) or does not
     /// fit in memory, in float64 (`fellBackToFloat64`). If the float64 matrix does not fit either, the memory
     /// error says so.
     func solveHead(_ scores: UnsafePointer<Float>, head: Int, n: Int, k: Int,
                    warmStart: [Double]?) throws -> SinkhornResult {
         let result = try solveHeadOnce(scores, head: head, n: n, k: k, warmStart: warmStart,
-                                       truncatedDensity: truncates(scoresAre: options.scoreKind, clusters: k)
+                                       truncatedDensity: truncates(clusters: k)
                                            ? SinkhornTruncatedMatrix.maxDensity : nil)
         guard options.precision == .f32, !result.diagnostics.errorHistory.allSatisfy(\.isFinite) else { return result }
-        if truncates(scoresAre: options.scoreKind, clusters: k), result.diagnostics.method == .dense {
+        if truncates(clusters: k), result.diagnostics.method == .dense {
             let available = options.availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? Int.max
             if memoryPlan(samples: n, clusters: k).workBytes
                 + SinkhornTruncatedMatrix.worstCaseBytes(samples: n, clusters: k, density: 1) <= available {
@@ -39,8 +39,8 @@ extension SinkhornKnoppSolver {
     }
 
     /// Whether this solver may use the truncated method on these scores (see `SinkhornTruncation.automatic`).
-    func truncates(scoresAre kind: SinkhornScoreKind, clusters k: Int) -> Bool {
-        options.truncation == .automatic && options.precision == .f32 && kind == .logits && k <= 65_536
+    func truncates(clusters k: Int) -> Bool {
+        options.truncation == .automatic && options.precision == .f32 && k <= 65_536
     }
 
     /// One head: prepare (validate, shift), iterate to the official stopping rule (truncated, or densely on
@@ -64,7 +64,8 @@ extension SinkhornKnoppSolver {
         let colMaxBlocks = ws.floats("colMax", g * kp)
         let prep = SinkhornPrepare(scores: scores, n: n, k: k, kp: kp, lambda: o.lambda, kind: o.scoreKind,
                                    head: head, layout: layout, releasePages: o.releaseFileBackedScores)
-        try prep.statistics(rowShift: rowShift, logC0: c, blockColMax: colMaxBlocks, threads: threads)
+        try prep.statistics(rowShift: rowShift, logC0: c, blockColMax: colMaxBlocks,
+                            rowTemp: ws.floats("rowTemp", threads * kp), threads: threads)
 
         // Column shifts b_k = λ · max over blocks (0 in the padding).
         let colShift = ws.doubles("colShift", kp)
@@ -85,7 +86,8 @@ extension SinkhornKnoppSolver {
             let c0 = ws.doubles("c0", n), colShift0 = ws.doubles("colShift0", kp)
             c0.update(from: c, count: n)
             colShift0.update(from: colShift, count: kp)
-            let m = SinkhornTruncatedMatrix(scores: scores, n: n, k: k, kp: kp, lambda: o.lambda, rowMax: rowShift,
+            let m = SinkhornTruncatedMatrix(scores: scores, kind: o.scoreKind, n: n, k: k, kp: kp, lambda: o.lambda,
+                                            rowMax: rowShift,
                                             layout: layout, threads: threads,
                                             releasePages: o.releaseFileBackedScores, maxDensity: density,
                                             workspace: ws)

@@ -4,8 +4,8 @@ import Tensors
 
 /// Which entries of the matrix the iterations read.
 public enum SinkhornTruncation: String, Sendable, CaseIterable {
-    /// The truncated method where it applies — logits, `.f32` precision, K ≤ 65,536, and the kept entries
-    /// at most one eighth of the matrix — else the dense method. Same stopping rule and labels either way.
+    /// The truncated method where it applies — `.f32` precision, K ≤ 65,536, and the kept entries at most
+    /// one eighth of the matrix — else the dense method. Same stopping rule and labels either way.
     case automatic = "auto"
     /// Always the dense method: the whole shifted matrix stored (as `SinkhornStorage`) and read every
     /// iteration.
@@ -24,7 +24,8 @@ public enum SinkhornMethod: String, Sendable, Equatable {
 /// The truncated method's matrix: per row, only the entries within `drop` (in the log domain) of the row's
 /// largest entry of `P^λ diag(r̂)`, where `r̂` is a recent cluster scaling.
 ///
-/// Why the dropped entries do not matter: with `u_nk = λ z_nk + log r_k`, sample n's share of its mass in
+/// Why the dropped entries do not matter: with `u_nk = λ log P_nk + log r_k` (`λ z_nk` for logits, up to a
+/// per-row constant), sample n's share of its mass in
 /// cluster k is `e^{u_nk} / Σ_j e^{u_nj} ≤ e^{u_nk − max_j u_nj}`. While the iterate `r` stays within a
 /// factor `e^{W}` of `r̂` (up to a common constant), an entry dropped at `u − max u < −(Δ + 2W)` for `r̂` is
 /// below `−Δ` for `r`, so the dropped part of every row sum and (the shares times the row masses 1/N, summed
@@ -68,7 +69,8 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
     /// Builds so far.
     private(set) var builds = 0
 
-    init(scores: UnsafePointer<Float>, n: Int, k: Int, kp: Int, lambda: Double, rowMax: UnsafePointer<Double>,
+    init(scores: UnsafePointer<Float>, kind: SinkhornScoreKind, n: Int, k: Int, kp: Int, lambda: Double,
+         rowMax: UnsafePointer<Double>,
          layout: SinkhornLayout, threads: Int, releasePages: Bool, maxDensity: Double,
          workspace ws: SinkhornWorkspace) {
         self.layout = layout
@@ -82,7 +84,8 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
         rowTemp = ws.floats("truncRowTemp", threads * kp)
         rowOffset.initialize(repeating: 0, count: n)
         self.scores = CSKScores(scores: scores, k: k, kp: kp, lambda: Float(lambda), rowMax: rowMax,
-                                colOffset: colOffset, rowOffset: rowOffset)
+                                colOffset: colOffset, rowOffset: rowOffset,
+                                probabilities: kind == .probabilities ? 1 : 0)
     }
 
     /// Bytes held by the kept entries (column index, value and row starts).

@@ -39,6 +39,27 @@ struct SinkhornTruncatedTests {
         #expect(ours.result.clusterScaling.count == k)
     }
 
+    @Test("probabilities (some exactly 0): the reference loop's labels and iterations")
+    func probabilities() throws {
+        let n = 3000, k = 400
+        let z = Self.peaked(n: n, k: k, seed: 161)
+        var p = [Float](repeating: 0, count: n * k)
+        for i in 0..<n {
+            let row = z[(i * k)..<((i + 1) * k)]
+            let m = row.max()!
+            let e = row.map { exp(Double($0 - m)) }
+            let sum = e.reduce(0, +)
+            for j in 0..<k { p[i * k + j] = (j + i) % 7 == 0 ? 0 : Float(e[j] / sum) }
+        }
+        let ref = ReferenceSinkhorn(logits: p, n: n, k: k, lambda: 25, probabilities: true)
+        let ours = try solve(p, n: n, k: k, .init(kind: .probabilities))
+        expectTruncated(ours, n: n, k: k)
+        #expect(ours.labels == ref.labels)
+        #expect(ours.iterations == ref.iterations)
+        let dense = try solve(p, n: n, k: k, .init(kind: .probabilities, truncation: .off))
+        #expect(dense.labels == ref.labels)
+    }
+
     @Test("1, 2 and 3 threads give identical labels, iterations and errors")
     func threadIndependence() throws {
         let n = 5003, k = 400

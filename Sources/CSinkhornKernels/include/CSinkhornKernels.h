@@ -41,16 +41,18 @@ typedef struct {
 double csk_pass_block(const CSKPass *pass, long rowStart, long rowEnd, double *acc, float *scratch);
 
 /// Scores read in place by the truncated method's passes: element (n, j) of the matrix they stand for is
-///   e_nj = exp(λ (z_nj − m_n) + o_j − M_n)     (float32, the same bits wherever it is computed),
-/// with `m_n` the row maximum of z, `o_j` a column offset (−∞ in the padding) and `M_n` a row offset.
+///   e_nj = exp(λ (y_nj − m_n) + o_j − M_n)     (float32, the same bits wherever it is computed),
+/// with y = z (logits) or log P (probabilities), `m_n` the row maximum of y, `o_j` a column offset (−∞ in
+/// the padding) and `M_n` a row offset.
 typedef struct {
-    const float *scores;     ///< N x k float32 logits, row-major (not padded).
+    const float *scores;     ///< N x k float32 logits or probabilities, row-major (not padded).
     long k;                  ///< Columns of `scores` (clusters).
     long kp;                 ///< k rounded up to a multiple of 16.
     float lambda;            ///< λ.
     const double *rowMax;    ///< m_n (float32 values held as double).
     const float *colOffset;  ///< o_j (kp floats, −∞ in the padding).
     float *rowOffset;        ///< M_n: written by `csk_truncated_build_block`; NULL reads as 0 in a scores pass.
+    int probabilities;       ///< 1: the scores are probabilities P (y = log P, by a float32 logarithm).
 } CSKScores;
 
 /// The kept entries of one row block (compressed rows): row r's entries are [start[r], start[r + 1]).
@@ -83,6 +85,10 @@ double csk_truncated_pass_block(const CSKPass *pass, const CSKSparseBlock *block
 /// in `csk_truncated_pass_block`, so on the kept entries both see the same values. `rowTemp`: kp floats.
 double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, long rowStart, long rowEnd,
                              double *acc, float *rowTemp);
+
+/// out[i] = log(x[i]) for x[i] ≥ 0 (0 gives −∞), float32, the same logarithm as the truncated method's
+/// probabilities (about 1 ulp). `out` may equal `x`.
+void csk_log_floats(const float *x, float *out, long count);
 
 /// The kernel `csk_pass_block` uses on this CPU: "avx512f", "avx2+fma+f16c" or "portable".
 const char *csk_kernel_name(void);
