@@ -101,8 +101,13 @@ public final class BatchLoader: Sendable {
         EpochIterator(loader: self, epoch: epoch, startingAt: first)
     }
 
-    /// Number of loader worker threads alive in the process (for tests and diagnostics).
-    public static var liveWorkerThreads: Int { LiveThreads.count }
+    /// Number of loader worker threads alive in the process (for diagnostics).
+    public static var liveWorkerThreads: Int { LiveThreads.process.count }
+
+    /// Number of this loader's worker threads alive, over all its epochs (for tests: unlike the process-wide
+    /// count, loaders running concurrently elsewhere do not change it).
+    public var liveWorkerThreads: Int { liveThreads.count }
+    let liveThreads = LiveThreads()
 
     /// Builds batch `b` of `epoch` from `order`. Corrupt samples are skipped (or thrown when strict).
     func buildBatch(_ b: Int, epoch: Int, order: [Int], decoder: ImageDecoder,
@@ -159,10 +164,11 @@ public final class BatchLoader: Sendable {
     }
 }
 
-/// Process-wide count of live loader threads.
-enum LiveThreads {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var n = 0
-    static var count: Int { lock.lock(); defer { lock.unlock() }; return n }
-    static func add(_ d: Int) { lock.lock(); n += d; lock.unlock() }
+/// A count of live loader threads: one per loader, and one for the process.
+final class LiveThreads: @unchecked Sendable {
+    static let process = LiveThreads()
+    private let lock = NSLock()
+    private var n = 0
+    var count: Int { lock.lock(); defer { lock.unlock() }; return n }
+    func add(_ d: Int) { lock.lock(); n += d; lock.unlock() }
 }

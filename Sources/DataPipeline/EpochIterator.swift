@@ -81,7 +81,9 @@ public final class EpochIterator {
 
     private func startWorker() {
         let state = self.state, loader = self.loader, epoch = self.epoch, order = self.order
-        LiveThreads.add(1)
+        let live = loader.liveThreads
+        live.add(1)
+        LiveThreads.process.add(1)
         state.workerStarted()
         let thread = Thread {
             let decoder = ImageDecoder(minimumShorterSide: loader.fastDecoding ? loader.transform.decodeHint : nil)
@@ -90,7 +92,8 @@ public final class EpochIterator {
                 let r = Result { try loader.buildBatch(b, epoch: epoch, order: order, decoder: decoder, tables: &tables) }
                 state.deliver(b, r)
             }
-            LiveThreads.add(-1)
+            live.add(-1)
+            LiveThreads.process.add(-1)
             state.workerExited()
         }
         thread.name = "BatchLoader-worker"

@@ -103,13 +103,13 @@ final class WarningLog: @unchecked Sendable {
             let it = loader.epoch(0)
             _ = try it.next()
             _ = try it.next()
-            #expect(BatchLoader.liveWorkerThreads >= 1)
+            #expect(loader.liveWorkerThreads >= 1)
         }  // released here: deinit stops and joins
-        #expect(BatchLoader.liveWorkerThreads == 0)
+        #expect(loader.liveWorkerThreads == 0)
         let it = loader.epoch(1)
         _ = try it.next()
         it.stop()
-        #expect(BatchLoader.liveWorkerThreads == 0)
+        #expect(loader.liveWorkerThreads == 0)
         #expect(try it.next() == nil, "after stop() the epoch is over")
     }
 
@@ -138,7 +138,7 @@ final class WarningLog: @unchecked Sendable {
         #expect(throws: DataPipelineError.corruptImage(path: "synthetic/17.jpg", reason: "broken on purpose")) {
             while try it.next() != nil {}
         }
-        #expect(BatchLoader.liveWorkerThreads == 0)
+        #expect(loader.liveWorkerThreads == 0)
     }
 
     @Test func inconsistentSizesAreATypedError() throws {
