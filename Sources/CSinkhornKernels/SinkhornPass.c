@@ -17,18 +17,20 @@ CSK_INLINE v16f csk_load16(const void *p, int element, int f16c) {
     return (v16f)(w << 13) * 0x1p112f;
 }
 
-/// Rows row..row+R-1 (R = 4 or 1): the dot products with r', the c update, and s += Σ_rows A_row c'_row.
+/// Rows row..row+R-1 (R = CSK_ROWS or 1): the dot products with r', the c update, and s += Σ_rows A_row c'_row.
+#define CSK_ROWS 8
+
 CSK_INLINE double csk_rows(const CSKPass *a, long row, int R, float *s, int element, int f16c) {
     const long kp = a->kp;
     const size_t rowBytes = (size_t)kp * (element == CSK_F32 ? 4 : 2), eb = element == CSK_F32 ? 4 : 2;
-    const char *p[4];
+    const char *p[CSK_ROWS];
     for (int i = 0; i < R; i++) p[i] = (const char *)a->matrix + (size_t)(row + i) * rowBytes;
-    double dot[4] = {0, 0, 0, 0};
+    double dot[CSK_ROWS] = {0};
     if (a->iterate) {
-        v8d d[4] = {{0}, {0}, {0}, {0}};
+        v8d d[CSK_ROWS] = {{0}};
         for (long start = 0; start < kp; start += 256) {  // float64 partial sums every 256 columns
             long stop = start + 256 < kp ? start + 256 : kp;
-            v16f acc[4] = {{0}, {0}, {0}, {0}};
+            v16f acc[CSK_ROWS] = {{0}};
             for (long j = start; j < stop; j += 16) {
                 v16f rv = *(const v16f_u *)(a->r32 + j);
                 for (int i = 0; i < R; i++) acc[i] += csk_load16(p[i] + j * eb, element, f16c) * rv;
@@ -38,7 +40,7 @@ CSK_INLINE double csk_rows(const CSKPass *a, long row, int R, float *s, int elem
         for (int i = 0; i < R; i++) dot[i] = csk_hsum(d[i]);
     }
     double err = 0;
-    float cf[4];
+    float cf[CSK_ROWS];
     for (int i = 0; i < R; i++) cf[i] = (float)csk_finish(a, row + i, dot[i], &err);
     for (long j = 0; j < kp; j += 16) {
         v16f v = *(v16f_u *)(s + j);
@@ -56,7 +58,7 @@ CSK_INLINE double csk_block(const CSKPass *a, long r0, long r1, double *acc, flo
     while (row < r1) {
         memset(s, 0, (size_t)kp * sizeof(float));
         long end = row + 64 < r1 ? row + 64 : r1;
-        for (; row + 4 <= end; row += 4) err += csk_rows(a, row, 4, s, element, f16c);
+        for (; row + CSK_ROWS <= end; row += CSK_ROWS) err += csk_rows(a, row, CSK_ROWS, s, element, f16c);
         for (; row < end; row++) err += csk_rows(a, row, 1, s, element, f16c);
         for (long j = 0; j < kp; j++) acc[j] += (double)s[j];
     }
