@@ -25,11 +25,14 @@ public final class Tape {
     struct Node {
         let inputs: [Int]
         let shape: [Int]
-        /// `nil` for leaves (inputs that require gradients, parameters).
-        let backward: ((KernelTensor) -> [KernelTensor?])?
+        /// `nil` for leaves (inputs that require gradients, parameters), and for every node once a sweep that
+        /// does not retain the graph has run it (which releases the values it saved).
+        var backward: ((KernelTensor) -> [KernelTensor?])?
     }
 
     private(set) var nodes: [Node] = []
+    /// Set by a sweep that released the saved values; a second sweep would be wrong and is refused.
+    private var released = false
     /// Leaf node of each parameter used on this tape (so using one parameter twice shares one gradient).
     private(set) var parameterNodes: [ObjectIdentifier: Int] = [:]
     /// Keeps the parameters alive so the identifiers above stay unique.
@@ -95,8 +98,16 @@ public final class Tape {
     /// Gradients of a node used several times are summed (`+=`). Intermediate gradients are released as soon
     /// as they have been propagated; leaf gradients are kept in the result. Inputs that do not influence the
     /// root get zero gradients.
-    public func gradients(of root: Variable, seed: Tensor? = nil) -> Gradients {
+    ///
+    /// Unless `retainingGraph` is true, each node's backward rule — and with it the activations, masks and
+    /// parameter values it saved — is released as soon as it has run (PyTorch's `retain_graph=False`). This
+    /// lowers the peak memory of the sweep, and it lets an optimiser update parameters in place right after the
+    /// sweep (no saved reference to a parameter's storage is left, so copy-on-write does not copy it). Such a
+    /// tape cannot be swept again.
+    public func gradients(of root: Variable, seed: Tensor? = nil, retainingGraph: Bool = false) -> Gradients {
         precondition(root.tape === self, "Tape.gradients: the root belongs to another tape")
+        precondition(!released, "Tape.gradients: this tape was already swept without retainingGraph: true")
+        if !retainingGraph { released = true }
         guard let rootID = root.id else {
             return Gradients(grads: [], parameterNodes: parameterNodes)
         }
@@ -108,6 +119,7 @@ public final class Tape {
             guard let g = grads[i], let backward = nodes[i].backward else { continue }
             let inputGrads = backward(g)
             grads[i] = nil
+            if !retainingGraph { nodes[i].backward = nil }
             let inputs = nodes[i].inputs
             precondition(inputGrads.count == inputs.count,
                          "Tape: backward returned \(inputGrads.count) gradients for \(inputs.count) inputs")
@@ -122,6 +134,9 @@ public final class Tape {
                     grads[j] = gk
                 }
             }
+        }
+        if !retainingGraph {  // nodes the sweep did not reach (no path to the root) release theirs too
+            for i in nodes.indices { nodes[i].backward = nil }
         }
         return Gradients(grads: grads, parameterNodes: parameterNodes)
     }

@@ -86,4 +86,37 @@ import Tensors
         #expect(abs(loss.value.scalar - 1000) < 1e-3)
         #expect(tape.gradients(of: loss)[z].scalars.allSatisfy { $0.isFinite })
     }
+
+    @Test func sweepReleasesSavedValuesUnlessRetained() throws {
+        // A value saved only by a backward rule is freed by the sweep (so an optimiser can update parameters in
+        // place afterwards); with retainingGraph: true it stays and a second sweep gives the same gradients.
+        for retain in [false, true] {
+            let tape = Tape()
+            weak var saved: TensorStorage?
+            let x = tape.variable(Tensor([1, 2, 3]))
+            let loss: Variable
+            do {
+                let w = Tensor([4, 5, 6])
+                saved = w.storage
+                loss = sum(x * tape.constant(w))
+            }
+            #expect(saved != nil)
+            let g = tape.gradients(of: loss, retainingGraph: retain)
+            #expect(g[x].scalars == [4, 5, 6])
+            #expect((saved != nil) == retain, "retainingGraph: \(retain)")
+            if retain { #expect(tape.gradients(of: loss)[x].scalars == [4, 5, 6]) }
+        }
+    }
+
+    @Test func parameterIsUniquelyOwnedAfterTheSweep() throws {
+        // SGD updates in place only when nothing else holds the parameter's storage.
+        let tape = Tape()
+        let p = Parameter(Tensor([1, -2, 3]))
+        let x = tape.constant(Tensor([2, 2, 2]))
+        let loss = sum(relu(x * tape.variable(for: p)))
+        _ = tape.gradients(of: loss)
+        weak var storage = p.value.storage
+        p.value = Tensor(scalar: 0)
+        #expect(storage == nil, "the tape still holds the parameter's value after the sweep")
+    }
 }
