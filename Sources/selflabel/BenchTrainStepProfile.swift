@@ -58,6 +58,18 @@ final class ProfilingBackend: KernelBackend, @unchecked Sendable {
                                         geometry: geometry)
         }
     }
+    func linearForward(_ input: KernelTensor, weight: Tensor, bias: Tensor?) -> KernelTensor? {
+        timed("linear.fwd \(input.shape)x\(weight.shape)") { inner.linearForward(input, weight: weight, bias: bias) }
+    }
+    func linearBackwardData(_ gradOutput: KernelTensor, weight: Tensor) -> KernelTensor? {
+        timed("linear.bwd_data \(gradOutput.shape)x\(weight.shape)") { inner.linearBackwardData(gradOutput, weight: weight) }
+    }
+    func linearBackwardWeights(_ gradOutput: KernelTensor, input: KernelTensor,
+                               includeBias: Bool) -> (weight: Tensor, bias: Tensor?)? {
+        timed("linear.bwd_weights \(input.shape)x\(gradOutput.shape)") {
+            inner.linearBackwardWeights(gradOutput, input: input, includeBias: includeBias)
+        }
+    }
     func maxPool2dForward(_ input: KernelTensor, geometry: Pool2dGeometry) -> PoolingForwardResult? {
         timed("maxpool.fwd \(input.shape)") { inner.maxPool2dForward(input, geometry: geometry) }
     }

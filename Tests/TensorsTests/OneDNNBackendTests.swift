@@ -156,6 +156,55 @@ struct OneDNNBackendTests {
         }
     }
 
+    struct LinearCase: CustomTestStringConvertible, Sendable {
+        let batch: Int, inFeatures: Int, outFeatures: Int
+        var testDescription: String { "B\(batch) \(inFeatures)→\(outFeatures)" }
+    }
+
+    static let linearCases: [LinearCase] = [
+        LinearCase(batch: 2, inFeatures: 3, outFeatures: 5),       // tiny, odd
+        LinearCase(batch: 7, inFeatures: 33, outFeatures: 17),     // nothing a multiple of 16
+        LinearCase(batch: 16, inFeatures: 64, outFeatures: 48),
+        LinearCase(batch: 4, inFeatures: 300, outFeatures: 130),   // a head: long input, odd outputs
+        LinearCase(batch: 1, inFeatures: 40, outFeatures: 1),      // one row, one output
+    ]
+
+    @Test("linear forward (with and without bias), backward-data, backward-weights+bias", arguments: linearCases)
+    func linear(_ c: LinearCase) throws {
+        let x = OneDNNCheck.normal([c.batch, c.inFeatures], seed: 40)
+        let w = OneDNNCheck.normal([c.outFeatures, c.inFeatures], seed: 41, std: 0.2)
+        let b = OneDNNCheck.normal([c.outFeatures], seed: 42)
+        let y = try #require(dnn.linearForward(.dense(x), weight: w, bias: b), "declined \(c.testDescription)")
+        OneDNNCheck.expectClose(y.dense(), ReferenceBackend.linearForward(x, weight: w, bias: b),
+                                "linear.fwd \(c.testDescription)")
+        let y0 = try #require(dnn.linearForward(.dense(x), weight: w, bias: nil))
+        OneDNNCheck.expectClose(y0.dense(), ReferenceBackend.linearForward(x, weight: w, bias: nil),
+                                "linear.fwd.nobias \(c.testDescription)")
+        let gy = OneDNNCheck.normal([c.batch, c.outFeatures], seed: 43)
+        let gx = try #require(dnn.linearBackwardData(.dense(gy), weight: w))
+        OneDNNCheck.expectClose(gx.dense(), ReferenceBackend.linearBackwardData(gy, weight: w),
+                                "linear.bwd_data \(c.testDescription)")
+        let g = try #require(dnn.linearBackwardWeights(.dense(gy), input: .dense(x), includeBias: true))
+        let gRef = ReferenceBackend.linearBackwardWeights(gy, input: x, includeBias: true)
+        OneDNNCheck.expectClose(g.weight, gRef.weight, "linear.bwd_weights \(c.testDescription)")
+        OneDNNCheck.expectClose(try #require(g.bias), gRef.bias!, "linear.bwd_bias \(c.testDescription)")
+        #expect(dnn.linearBackwardWeights(.dense(gy), input: .dense(x), includeBias: false)?.bias == nil)
+    }
+
+    @Test("linear reads transposed views and oneDNN-native inputs without changing the result")
+    func linearOperandLayouts() throws {
+        // A transposed view of the weight (its storage is (in, out)) and a native 2-D input.
+        let wT = OneDNNCheck.normal([24, 10], seed: 44)
+        let w = wT.transposed()
+        let (xn, _) = try nativeInput([3, 24, 1, 1], seed: 45)
+        let x = xn.dense().reshaped([3, 24])
+        let y = try #require(dnn.linearForward(.dense(x), weight: w, bias: nil))
+        OneDNNCheck.expectClose(y.dense(), ReferenceBackend.linearForward(x, weight: w, bias: nil), "linear.fwd view")
+        let gy = OneDNNCheck.normal([3, 10], seed: 46)
+        OneDNNCheck.expectClose(try #require(dnn.linearBackwardData(.dense(gy), weight: w)).dense(),
+                                ReferenceBackend.linearBackwardData(gy, weight: w), "linear.bwd_data view")
+    }
+
     @Test("relu forward/backward and add on native values; dense-only inputs are declined")
     func elementwise() throws {
         let shape = [2, 16, 5, 7]

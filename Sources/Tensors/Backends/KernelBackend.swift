@@ -1,5 +1,5 @@
-/// A provider of the heavy neural-network kernels: convolution, pooling, batch normalisation, ReLU and the
-/// element-wise sum used to accumulate gradients. Autograd calls kernels only through this protocol (via
+/// A provider of the heavy neural-network kernels: convolution, fully connected (linear) layers, pooling, batch
+/// normalisation, ReLU and the element-wise sum used to accumulate gradients. Autograd calls kernels only through this protocol (via
 /// `Kernels`), so a faster backend plugs in below it without any change above.
 ///
 /// ## Design
@@ -40,6 +40,16 @@ public protocol KernelBackend: AnyObject, Sendable {
     /// (`Σ_{n,h,w} gradOutput`).
     func conv2dBackwardWeights(_ gradOutput: KernelTensor, input: KernelTensor, weightShape: [Int],
                                includeBias: Bool, geometry: Conv2dGeometry) -> (weight: Tensor, bias: Tensor?)?
+
+    /// Fully connected layer (PyTorch `F.linear`): input (B, in), weight (out, in), bias (out) or nil →
+    /// `y = x·Wᵀ + b` (B, out).
+    func linearForward(_ input: KernelTensor, weight: Tensor, bias: Tensor?) -> KernelTensor?
+    /// Gradient with respect to the input: `dx = dy·W`, gradOutput (B, out), weight (out, in) → (B, in).
+    func linearBackwardData(_ gradOutput: KernelTensor, weight: Tensor) -> KernelTensor?
+    /// Gradients with respect to the weight, `dW = dyᵀ·x` (out, in), and, when `includeBias`, the bias,
+    /// `db = Σ_rows dy` (out).
+    func linearBackwardWeights(_ gradOutput: KernelTensor, input: KernelTensor,
+                               includeBias: Bool) -> (weight: Tensor, bias: Tensor?)?
 
     /// Max pooling (padding acts as −∞; the first maximum in row-major window order wins, and NaN beats
     /// numbers, as PyTorch's CPU kernel). Returns the output and a workspace for `maxPool2dBackward`.
@@ -115,6 +125,10 @@ extension KernelBackend {
                                    geometry: Conv2dGeometry) -> KernelTensor? { nil }
     public func conv2dBackwardWeights(_ gradOutput: KernelTensor, input: KernelTensor, weightShape: [Int],
                                       includeBias: Bool, geometry: Conv2dGeometry) -> (weight: Tensor, bias: Tensor?)? { nil }
+    public func linearForward(_ input: KernelTensor, weight: Tensor, bias: Tensor?) -> KernelTensor? { nil }
+    public func linearBackwardData(_ gradOutput: KernelTensor, weight: Tensor) -> KernelTensor? { nil }
+    public func linearBackwardWeights(_ gradOutput: KernelTensor, input: KernelTensor,
+                                      includeBias: Bool) -> (weight: Tensor, bias: Tensor?)? { nil }
     public func maxPool2dForward(_ input: KernelTensor, geometry: Pool2dGeometry) -> PoolingForwardResult? { nil }
     public func maxPool2dBackward(_ gradOutput: KernelTensor, workspace: any Sendable, inputShape: [Int],
                                   geometry: Pool2dGeometry) -> KernelTensor? { nil }

@@ -2,7 +2,7 @@
 /// (PyTorch's) that faster backends are tested against. It accepts every op and every input (it converts
 /// `.native` inputs with `dense()`), and always returns `.dense` values.
 ///
-/// Convolution is im2col + `cblas_sgemm` over chunks of images (so the GEMM is large even for small images);
+/// Linear layers are `cblas_sgemm` calls; convolution is im2col + `cblas_sgemm` over chunks of images (so the GEMM is large even for small images);
 /// pooling, batch-norm and element-wise ops are direct loops, parallel over planes or channels with
 /// `parallelChunks`. Reductions accumulate in `Double`, so results do not depend on the thread count.
 public final class ReferenceBackend: KernelBackend {
@@ -28,6 +28,19 @@ public final class ReferenceBackend: KernelBackend {
                                       includeBias: Bool, geometry: Conv2dGeometry) -> (weight: Tensor, bias: Tensor?)? {
         ReferenceBackend.conv2dBackwardWeights(gradOutput.dense(), input: input.dense(), weightShape: weightShape,
                                                includeBias: includeBias, geometry: geometry)
+    }
+
+    public func linearForward(_ input: KernelTensor, weight: Tensor, bias: Tensor?) -> KernelTensor? {
+        .dense(ReferenceBackend.linearForward(input.dense(), weight: weight, bias: bias))
+    }
+
+    public func linearBackwardData(_ gradOutput: KernelTensor, weight: Tensor) -> KernelTensor? {
+        .dense(ReferenceBackend.linearBackwardData(gradOutput.dense(), weight: weight))
+    }
+
+    public func linearBackwardWeights(_ gradOutput: KernelTensor, input: KernelTensor,
+                                      includeBias: Bool) -> (weight: Tensor, bias: Tensor?)? {
+        ReferenceBackend.linearBackwardWeights(gradOutput.dense(), input: input.dense(), includeBias: includeBias)
     }
 
     public func maxPool2dForward(_ input: KernelTensor, geometry: Pool2dGeometry) -> PoolingForwardResult? {
