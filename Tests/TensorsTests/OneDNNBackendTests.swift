@@ -205,6 +205,27 @@ struct OneDNNBackendTests {
                                 ReferenceBackend.linearBackwardData(gy, weight: w), "linear.bwd_data view")
     }
 
+    @Test("linear results live in pooled buffers: a second identical step reuses them (no fresh pages)")
+    func linearReusesPooledBuffers() throws {
+        let backend = OneDNNBackend(maxPooledBytes: 1 << 30)
+        let x = OneDNNCheck.normal([8, 512], seed: 47)
+        let w = OneDNNCheck.normal([256, 512], seed: 48)   // dW is 512 KB, above the pool's minimum
+        let gy = OneDNNCheck.normal([8, 256], seed: 49)
+        func step() throws -> Tensor {
+            _ = try #require(backend.linearForward(.dense(x), weight: w, bias: nil))
+            return try #require(backend.linearBackwardWeights(.dense(gy), input: .dense(x), includeBias: false)).weight
+        }
+        let first = try step()
+        #expect(backend.pool.idle == 0, "the live weight gradient must not be counted idle")
+        let firstValues = first.scalars
+        _ = consume first
+        let idle = backend.pool.idle
+        #expect(idle >= 512 << 10, "the weight gradient's buffer should return to the pool, idle \(idle)")
+        let second = try step()
+        #expect(second.scalars == firstValues)
+        #expect(backend.pool.idle == idle - (512 << 10), "the second step should take the recycled buffer")
+    }
+
     @Test("relu forward/backward and add on native values; dense-only inputs are declined")
     func elementwise() throws {
         let shape = [2, 16, 5, 7]

@@ -115,7 +115,7 @@ extension OneDNNBackend {
             let gy = converted(memory(of: gradOutput), to: p.md(dnnl_query_diff_dst_md))
             let dwDesc = p.md(dnnl_query_diff_weights_md)
             let plainW = OneDNNBackend.plainDesc(weightShape)
-            var gw = Tensor(uninitializedShape: weightShape)
+            var gw = pooledDenseTensor(shape: weightShape)
             var gb = includeBias ? Tensor(uninitializedShape: [weightShape[0]]) : nil
             // Write the weight gradient straight into the result when oneDNN chose the plain layout.
             let direct = OneDNNBackend.equal(dwDesc, plainW)

@@ -37,7 +37,7 @@ extension OneDNNBackend {
         let n = transposeB ? b.shape[0] : b.shape[1]
         guard let p = matmulPrimitive(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
                                       bias: bias != nil) else { return nil }
-        var out = Tensor(uninitializedShape: [m, n])
+        var out = pooledDenseTensor(shape: [m, n])
         out.withUnsafeMutableBufferPointer { o in
             let dst = OneDNNMemory(engine: engine, desc: p.md(dnnl_query_dst_md),
                                    pointer: UnsafeMutableRawPointer(o.baseAddress!), shape: [m, n], owner: nil)

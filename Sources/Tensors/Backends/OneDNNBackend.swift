@@ -193,6 +193,18 @@ public final class OneDNNBackend: KernelBackend, @unchecked Sendable {
         execute(p, [(DNNL_ARG_FROM, src), (DNNL_ARG_TO, dst)])
     }
 
+    /// A new dense row-major tensor whose storage comes from the buffer pool and goes back to it when the last
+    /// tensor using it is released. The large dense results of a step (weight gradients of the linear layers:
+    /// 38-151 MB each) would otherwise be freshly `mmap`ped by glibc every step and pay a page fault per 4 KB
+    /// page on first write (64 MB: 35 ms instead of 6 ms on this machine).
+    func pooledDenseTensor(shape: [Int]) -> Tensor {
+        let count = shape.reduce(1, *)
+        let buffer = pool.take(bytes: max(count, 1) * MemoryLayout<Float>.stride)
+        let base = buffer.pointer.bindMemory(to: Float.self, capacity: max(count, 1))
+        let storage = TensorStorage(adopting: base, count: count) { _, _ in withExtendedLifetime(buffer) {} }
+        return Tensor(storage: storage, shape: shape)
+    }
+
     /// A new native tensor (pooled buffer) with layout `desc`.
     func newTensor(desc: dnnl_memory_desc_t, shape: [Int]) -> OneDNNTensor {
         OneDNNTensor(desc: desc, shape: shape, backend: self)
@@ -202,7 +214,7 @@ public final class OneDNNBackend: KernelBackend, @unchecked Sendable {
     func denseCopy(_ t: OneDNNTensor) -> Tensor {
         lock.locked {
             let plain = OneDNNBackend.plainDesc(t.shape)
-            var out = Tensor(uninitializedShape: t.shape)
+            var out = pooledDenseTensor(shape: t.shape)
             if out.count == 0 { return out }
             out.withUnsafeMutableBufferPointer { b in
                 let dst = OneDNNMemory(engine: engine, desc: plain, pointer: UnsafeMutableRawPointer(b.baseAddress!),
@@ -217,7 +229,7 @@ public final class OneDNNBackend: KernelBackend, @unchecked Sendable {
     /// gradients that oneDNN produced in its own layout).
     func denseTensor(from m: OneDNNMemory) -> Tensor {
         let plain = OneDNNBackend.plainDesc(m.shape)
-        var out = Tensor(uninitializedShape: m.shape)
+        var out = pooledDenseTensor(shape: m.shape)
         if out.count == 0 { return out }
         out.withUnsafeMutableBufferPointer { b in
             reorder(m, into: OneDNNMemory(engine: engine, desc: plain, pointer: UnsafeMutableRawPointer(b.baseAddress!),
