@@ -1,14 +1,16 @@
 import CDNNL
 
-/// Fully connected layers through oneDNN's matmul primitive (`brg:avx512_core` on this machine), so that every
-/// kernel of a training step runs on oneDNN's one OpenMP thread pool (OpenBLAS's own pthreads beside it cost
-/// hand-over and spin-waiting at every switch; see docs/PERFORMANCE.md).
+/// Fully connected layers on oneDNN, so that every kernel of a training step runs on oneDNN's one OpenMP thread
+/// pool (OpenBLAS's own pthreads beside it cost hand-over and spin-waiting at every switch; see
+/// docs/PERFORMANCE.md).
 ///
-/// All three products read the public row-major tensors in place: a transposed operand is described to
-/// oneDNN by its strides (format tag `ba`), never copied. Forward fuses the bias. Measured against
-/// `cblas_sgemm` (OpenBLAS 0.3.21) and `dnnl_sgemm` on alexnet_cifar's shapes, 2 threads, the matmul
-/// primitive was the fastest or equal on every forward and backward shape (docs/PERFORMANCE.md, "GEMM for the
-/// linear layers"). Outputs are plain dense tensors (the layers around a linear layer work on dense values).
+/// The forward runs the matmul primitive (`brg:avx512_core` here) with the bias fused; the two backward
+/// products run `dnnl_sgemm`. That split is what measured fastest on the real shapes (alexnet_cifar and
+/// alexnet, 2 threads, `scripts/probes/linear_gemm_probe.c`): the matmul primitive wins every forward shape
+/// (fc7 at batch 128: 22 ms against 44 for `dnnl_sgemm` and 34 for OpenBLAS), `dnnl_sgemm` the backward
+/// ones (fc7 dW: 20 ms against 27 for the primitive). Every operand is read in place from the public row-major
+/// tensors (a transposed operand is described by its strides, never copied); results are plain dense tensors
+/// in pooled buffers (the layers around a linear layer work on dense values).
 extension OneDNNBackend {
     /// Cached matmul primitive `C (M, N) = A (M, K) · B (K, N) [+ bias (1, N)]`, where A and B are read
     /// row-major (`ab`) or as the transpose of a row-major matrix (`ba`).
@@ -64,12 +66,33 @@ extension OneDNNBackend {
         return lock.locked { matmul(x, transposeA: false, w, transposeB: true, bias: b).map { .dense($0) } }
     }
 
+    /// `op(a) · op(b)` into a new dense tensor through `dnnl_sgemm` (row-major); operands contiguous and
+    /// non-empty. Must be called with the lock held.
+    func sgemm(_ a: Tensor, transposeA: Bool, _ b: Tensor, transposeB: Bool) -> Tensor {
+        let m = transposeA ? a.shape[1] : a.shape[0], k = transposeA ? a.shape[0] : a.shape[1]
+        let n = transposeB ? b.shape[0] : b.shape[1]
+        var out = pooledDenseTensor(shape: [m, n])
+        out.withUnsafeMutableBufferPointer { o in
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    OneDNNBackend.check(dnnl_sgemm(CChar(UInt8(ascii: transposeA ? "T" : "N")),
+                                                   CChar(UInt8(ascii: transposeB ? "T" : "N")),
+                                                   Int64(m), Int64(n), Int64(k), 1,
+                                                   ap.baseAddress, Int64(a.shape[1]), bp.baseAddress, Int64(b.shape[1]),
+                                                   0, o.baseAddress, Int64(n)),
+                                        "dnnl_sgemm \(m)x\(n)x\(k)")
+                }
+            }
+        }
+        return out
+    }
+
     public func linearBackwardData(_ gradOutput: KernelTensor, weight: Tensor) -> KernelTensor? {
         let gy = gradOutput.dense().contiguous(), w = weight.contiguous()
         precondition(gy.rank == 2 && w.rank == 2 && gy.shape[1] == w.shape[0],
                      "linear backward: gradOutput \(gy.shape) for weight \(w.shape)")
         if gy.count == 0 || w.count == 0 { return nil }
-        return lock.locked { matmul(gy, transposeA: false, w, transposeB: false, bias: nil).map { .dense($0) } }
+        return lock.locked { .dense(sgemm(gy, transposeA: false, w, transposeB: false)) }
     }
 
     public func linearBackwardWeights(_ gradOutput: KernelTensor, input: KernelTensor,
@@ -78,7 +101,7 @@ extension OneDNNBackend {
         precondition(gy.rank == 2 && x.rank == 2 && gy.shape[0] == x.shape[0],
                      "linear backward: gradOutput \(gy.shape) for input \(x.shape)")
         if gy.count == 0 || x.count == 0 { return nil }
-        guard let gw = lock.locked({ matmul(gy, transposeA: true, x, transposeB: false, bias: nil) }) else { return nil }
+        let gw = lock.locked { sgemm(gy, transposeA: true, x, transposeB: false) }
         return (gw, includeBias ? OneDNNBackend.columnSums(gy) : nil)
     }
 
