@@ -28,6 +28,32 @@ public func batchNorm(_ x: Variable, scale: Variable, shift: Variable, epsilon: 
     return (y, r.mean, r.variance)
 }
 
+/// Training-mode batch normalisation followed by ReLU, `max(batchNorm(x), 0)`, as one op (conv → BN → ReLU
+/// blocks): exactly `relu(batchNorm(x, …).output)` with the same statistics, but the backend may run it as one
+/// kernel (oneDNN: `dnnl_fuse_norm_relu`, no separate ReLU pass forward or backward). Backward: the batch-norm
+/// backward of `dy · [y > 0]`.
+///
+/// - Throws: `AutogradError.batchNormNeedsMoreThanOneValue` when M = 1 (as `batchNorm`).
+public func batchNormReLU(_ x: Variable, scale: Variable, shift: Variable, epsilon: Float = 1e-5) throws
+    -> (output: Variable, mean: Tensor, variance: Tensor) {
+    let shape = x.shape
+    let perChannel = shape.count == 4 ? shape[0] * shape[2] * shape[3] : (shape.first ?? 0)
+    if perChannel <= 1 { throw AutogradError.batchNormNeedsMoreThanOneValue(inputShape: shape) }
+    let tape = x.tape
+    let gamma = scale.value
+    let (r, backend) = tape.kernels.first {
+        $0.batchNormReLUTrainingForward(x.data, scale: gamma, shift: shift.value, epsilon: epsilon)
+    }
+    let xData = x.data, workspace = r.workspace
+    let y = tape.record(r.output, inputs: [x, scale, shift]) { gy in
+        guard let g = backend.batchNormReLUTrainingBackward(gy, input: xData, scale: gamma, workspace: workspace) else {
+            preconditionFailure("batchNormReLU: backend \(backend.name) declined the backward of its own forward")
+        }
+        return [g.input, .dense(g.scale), .dense(g.shift)]
+    }
+    return (y, r.mean, r.variance)
+}
+
 /// Evaluation-mode batch normalisation with fixed statistics (PyTorch `F.batch_norm(training=False)`):
 /// `y = (x − mean)/√(variance + ε)·scale + shift`; the statistics are constants for the backward.
 public func batchNorm(_ x: Variable, scale: Variable, shift: Variable, mean: Tensor, variance: Tensor,

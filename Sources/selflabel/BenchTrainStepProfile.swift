@@ -25,7 +25,9 @@ final class KernelProfile: @unchecked Sendable {
 }
 
 /// Wraps a backend and times every op it accepts (ops it declines are not recorded, so the next backend's
-/// wrapper records them). Single-threaded use: the training step calls kernels one at a time.
+/// wrapper records them). It must forward every `KernelBackend` op: one it does not implement falls through
+/// to the protocol's declining default and would silently run on the reference backend. Single-threaded use:
+/// the training step calls kernels one at a time.
 final class ProfilingBackend: KernelBackend, @unchecked Sendable {
     let inner: any KernelBackend
     let profile: KernelProfile
@@ -92,6 +94,18 @@ final class ProfilingBackend: KernelBackend, @unchecked Sendable {
                                    workspace: any Sendable) -> (input: KernelTensor, scale: Tensor, shift: Tensor)? {
         timed("bn.bwd \(input.shape)") {
             inner.batchNormTrainingBackward(gradOutput, input: input, scale: scale, workspace: workspace)
+        }
+    }
+    func batchNormReLUTrainingForward(_ input: KernelTensor, scale: Tensor, shift: Tensor,
+                                      epsilon: Float) -> BatchNormTrainingResult? {
+        timed("bn_relu.fwd \(input.shape)") {
+            inner.batchNormReLUTrainingForward(input, scale: scale, shift: shift, epsilon: epsilon)
+        }
+    }
+    func batchNormReLUTrainingBackward(_ gradOutput: KernelTensor, input: KernelTensor, scale: Tensor,
+                                       workspace: any Sendable) -> (input: KernelTensor, scale: Tensor, shift: Tensor)? {
+        timed("bn_relu.bwd \(input.shape)") {
+            inner.batchNormReLUTrainingBackward(gradOutput, input: input, scale: scale, workspace: workspace)
         }
     }
     func batchNormInferenceForward(_ input: KernelTensor, scale: Tensor, shift: Tensor, mean: Tensor,

@@ -45,6 +45,29 @@ import Tensors
         }
     }
 
+    @Test func batchNormReLUEqualsReLUOfBatchNorm() throws {
+        // The fused op is defined as the composition: same values, statistics and gradients, bit for bit.
+        for shape in [[3, 2, 3, 3], [5, 4]] {
+            let c = shape[1]
+            let x = randomTensor(shape, seed: 16, low: -2, high: 2)
+            let g = randomTensor([c], seed: 17, low: 0.5, high: 1.5), b = randomTensor([c], seed: 18)
+            let seed = randomTensor(shape, seed: 19)
+            func run(fused: Bool) throws -> [[Float]] {
+                let tape = Tape()
+                let xv = tape.variable(x), gv = tape.variable(g), bv = tape.variable(b)
+                let r = fused ? try batchNormReLU(xv, scale: gv, shift: bv)
+                    : try batchNorm(xv, scale: gv, shift: bv)
+                let y = fused ? r.output : relu(r.output)
+                let grads = tape.gradients(of: y, seed: seed)
+                return [y.value.scalars, r.mean.scalars, r.variance.scalars, grads[xv].scalars, grads[gv].scalars,
+                        grads[bv].scalars]
+            }
+            let fused = try run(fused: true), composed = try run(fused: false)
+            #expect(fused == composed, "batchNormReLU vs relu(batchNorm) for \(shape)")
+            #expect(fused[0].contains(0) && fused[0].contains { $0 > 0 }, "the ReLU must clip some values")
+        }
+    }
+
     @Test func batchNormSingleImageIsAllowed() throws {
         // N = 1 with H·W > 1: statistics over the spatial positions, as PyTorch.
         let strict = GradientCheck(step: 1e-2, atol: 1e-3, rtol: 5e-3)

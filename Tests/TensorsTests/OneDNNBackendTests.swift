@@ -156,6 +156,38 @@ struct OneDNNBackendTests {
         }
     }
 
+    @Test("batch norm + ReLU fused (training) forward and backward", arguments: batchNormShapes)
+    func batchNormReLU(_ shape: [Int]) throws {
+        let c = shape[1]
+        let x = OneDNNCheck.normal(shape, seed: 20, std: 2, mean: 0.5)
+        let scale = OneDNNCheck.normal([c], seed: 21, mean: 1), shift = OneDNNCheck.normal([c], seed: 22)
+        let inputs: [(String, KernelTensor, Tensor)]
+        if shape.count == 4 {
+            let (n, v) = try nativeInput(shape, seed: 20)
+            inputs = [("dense", .dense(x), x), ("native", n, v)]
+        } else {
+            inputs = [("dense", .dense(x), x)]
+        }
+        for (label, input, xv) in inputs {
+            let name = "\(label) \(shape)"
+            let r = try #require(dnn.batchNormReLUTrainingForward(input, scale: scale, shift: shift, epsilon: 1e-5))
+            let e = try #require(ref.batchNormReLUTrainingForward(.dense(xv), scale: scale, shift: shift, epsilon: 1e-5))
+            let y = r.output.dense(), ye = e.output.dense()
+            OneDNNCheck.expectClose(y, ye, "bn_relu.fwd \(name)")
+            #expect(y.scalars.contains(0) && ye.scalars.contains(0), "\(name): the ReLU must clip some values")
+            OneDNNCheck.expectClose(r.mean, e.mean, "bn_relu.mean \(name)")
+            OneDNNCheck.expectClose(r.variance, e.variance, "bn_relu.var \(name)")
+            let gy = OneDNNCheck.normal(shape, seed: 23)
+            let g = try #require(dnn.batchNormReLUTrainingBackward(.dense(gy), input: input, scale: scale,
+                                                                   workspace: r.workspace))
+            let ge = try #require(ref.batchNormReLUTrainingBackward(.dense(gy), input: .dense(xv), scale: scale,
+                                                                    workspace: e.workspace))
+            OneDNNCheck.expectClose(g.input.dense(), ge.input.dense(), "bn_relu.bwd \(name)")
+            OneDNNCheck.expectClose(g.scale, ge.scale, "bn_relu.dscale \(name)")
+            OneDNNCheck.expectClose(g.shift, ge.shift, "bn_relu.dshift \(name)")
+        }
+    }
+
     struct LinearCase: CustomTestStringConvertible, Sendable {
         let batch: Int, inFeatures: Int, outFeatures: Int
         var testDescription: String { "B\(batch) \(inFeatures)→\(outFeatures)" }

@@ -34,14 +34,20 @@ public final class BatchNorm2d: Layer {
         self.momentum = momentum
     }
 
-    public func callAsFunction(_ x: Variable) throws -> Variable {
+    public func callAsFunction(_ x: Variable) throws -> Variable { try callAsFunction(x, fusingReLU: false) }
+
+    /// `relu(self(x))` when `fusingReLU`, as one fused op in training mode (`batchNormReLU`), so a conv → BN → ReLU
+    /// block needs no separate ReLU kernel; the running statistics are updated exactly as without fusion.
+    public func callAsFunction(_ x: Variable, fusingReLU: Bool) throws -> Variable {
         let tape = x.tape
         let gamma = tape.variable(for: weight), beta = tape.variable(for: bias)
         guard isTraining else {
-            return batchNorm(x, scale: gamma, shift: beta, mean: runningMean.value, variance: runningVariance.value,
-                             epsilon: epsilon)
+            let y = batchNorm(x, scale: gamma, shift: beta, mean: runningMean.value, variance: runningVariance.value,
+                              epsilon: epsilon)
+            return fusingReLU ? relu(y) : y
         }
-        let r = try batchNorm(x, scale: gamma, shift: beta, epsilon: epsilon)
+        let r = fusingReLU ? try batchNormReLU(x, scale: gamma, shift: beta, epsilon: epsilon)
+            : try batchNorm(x, scale: gamma, shift: beta, epsilon: epsilon)
         let s = x.shape
         let m = Float(s.count == 4 ? s[0] * s[2] * s[3] : s[0])
         let correction = m / (m - 1)

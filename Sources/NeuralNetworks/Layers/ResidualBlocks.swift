@@ -24,7 +24,7 @@ public final class BasicBlock: Layer {
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        var out = relu(try bn1(try conv1(x)))
+        var out = try bn1(try conv1(x), fusingReLU: true)
         out = try bn2(try conv2(out))
         return relu(out + (try projection?(x) ?? x))
     }
@@ -59,8 +59,8 @@ public final class Bottleneck: Layer {
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        var out = relu(try bn1(try conv1(x)))
-        out = relu(try bn2(try conv2(out)))
+        var out = try bn1(try conv1(x), fusingReLU: true)
+        out = try bn2(try conv2(out), fusingReLU: true)
         out = try bn3(try conv3(out))
         return relu(out + (try downsample?(x) ?? x))
     }
@@ -96,11 +96,11 @@ public final class PreActBottleneck: Layer {
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let pre = relu(try bn1(x))
+        let pre = try bn1(x, fusingReLU: true)
         let s = try shortcut?(pre) ?? x
         var out = try conv1(pre)
-        out = try conv2(relu(try bn2(out)))
-        out = try conv3(relu(try bn3(out)))
+        out = try conv2(try bn2(out, fusingReLU: true))
+        out = try conv3(try bn3(out, fusingReLU: true))
         return out + s
     }
 

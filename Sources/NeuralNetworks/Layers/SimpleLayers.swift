@@ -64,17 +64,26 @@ public final class Sequential: Layer {
     public init(_ layers: [any Layer]) { self.layers = layers }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        var h = x
-        for l in layers { h = try l(h) }
-        return h
+        try callAsFunction(x, recording: [:], into: nil)
     }
 
     /// Like `callAsFunction`, also recording the output of layer `i` under `taps[i]` when `recorder` wants it.
+    ///
+    /// A `BatchNorm2d` directly followed by a `ReLU` runs as one fused op (`BatchNorm2d(_:fusingReLU:)`) unless
+    /// the batch norm's own output is a tap the recorder wants; the result is the same as running both layers.
     public func callAsFunction(_ x: Variable, recording taps: [Int: String], into recorder: TapRecorder?) throws -> Variable {
         var h = x
-        for (i, l) in layers.enumerated() {
-            h = try l(h)
+        var i = 0
+        while i < layers.count {
+            if let bn = layers[i] as? BatchNorm2d, i + 1 < layers.count, layers[i + 1] is ReLU,
+               !(recorder.map { r in taps[i].map { r.wanted.contains($0) } ?? false } ?? false) {
+                h = try bn(h, fusingReLU: true)
+                i += 1
+            } else {
+                h = try layers[i](h)
+            }
             if let recorder, let name = taps[i] { recorder.record(name, h) }
+            i += 1
         }
         return h
     }

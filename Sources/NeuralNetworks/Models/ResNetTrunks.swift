@@ -105,7 +105,7 @@ public final class ResNet18CIFARTrunk: FeatureExtractor {
     public var tapNames: [String] { ["layer1", "layer2", "layer3", "layer4", "pool"] }
 
     public func features(_ x: Variable, taps: TapRecorder?) throws -> Variable {
-        var h = relu(try bn1(try conv1(x)))
+        var h = try bn1(try conv1(x), fusingReLU: true)
         for (i, s) in stages.enumerated() {
             h = try s(h)
             taps?.record("layer\(i + 1)", h)

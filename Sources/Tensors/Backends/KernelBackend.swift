@@ -71,6 +71,15 @@ public protocol KernelBackend: AnyObject, Sendable {
     /// `dx = scale·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂))`, `dscale = Σ dy·x̂`, `dshift = Σ dy`, M = N·H·W.
     func batchNormTrainingBackward(_ gradOutput: KernelTensor, input: KernelTensor, scale: Tensor,
                                    workspace: any Sendable) -> (input: KernelTensor, scale: Tensor, shift: Tensor)?
+    /// Training-mode batch normalisation followed by ReLU, `max(batchNorm(x), 0)` (the conv → BN → ReLU
+    /// pattern): the same output and statistics as `batchNormTrainingForward` and then `relu`, in one kernel.
+    /// The workspace serves `batchNormReLUTrainingBackward`.
+    func batchNormReLUTrainingForward(_ input: KernelTensor, scale: Tensor, shift: Tensor,
+                                      epsilon: Float) -> BatchNormTrainingResult?
+    /// Backward of `batchNormReLUTrainingForward`: the batch-norm backward of `dy · [y > 0]` (the ReLU gradient
+    /// at 0 is 0, as `reluBackward`).
+    func batchNormReLUTrainingBackward(_ gradOutput: KernelTensor, input: KernelTensor, scale: Tensor,
+                                       workspace: any Sendable) -> (input: KernelTensor, scale: Tensor, shift: Tensor)?
     /// Batch normalisation with given (running) statistics: `y = (x − mean)/√(variance + ε)·scale + shift`.
     func batchNormInferenceForward(_ input: KernelTensor, scale: Tensor, shift: Tensor, mean: Tensor,
                                    variance: Tensor, epsilon: Float) -> KernelTensor?
@@ -139,6 +148,10 @@ extension KernelBackend {
                                          epsilon: Float) -> BatchNormTrainingResult? { nil }
     public func batchNormTrainingBackward(_ gradOutput: KernelTensor, input: KernelTensor, scale: Tensor,
                                           workspace: any Sendable) -> (input: KernelTensor, scale: Tensor, shift: Tensor)? { nil }
+    public func batchNormReLUTrainingForward(_ input: KernelTensor, scale: Tensor, shift: Tensor,
+                                             epsilon: Float) -> BatchNormTrainingResult? { nil }
+    public func batchNormReLUTrainingBackward(_ gradOutput: KernelTensor, input: KernelTensor, scale: Tensor,
+                                              workspace: any Sendable) -> (input: KernelTensor, scale: Tensor, shift: Tensor)? { nil }
     public func batchNormInferenceForward(_ input: KernelTensor, scale: Tensor, shift: Tensor, mean: Tensor,
                                           variance: Tensor, epsilon: Float) -> KernelTensor? { nil }
     public func batchNormInferenceBackward(_ gradOutput: KernelTensor, input: KernelTensor, scale: Tensor,

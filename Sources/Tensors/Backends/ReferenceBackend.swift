@@ -82,6 +82,28 @@ public final class ReferenceBackend: KernelBackend {
         return (.dense(r.input), r.scale, r.shift)
     }
 
+    /// BN forward, then ReLU; the workspace keeps the statistics and the ReLU output.
+    public func batchNormReLUTrainingForward(_ input: KernelTensor, scale: Tensor, shift: Tensor,
+                                             epsilon: Float) -> BatchNormTrainingResult? {
+        let r = ReferenceBackend.batchNormTrainingForward(input.dense(), scale: scale, shift: shift, epsilon: epsilon)
+        let y = ReferenceBackend.relu(r.output)
+        return BatchNormTrainingResult(output: .dense(y), mean: r.mean, variance: r.variance,
+                                       workspace: BatchNormReLUSaved(batchNorm: BatchNormSaved(mean: r.mean, inverseStd: r.inverseStd),
+                                                                     output: y))
+    }
+
+    /// ReLU backward from the saved output, then the batch-norm backward.
+    public func batchNormReLUTrainingBackward(_ gradOutput: KernelTensor, input: KernelTensor, scale: Tensor,
+                                              workspace: any Sendable) -> (input: KernelTensor, scale: Tensor, shift: Tensor)? {
+        guard let saved = workspace as? BatchNormReLUSaved else {
+            preconditionFailure("ReferenceBackend.batchNormReLUTrainingBackward: workspace \(type(of: workspace)) is not ours")
+        }
+        let g = ReferenceBackend.reluBackward(gradOutput.dense(), output: saved.output)
+        let r = ReferenceBackend.batchNormBackward(g, input: input.dense(), scale: scale, mean: saved.batchNorm.mean,
+                                                   inverseStd: saved.batchNorm.inverseStd, training: true)
+        return (.dense(r.input), r.scale, r.shift)
+    }
+
     public func batchNormInferenceForward(_ input: KernelTensor, scale: Tensor, shift: Tensor, mean: Tensor,
                                           variance: Tensor, epsilon: Float) -> KernelTensor? {
         .dense(ReferenceBackend.batchNormInferenceForward(input.dense(), scale: scale, shift: shift, mean: mean,
@@ -120,6 +142,12 @@ public final class MaxPoolIndices: @unchecked Sendable {
 public struct BatchNormSaved: Sendable {
     public let mean: Tensor
     public let inverseStd: Tensor
+}
+
+/// The reference workspace of the fused batch-norm + ReLU: the batch-norm state and the ReLU output.
+public struct BatchNormReLUSaved: Sendable {
+    public let batchNorm: BatchNormSaved
+    public let output: Tensor
 }
 
 extension Tensor {
