@@ -10,22 +10,7 @@ import Tensors
 ///   H·W > 1 is fine (statistics over the spatial positions), exactly as in PyTorch.
 public func batchNorm(_ x: Variable, scale: Variable, shift: Variable, epsilon: Float = 1e-5) throws
     -> (output: Variable, mean: Tensor, variance: Tensor) {
-    let shape = x.shape
-    let perChannel = shape.count == 4 ? shape[0] * shape[2] * shape[3] : (shape.first ?? 0)
-    if perChannel <= 1 { throw AutogradError.batchNormNeedsMoreThanOneValue(inputShape: shape) }
-    let tape = x.tape
-    let gamma = scale.value
-    let (r, backend) = tape.kernels.first {
-        $0.batchNormTrainingForward(x.data, scale: gamma, shift: shift.value, epsilon: epsilon)
-    }
-    let xData = x.data, workspace = r.workspace
-    let y = tape.record(r.output, inputs: [x, scale, shift]) { gy in
-        guard let g = backend.batchNormTrainingBackward(gy, input: xData, scale: gamma, workspace: workspace) else {
-            preconditionFailure("batchNorm: backend \(backend.name) declined the backward of its own forward")
-        }
-        return [g.input, .dense(g.scale), .dense(g.shift)]
-    }
-    return (y, r.mean, r.variance)
+    try trainingBatchNorm(x, scale: scale, shift: shift, epsilon: epsilon, reLU: false)
 }
 
 /// Training-mode batch normalisation followed by ReLU, `max(batchNorm(x), 0)`, as one op (conv → BN → ReLU
@@ -36,18 +21,28 @@ public func batchNorm(_ x: Variable, scale: Variable, shift: Variable, epsilon: 
 /// - Throws: `AutogradError.batchNormNeedsMoreThanOneValue` when M = 1 (as `batchNorm`).
 public func batchNormReLU(_ x: Variable, scale: Variable, shift: Variable, epsilon: Float = 1e-5) throws
     -> (output: Variable, mean: Tensor, variance: Tensor) {
+    try trainingBatchNorm(x, scale: scale, shift: shift, epsilon: epsilon, reLU: true)
+}
+
+/// `batchNorm` (training) or, with `reLU`, `batchNormReLU`: one recording for both, only the kernels differ.
+private func trainingBatchNorm(_ x: Variable, scale: Variable, shift: Variable, epsilon: Float, reLU: Bool) throws
+    -> (output: Variable, mean: Tensor, variance: Tensor) {
     let shape = x.shape
     let perChannel = shape.count == 4 ? shape[0] * shape[2] * shape[3] : (shape.first ?? 0)
     if perChannel <= 1 { throw AutogradError.batchNormNeedsMoreThanOneValue(inputShape: shape) }
     let tape = x.tape
     let gamma = scale.value
     let (r, backend) = tape.kernels.first {
-        $0.batchNormReLUTrainingForward(x.data, scale: gamma, shift: shift.value, epsilon: epsilon)
+        reLU ? $0.batchNormReLUTrainingForward(x.data, scale: gamma, shift: shift.value, epsilon: epsilon)
+            : $0.batchNormTrainingForward(x.data, scale: gamma, shift: shift.value, epsilon: epsilon)
     }
     let xData = x.data, workspace = r.workspace
     let y = tape.record(r.output, inputs: [x, scale, shift]) { gy in
-        guard let g = backend.batchNormReLUTrainingBackward(gy, input: xData, scale: gamma, workspace: workspace) else {
-            preconditionFailure("batchNormReLU: backend \(backend.name) declined the backward of its own forward")
+        let g = reLU ? backend.batchNormReLUTrainingBackward(gy, input: xData, scale: gamma, workspace: workspace)
+            : backend.batchNormTrainingBackward(gy, input: xData, scale: gamma, workspace: workspace)
+        guard let g else {
+            preconditionFailure("\(reLU ? "batchNormReLU" : "batchNorm"): backend \(backend.name) declined the "
+                                + "backward of its own forward")
         }
         return [g.input, .dense(g.scale), .dense(g.shift)]
     }
