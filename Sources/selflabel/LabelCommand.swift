@@ -65,7 +65,15 @@ struct LabelCommand: ParsableCommand {
         if let report { try AtomicFile.write(to: report, text: line.text + "\n") }
         print(line.text)
         for (h, r) in results.enumerated() where !r.diagnostics.converged {
-            LabelRun.standardError("warning: head \(h) hit the iteration cap \(maxIters) with error \(r.diagnostics.finalError)\n")
+            let d = r.diagnostics
+            if d.finalError.isFinite {
+                LabelRun.standardError("warning: head \(h) hit the iteration cap \(maxIters) with error \(d.finalError)\n")
+            } else {
+                let range = dtype == .f64 ? "float64, as the reference loop's would; --dtype f32 rescales and does not"
+                    : "the arithmetic"
+                LabelRun.standardError("warning: head \(h) broke down numerically after \(d.iterations) iterations "
+                    + "(non-finite error: the scalings left the range of \(range)); its labels are not usable\n")
+            }
         }
     }
 }
