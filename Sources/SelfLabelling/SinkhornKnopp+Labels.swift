@@ -71,15 +71,19 @@ struct SinkhornLabels {
             let v = UnsafeRawPointer(lr32 + j).loadUnaligned(as: SIMD8<Float>.self) + lamV * zv
             mv.replace(with: v, where: v .> mv)
             let bits = unsafeBitCast(zv, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF
-            av.replace(with: bits, where: (bits .> av) .& (bits .< 0x7F80_0000))  // finite |z|, compared as bits
+            av.replace(with: bits, where: bits .> av)  // |z| compares like its bit pattern
             j += 8
         }
         var m = mv.max()
         var maxAbsZ = Double(unsafeBitCast(av, to: SIMD8<Float>.self).max())
         while j < k {
             m = max(m, lr32[j] + lam * z[j])
-            if z[j].isFinite { maxAbsZ = max(maxAbsZ, Double(abs(z[j]))) }
+            maxAbsZ = max(maxAbsZ, Double(abs(z[j])))
             j += 1
+        }
+        if !maxAbsZ.isFinite {  // log 0 = −∞ in a probability row: the bound is over the finite values
+            maxAbsZ = 0
+            for i in 0..<k where z[i].isFinite { maxAbsZ = max(maxAbsZ, Double(abs(z[i]))) }
         }
         let delta = deltaScale * (maxAbsLogR + abs(lambda) * maxAbsZ) + Double.leastNormalMagnitude
         let threshold = Float(Double(m) - delta)
