@@ -23,7 +23,8 @@ struct BenchSinkhornCommand: ParsableCommand {
     @Option(help: "Seed of the generated logits.") var seed: UInt64 = 0
     @Option(help: "Time this float32 .npy (N, K) or (H, N, K) instead of generated logits.") var logits: String?
     @Option(help: "Arithmetic: f32 or f64.") var dtype: SinkhornPrecision = .f32
-    @Option(help: "Stored matrix type with --dtype f32: f32, bf16 or f16.") var storage: SinkhornStorage?
+    @Option(help: "Dense method's stored matrix type (--dtype f32): f32, bf16 or f16; unused by the truncated method.")
+    var storage: SinkhornStorage?
     @Option(help: "Threads.") var threads: Int = ComputeThreads.defaultCount
     @Flag(help: "Over-relaxed iterations (adaptive ω; plain steps around each check of the official rule).")
     var accelerate = false

@@ -21,7 +21,7 @@ struct LabelCommand: ParsableCommand {
     @Option(name: .customLong("max-iters"), help: "Iteration cap (reported if hit).") var maxIters: Int = 1000
     @Option(help: "Arithmetic: f32 (log-domain, fast) or f64 (the reference's, for fidelity).")
     var dtype: SinkhornPrecision = .f32
-    @Option(help: "Stored matrix type with --dtype f32: f32, bf16 or f16 (f16 only for flat scores).")
+    @Option(help: "Dense method's stored matrix type (--dtype f32): f32, bf16 or f16 (f16 only for flat scores); unused by the truncated method.")
     var storage: SinkhornStorage?
     @Option(help: "Threads.") var threads: Int = ComputeThreads.defaultCount
     @Flag(help: "Over-relaxed iterations (adaptive ω; plain steps around each check of the official rule).")

@@ -52,7 +52,7 @@ struct TrainCommand: ParsableCommand {
     var saveScores = false
     @Option(name: .customLong("sk-tol"), help: "Sinkhorn-Knopp tolerance (default 0.1).") var skTol: Double?
     @Option(name: .customLong("sk-max-iters"), help: "Sinkhorn-Knopp iteration cap (default 1000).") var skMaxIters: Int?
-    @Option(name: .customLong("sk-storage"), help: "Score matrix storage: f32, bf16 or f16 (default f32).") var skStorage: String?
+    @Option(name: .customLong("sk-storage"), help: "Sinkhorn-Knopp dense-method matrix storage: f32, bf16 or f16 (default f32; unused by the truncated method, the default where it applies).") var skStorage: String?
     @Option(help: "Kernels: cpu (oneDNN, default) or reference (plain Swift + OpenBLAS).") var backend: String?
     @Option(help: "Official settings: cifar (hc 10, ncl 128, λ 10, nopts 400, wd 5e-4, CIFAR LR schedule) or imagenet.")
     var preset: String?
