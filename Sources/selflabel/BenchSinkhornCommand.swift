@@ -17,33 +17,17 @@ struct BenchSinkhornCommand: ParsableCommand {
     @Option(help: "Samples N (ignored with --logits: the file's shape is used).") var n: Int = 200_000
     @Option(help: "Clusters K (ignored with --logits).") var k: Int = 3000
     @Option(help: "Heads H (ignored with --logits).") var heads: Int = 1
-    @Option(help: "λ.") var lamb: Double = 25
-    @Option(help: "Tolerance of the official stopping rule.") var tol: Double = 0.1
-    @Option(name: .customLong("max-iters"), help: "Iteration cap.") var maxIters: Int = 1000
     @Option(help: "Seed of the generated logits.") var seed: UInt64 = 0
     @Option(help: "Time this float32 .npy (N, K) or (H, N, K) instead of generated logits.") var logits: String?
-    @Option(help: "Arithmetic: f32 or f64.") var dtype: SinkhornPrecision = .f32
-    @Option(help: "Dense method's stored matrix type (--dtype f32): f32, bf16 or f16; unused by the truncated method.")
-    var storage: SinkhornStorage?
-    @Option(help: "Threads.") var threads: Int = ComputeThreads.defaultCount
-    @Flag(help: "Over-relaxed iterations (adaptive ω; plain steps around each check of the official rule).")
-    var accelerate = false
-    @Option(help: "auto: iterate on the entries that can matter (logits, --dtype f32) and decide the stopping rule on the full matrix; off: always the whole stored matrix.")
-    var truncation: SinkhornTruncation = .automatic
+    @OptionGroup var solver: SinkhornCLIOptions
 
     func validate() throws {
         if logits == nil { guard n > 0, k > 0, heads > 0 else { throw ValidationError("--n, --k, --heads must be > 0") } }
-        if dtype == .f64, let s = storage, s != .f32 {
-            throw ValidationError("--storage \(s.rawValue) needs --dtype f32 (f64 stores float64)")
-        }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
-        ComputeThreads.set(threads)
-        let options = SinkhornOptions(lambda: lamb, tolerance: tol, maxIterations: maxIters, precision: dtype,
-                                      storage: storage ?? .f32, threads: threads,
-                                      overRelaxation: accelerate, truncation: truncation)
+        ComputeThreads.set(solver.threads)
+        let options = solver.options()
         var generateSeconds = 0.0, loadSeconds = 0.0
         let results: [SinkhornResult]
         let (h, rows, cols): (Int, Int, Int)
@@ -68,9 +52,9 @@ struct BenchSinkhornCommand: ParsableCommand {
         let prepare = d.map(\.prepareSeconds).reduce(0, +), iterate = d.map(\.iterateSeconds).reduce(0, +)
         let label = d.map(\.labelSeconds).reduce(0, +)
         print(JSONLine([
-            "what": "sinkhorn", "n": rows, "k": cols, "heads": h, "lamb": lamb, "tol": tol, "dtype": dtype.rawValue,
-            "storage": dtype == .f64 ? "f64" : (storage ?? .f32).rawValue, "threads": threads,
-            "accelerate": accelerate, "logits": logits ?? "generated", "iterations": iterations, "converged": d.allSatisfy(\.converged),
+            "what": "sinkhorn", "n": rows, "k": cols, "heads": h, "lamb": solver.lamb, "tol": solver.tol,
+            "dtype": solver.dtype.rawValue, "storage": solver.storageName, "threads": solver.threads,
+            "accelerate": solver.accelerate, "logits": logits ?? "generated", "iterations": iterations, "converged": d.allSatisfy(\.converged),
             "final_error": d.last!.finalError, "generate_seconds": generateSeconds, "load_seconds": loadSeconds,
             "prepare_seconds": prepare, "iterate_seconds": iterate, "label_seconds": label,
             "total_seconds": loadSeconds + prepare + iterate + label,

@@ -1,0 +1,41 @@
+import ArgumentParser
+import SelfLabelling
+import Tensors
+
+/// `--lamb`, `--tol`, `--max-iters`, `--dtype`, `--storage`, `--threads`, `--accelerate`, `--truncation`: the
+/// solver options shared by `selflabel label` and `selflabel bench sinkhorn`.
+struct SinkhornCLIOptions: ParsableArguments {
+    @Option(help: "λ: the plan is P^λ.") var lamb: Double = 25
+    @Option(help: "Tolerance of the official stopping rule.") var tol: Double = 0.1
+    @Option(name: .customLong("max-iters"), help: "Iteration cap (reported if hit).") var maxIters: Int = 1000
+    @Option(help: "Arithmetic: f32 (log-domain, fast) or f64 (the reference's, for fidelity).")
+    var dtype: SinkhornPrecision = .f32
+    @Option(help: "Dense method's stored matrix type (--dtype f32): f32, bf16 or f16 (f16 only for flat scores); unused by the truncated method.")
+    var storage: SinkhornStorage?
+    @Option(help: "Threads.") var threads: Int = ComputeThreads.defaultCount
+    @Flag(help: "Over-relaxed iterations (adaptive ω; plain steps around each check of the official rule).")
+    var accelerate = false
+    @Option(help: "auto: iterate on the entries that can matter (--dtype f32) and decide the stopping rule on the full matrix; off: always the whole stored matrix.")
+    var truncation: SinkhornTruncation = .automatic
+
+    func validate() throws {
+        if dtype == .f64, let s = storage, s != .f32 {
+            throw ValidationError("--storage \(s.rawValue) needs --dtype f32 (f64 stores float64)")
+        }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    /// The solver options for scores of `kind`.
+    func options(scoreKind kind: SinkhornScoreKind = .logits) -> SinkhornOptions {
+        SinkhornOptions(scoreKind: kind, lambda: lamb, tolerance: tol, maxIterations: maxIters, precision: dtype,
+                        storage: storage ?? .f32, threads: threads, overRelaxation: accelerate,
+                        truncation: truncation)
+    }
+
+    /// The stored element type as reported in JSON: "f64" in f64 precision, else the storage.
+    var storageName: String { dtype == .f64 ? "f64" : (storage ?? .f32).rawValue }
+}
+
+extension SinkhornPrecision: ExpressibleByArgument {}
+extension SinkhornStorage: ExpressibleByArgument {}
+extension SinkhornTruncation: ExpressibleByArgument {}
