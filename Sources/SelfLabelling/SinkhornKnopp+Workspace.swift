@@ -8,8 +8,8 @@ import Tensors
 final class SinkhornWorkspace: @unchecked Sendable {
     private(set) var matrix: UnsafeMutableRawPointer? = nil
     private(set) var matrixCapacity = 0
-    private var doubles: [String: (UnsafeMutablePointer<Double>, Int)] = [:]
-    private var floats: [String: (UnsafeMutablePointer<Float>, Int)] = [:]
+    /// Named work buffers by element type and name: pointer and capacity in bytes.
+    private var buffers: [String: (UnsafeMutableRawPointer, Int)] = [:]
 
     /// A matrix buffer of at least `bytes` bytes (64-byte aligned); reallocated only when it grows.
     func matrix(bytes: Int) -> UnsafeMutableRawPointer {
@@ -47,30 +47,26 @@ final class SinkhornWorkspace: @unchecked Sendable {
     func hasMatrix(bytes: Int) -> Bool { matrix != nil && matrixCapacity >= bytes }
 
     /// A named float64 buffer of `count` elements (64-byte aligned), reused when large enough (contents unspecified).
-    func doubles(_ name: String, _ count: Int) -> UnsafeMutablePointer<Double> {
-        if let (p, c) = doubles[name], c >= count { return p }
-        doubles[name].map { UnsafeMutableRawPointer($0.0).deallocate() }
-        let p = UnsafeMutableRawPointer.allocate(byteCount: max(count, 8) * 8, alignment: 64)
-            .bindMemory(to: Double.self, capacity: max(count, 8))
-        doubles[name] = (p, count)
-        return p
-    }
+    func doubles(_ name: String, _ count: Int) -> UnsafeMutablePointer<Double> { buffer(name, count, Double.self) }
 
     /// A named float32 buffer of `count` elements (64-byte aligned), reused when large enough (contents unspecified).
-    func floats(_ name: String, _ count: Int) -> UnsafeMutablePointer<Float> {
-        if let (p, c) = floats[name], c >= count { return p }
-        floats[name].map { UnsafeMutableRawPointer($0.0).deallocate() }
-        let p = UnsafeMutableRawPointer.allocate(byteCount: max(count, 16) * 4, alignment: 64)
-            .bindMemory(to: Float.self, capacity: max(count, 16))
-        floats[name] = (p, count)
-        return p
+    func floats(_ name: String, _ count: Int) -> UnsafeMutablePointer<Float> { buffer(name, count, Float.self) }
+
+    /// A named buffer of `count` `T`s (at least 64 bytes, 64-byte aligned), reallocated only when it grows.
+    private func buffer<T>(_ name: String, _ count: Int, _: T.Type) -> UnsafeMutablePointer<T> {
+        let key = "\(T.self) \(name)"
+        let bytes = max(count * MemoryLayout<T>.stride, 64)
+        if let (p, capacity) = buffers[key], capacity >= bytes { return p.assumingMemoryBound(to: T.self) }
+        buffers[key]?.0.deallocate()
+        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        buffers[key] = (p, bytes)
+        return p.bindMemory(to: T.self, capacity: bytes / MemoryLayout<T>.stride)
     }
 
     deinit {
         freeSparse()
         matrix?.deallocate()
-        for (p, _) in doubles.values { UnsafeMutableRawPointer(p).deallocate() }
-        for (p, _) in floats.values { UnsafeMutableRawPointer(p).deallocate() }
+        for (p, _) in buffers.values { p.deallocate() }
     }
 }
 
