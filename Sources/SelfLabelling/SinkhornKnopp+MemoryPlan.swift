@@ -27,7 +27,7 @@ public struct SinkhornMemoryPlan: Sendable, Equatable {
         clusters = k
         paddedClusters = (k + 15) / 16 * 16
         matrixBytes = n * paddedClusters * options.elementBytes
-        truncatedBytes = options.truncation == .automatic && options.precision == .f32 && k <= 65_536
+        truncatedBytes = SinkhornTruncatedMatrix.applies(options, clusters: k)
             ? SinkhornTruncatedMatrix.worstCaseBytes(samples: n, clusters: k, density: SinkhornTruncatedMatrix.maxDensity)
             : nil
         let blocks = SinkhornLayout(samples: n).blockCount

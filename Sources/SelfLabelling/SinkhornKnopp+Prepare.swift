@@ -54,7 +54,7 @@ struct SinkhornPrepare {
                     } else {
                         let y = rowTemp + w * kp
                         csk_log_floats(z, y, k)
-                        let (m, _) = rowMaxAndLogSumExp(y)
+                        let m = rowMax(y)
                         rowShift[row] = Double(m)
                         logC0[row] = lambda * Double(m)
                         updateColumnMax(colMax, y, shift: m)
@@ -91,8 +91,8 @@ struct SinkhornPrepare {
         return nil
     }
 
-    /// `max_k z_k` and `log Σ_k exp(z_k − max)` of a finite row.
-    private func rowMaxAndLogSumExp(_ z: UnsafePointer<Float>) -> (Float, Double) {
+    /// `max_k z_k` of a row without NaNs.
+    private func rowMax(_ z: UnsafePointer<Float>) -> Float {
         var mv = SIMD8<Float>(repeating: -.infinity)
         var j = 0
         while j + 8 <= k {
@@ -102,8 +102,14 @@ struct SinkhornPrepare {
         }
         var m = mv.max()
         while j < k { m = max(m, z[j]); j += 1 }
+        return m
+    }
+
+    /// `max_k z_k` and `log Σ_k exp(z_k − max)` of a finite row.
+    private func rowMaxAndLogSumExp(_ z: UnsafePointer<Float>) -> (Float, Double) {
+        let m = rowMax(z)
         var sums = SIMD8<Float>()  // terms in (0, 1]; float32 is ample for the starting c0
-        j = 0
+        var j = 0
         let mSplat = SIMD8<Float>(repeating: m)
         while j + 8 <= k {
             sums += sinkhornExp(UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self) - mSplat)

@@ -39,9 +39,7 @@ extension SinkhornKnoppSolver {
     }
 
     /// Whether this solver may use the truncated method on these scores (see `SinkhornTruncation.automatic`).
-    func truncates(clusters k: Int) -> Bool {
-        options.truncation == .automatic && options.precision == .f32 && k <= 65_536
-    }
+    func truncates(clusters k: Int) -> Bool { SinkhornTruncatedMatrix.applies(options, clusters: k) }
 
     /// One head: prepare (validate, shift), iterate to the official stopping rule (truncated, or densely on
     /// the stored matrix), label.

@@ -49,6 +49,12 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
         Int((Double(n) * Double(k) * density).rounded(.up)) * 6 + (n + SinkhornLayout(samples: n).blockCount) * 8
     }
 
+    /// Whether solves under `options` with K clusters try this method: `.automatic` truncation, `.f32`
+    /// precision, and column indices that fit the kernels' 16 bits.
+    static func applies(_ options: SinkhornOptions, clusters k: Int) -> Bool {
+        options.truncation == .automatic && options.precision == .f32 && k <= 65_536
+    }
+
     /// `Δ + 2W` for K clusters.
     static func drop(clusters k: Int) -> Float { Float(log(Double(k)) + 25 + 2 * drift) }
 
