@@ -58,13 +58,13 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
     /// `Δ + 2W` for K clusters.
     static func drop(clusters k: Int) -> Float { Float(log(Double(k)) + 25 + 2 * drift) }
 
-    private var blocks: UnsafeMutablePointer<CSKSparseBlock>
-    private var blockCount: Int
+    private let blocks: UnsafeMutablePointer<CSKSparseBlock>
+    private let blockCount: Int
     /// Row offsets M_n (N), column offsets o_k (kp) and one kp row per worker.
-    private(set) var rowOffset: UnsafeMutablePointer<Float>
-    private(set) var colOffset: UnsafeMutablePointer<Float>
-    private var rowTemp: UnsafeMutablePointer<Float>
-    private(set) var scores: CSKScores
+    let rowOffset: UnsafeMutablePointer<Float>
+    let colOffset: UnsafeMutablePointer<Float>
+    private let rowTemp: UnsafeMutablePointer<Float>
+    let scores: CSKScores
     let layout: SinkhornLayout
     let threads: Int
     let releasePages: Bool
