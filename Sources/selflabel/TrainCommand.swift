@@ -56,6 +56,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Kernels: cpu (oneDNN, default) or reference (plain Swift + OpenBLAS).") var backend: String?
     @Option(help: "Official settings: cifar (hc 10, ncl 128, λ 10, nopts 400, wd 5e-4, CIFAR LR schedule) or imagenet.")
     var preset: String?
+    @OptionGroup var imageLimit: ImageLimitOptions
 
     /// The configuration: embedded-demo or preset values, then every option given explicitly.
     func resolvedConfiguration() throws -> TrainingConfiguration {
@@ -129,6 +130,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        imageLimit.apply()
         let configuration = try resolvedConfiguration()
         var run = TrainingRun(configuration: configuration, resume: resume)
         run.explicitSettings = explicitSettings
