@@ -71,7 +71,11 @@ public struct TrainingCheckpoint {
         guard let json = archive.metadata[Self.stateKey] else {
             throw TrainingError.notACheckpoint(path: path)
         }
-        state = try JSONDecoder().decode(State.self, from: Data(json.utf8))
+        do {
+            state = try JSONDecoder().decode(State.self, from: Data(json.utf8))
+        } catch {
+            throw TrainingError.unreadableState(path: path, reason: "\(error)")
+        }
         var model: StateDict = [], momentum: [(name: String, tensor: Tensor)] = []
         var warm: [Int: [Double]] = [:]
         for e in archive.entries {
@@ -88,7 +92,7 @@ public struct TrainingCheckpoint {
         guard labelEntry.shape.count == 2, labelEntry.shape[0] == clusters.count else {
             throw TrainingError.notACheckpoint(path: path)
         }
-        labels = PseudoLabels(clusters: clusters, count: labelEntry.shape[1], values: try labelEntry.int32s())
+        labels = try Self.checkedLabels(labelEntry, clusters: clusters, path: path)
         modelState = model
         self.momentum = momentum
         warmStarts = (0..<clusters.count).map { warm[$0] }

@@ -26,7 +26,10 @@ struct LabelCommand: ParsableCommand {
         ComputeThreads.set(solver.threads)
         let t0 = ResourceUsage.monotonicSeconds
         let scores = try LabelRun.load(logits)
-        let results = try LabelRun.solve(scores, options: options, showProgress: true)
+        let results: [SinkhornResult]
+        do { results = try LabelRun.solve(scores, options: options, showProgress: true) } catch let e as SinkhornError {
+            throw InputFileError(path: logits, reason: e.description)  // e.g. NaN scores: name the file
+        }
         var labels: [Int64] = []
         labels.reserveCapacity(scores.heads * scores.samples)
         for r in results { labels.append(contentsOf: r.labels.map(Int64.init)) }
