@@ -55,16 +55,18 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
-        .testTarget(name: "InteropTests", dependencies: ["Interop", "Tensors"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensors"]),
-        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Autograd", "Tensors", "Interop"],
+        // Test helpers every test target shares (comparisons, temporary folders).
+        .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "InteropTests", dependencies: ["TestSupport", "Interop", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AutogradTests", dependencies: ["TestSupport", "Autograd", "Tensors"]),
+        .testTarget(name: "NeuralNetworksTests", dependencies: ["TestSupport", "NeuralNetworks", "Autograd", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "Tensors"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SelfLabellingTests", dependencies: ["SelfLabelling", "Tensors", "Interop"],
+        .testTarget(name: "DataPipelineTests", dependencies: ["TestSupport", "DataPipeline", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SelfLabellingTests", dependencies: ["TestSupport", "SelfLabelling", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Interop"],
+        .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "SelfLabelCLITests", dependencies: ["selflabel"]),
+        .testTarget(name: "SelfLabelCLITests", dependencies: ["TestSupport", "selflabel"]),
     ]
 )

@@ -4,13 +4,8 @@ import Interop
 import NeuralNetworks
 import SelfLabelling
 import Tensors
+import TestSupport
 import Testing
-
-private func temporaryFolder() -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("selflabel-train-\(UUID().uuidString)").path
-    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
 
 /// A tiny but real run: 240 embedded CIFAR-10 images, convnet_tiny, 2 heads x 8 clusters, 2 epochs, 3 label
 /// optimisations.
@@ -42,7 +37,7 @@ private func trainLosses(_ exp: String) throws -> [String] {
 
 @Suite(.serialized) struct TrainerTests {
     @Test func tinyEndToEndRun() throws {
-        let exp = temporaryFolder()
+        let exp = try temporaryFolder("train")
         let trainer = try makeTrainer(tinyConfiguration(exp: exp))
         trainer.log = { _ in }
         guard case .completed(let summary) = try trainer.run() else { Issue.record("run did not complete"); return }
@@ -91,7 +86,7 @@ private func trainLosses(_ exp: String) throws -> [String] {
     @Test(arguments: ["reference", "cpu"])
     func resumeIsIdenticalToAnUninterruptedRun(backend: String) throws {
         let kernels: Kernels = backend == "cpu" ? OneDNNBackend.kernels : .reference
-        let full = temporaryFolder(), split = temporaryFolder()
+        let full = try temporaryFolder("train"), split = try temporaryFolder("train")
         let a = try makeTrainer(tinyConfiguration(exp: full), kernels: kernels)
         a.log = { _ in }
         _ = try a.run()
@@ -116,7 +111,7 @@ private func trainLosses(_ exp: String) throws -> [String] {
 
     /// A diverging run stops with the epoch, iteration and last good checkpoint instead of training on NaN.
     @Test func nonFiniteLossStopsTheRun() throws {
-        var c = tinyConfiguration(exp: temporaryFolder())
+        var c = tinyConfiguration(exp: try temporaryFolder("train"))
         c.lr = 1e30
         let trainer = try makeTrainer(c)
         trainer.log = { _ in }
@@ -127,13 +122,13 @@ private func trainLosses(_ exp: String) throws -> [String] {
     }
 
     @Test func invalidSettingsAreRejectedWithTheirOwnMessage() throws {
-        var c = tinyConfiguration(exp: temporaryFolder())
+        var c = tinyConfiguration(exp: try temporaryFolder("train"))
         c.ncl = 500
         #expect(throws: TrainingConfigurationError(option: "--ncl", value: "500",
             rule: "is larger than the number of training images (240): equal-size clusters are impossible")) {
             _ = try makeTrainer(c)
         }
-        c = tinyConfiguration(exp: temporaryFolder())
+        c = tinyConfiguration(exp: try temporaryFolder("train"))
         #expect(throws: TrainingError.nothingToResume(folder: c.exp + "/checkpoints")) { _ = try makeTrainer(c, resume: true) }
         let cases: [(WritableKeyPath<TrainingConfiguration, Int>, Int, String)] = [
             (\.epochs, 0, "--epochs"), (\.batchSize, 0, "--batch-size"), (\.nopts, 0, "--nopts"),
