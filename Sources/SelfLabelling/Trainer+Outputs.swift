@@ -20,7 +20,7 @@ extension Trainer {
             text += "\n"
         }
         try AtomicFile.write(to: csv, text: text)
-        log("wrote \(weights), \(npy), \(csv)")
+        notify { $0.note("wrote \(weights), \(npy), \(csv)") }
         return (weights, npy, csv)
     }
 
@@ -29,7 +29,7 @@ extension Trainer {
     /// the end).
     func writeWeights(to path: String) throws {
         try SafetensorsArchive(entries: network.stateDict().map { SafetensorsEntry(name: $0.name, tensor: $0.tensor) },
-                               metadata: ["format": "pt", "arch": configuration.architecture?.rawValue ?? configuration.arch,
+                               metadata: ["format": "pt", "arch": configuration.architecture.rawValue,
                                           "heads": labels.clusters.map(String.init).joined(separator: ",")])
             .write(to: path)
     }

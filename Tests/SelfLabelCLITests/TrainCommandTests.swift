@@ -11,7 +11,7 @@ import Testing
         (["--augs", "5"], "--augs 5 must be 0, 1, 2 or 3"),
         (["--sk-storage", "f8"], "--sk-storage f8 must be f32, bf16 or f16"),
         (["--dtype", "f16"], "--dtype f16 must be f32 or f64"),
-        (["--arch", "vgg"], "--arch vgg is not one of"),
+        (["--arch", "vgg"], "--arch vgg must be alexnet, alexnet_small, alexnet_cifar,"),
         (["--schedule", "cubic"], "--schedule cubic must be quadratic or linear"),
         (["--preset", "mnist"], "--preset mnist must be cifar or imagenet"),
         (["--dtype", "f64", "--sk-storage", "bf16"], "--sk-storage bf16 needs --dtype f32"),

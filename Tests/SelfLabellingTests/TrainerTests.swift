@@ -11,8 +11,8 @@ import Testing
 /// optimisations.
 private func tinyConfiguration(exp: String) -> TrainingConfiguration {
     var c = TrainingConfiguration()
-    c.arch = "convnet_tiny"; c.hc = 2; c.ncl = 8; c.epochs = 2; c.batchSize = 64; c.lr = 0.05
-    c.nopts = 3; c.schedule = .linear; c.lamb = 10; c.dtype = "f32"; c.wd = -4; c.lrSchedule = .cifar
+    c.arch = .convnetTiny; c.hc = 2; c.ncl = 8; c.epochs = 2; c.batchSize = 64; c.lr = 0.05
+    c.nopts = 3; c.schedule = .linear; c.lamb = 10; c.dtype = .f32; c.wd = -4; c.lrSchedule = .cifar
     c.exp = exp; c.comment = "test"; c.logIter = 1; c.workers = 2; c.seed = 7
     return c
 }
@@ -63,7 +63,7 @@ private func trainLosses(_ exp: String) throws -> [String] {
         #expect(checkpoints.regular().count == 2)
         #expect(FileManager.default.fileExists(atPath: checkpoints.lowestPath))
         let last = try TrainingCheckpoint(contentsOf: checkpoints.latest!)
-        #expect(last.state.epoch == 2 && last.labels == trainer.pseudoLabels)
+        #expect(last.state.progress.epoch == 2 && last.labels == trainer.pseudoLabels)
         #expect(try trainLosses(exp).count == 8)
         // The random initialisation is kept for comparisons, and rebuilds the same network.
         let initial = try TrainedModel.load(exp + "/model_init.safetensors")
@@ -142,8 +142,9 @@ private func trainLosses(_ exp: String) throws -> [String] {
         var bad = tinyConfiguration(exp: "x")
         bad.lamb = -1
         #expect { try bad.validate() } throws: { ($0 as? TrainingConfigurationError)?.option == "--lamb" }
-        bad = tinyConfiguration(exp: "x")
-        bad.skStorage = "f8"
-        #expect { try bad.validate() } throws: { ($0 as? TrainingConfigurationError)?.option == "--sk-storage" }
+        // An unknown name for a typed setting is an error naming the option, never a silent default.
+        #expect { try tinyConfiguration(exp: "x").applying(["skStorage": "f8"]) } throws: {
+            ($0 as? TrainingConfigurationError)?.option == "--sk-storage"
+        }
     }
 }
