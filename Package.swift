@@ -1,7 +1,8 @@
 // swift-tools-version: 6.0
 // SelfLabel: SeLa (Asano, Rupprecht, Vedaldi, ICLR 2020) natively in Swift.
-// Targets follow ../shared/DESIGN.md §2; arrows point only downwards:
-//   selflabel (CLI) → SelfLabelling, Evaluation, Interop → NeuralNetworks, DataPipeline → Autograd → Tensors → C libraries.
+// Targets follow docs/ARCHITECTURE.md; arrows point only downwards:
+//   selflabel (CLI) → SelfLabelling → Evaluation → NeuralNetworks, DataPipeline, Interop;
+//   NeuralNetworks → Autograd → Tensors; DataPipeline, Interop → Tensors; Tensors → C libraries.
 import PackageDescription
 
 let package = Package(
@@ -41,7 +42,7 @@ let package = Package(
                 resources: [.copy("Resources/cifar10-train-subset.slpack"),
                             .copy("Resources/cifar10-test-subset.slpack")]),
         // NumPy .npy, safetensors, PyTorch .pth, TensorBoard events.
-        .target(name: "Interop", dependencies: ["Tensors", "NeuralNetworks", "CZlib"]),
+        .target(name: "Interop", dependencies: ["Tensors", "CZlib"]),
         // Sinkhorn-Knopp's fused row pass in C, with runtime CPU dispatch (AVX-512F / AVX2+FMA+F16C / portable).
         .target(name: "CSinkhornKernels"),
         // The SeLa algorithm: Sinkhorn-Knopp, schedules, pseudo-label pass, trainer.
