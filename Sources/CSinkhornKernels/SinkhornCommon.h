@@ -53,7 +53,8 @@ CSK_INLINE v16f csk_splat(float x) {
 }
 
 /// exp(x) for x ≤ 0 (below −87.3, and −∞, give 0): 2^n · 2^f with a degree-7 polynomial for 2^f,
-/// f ∈ [−½, ½], relative error below 2e-7 (the same method as SelfLabelling's `sinkhornExp`). Contraction
+/// f ∈ [−½, ½], relative error below 2e-7 (the solver's only vector exponential; Swift calls it through
+/// `csk_exp_floats`). Contraction
 /// into fused multiply-adds is off, so every caller in one kernel instance gets the same bits for the same x.
 CSK_INLINE v16f csk_exp16(v16f x) {
 #pragma clang fp contract(off)

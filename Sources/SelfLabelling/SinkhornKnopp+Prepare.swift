@@ -29,7 +29,7 @@ struct SinkhornPrepare {
     }
 
     /// Per-row outputs and per-block column maxima; throws the first bad score in row-major order.
-    /// `rowTemp`: one kp row per worker (the logarithms of a probability row).
+    /// `rowTemp`: one kp row per worker (a row's exponentials, or the logarithms of a probability row).
     func statistics(rowShift: UnsafeMutablePointer<Double>, logC0: UnsafeMutablePointer<Double>,
                     blockColMax: UnsafeMutablePointer<Float>, rowTemp: UnsafeMutablePointer<Float>,
                     threads: Int) throws {
@@ -47,7 +47,7 @@ struct SinkhornPrepare {
                         return
                     }
                     if kind == .logits {
-                        let (m, logSum) = rowMaxAndLogSumExp(z)
+                        let (m, logSum) = rowMaxAndLogSumExp(z, temp: rowTemp + w * kp)
                         rowShift[row] = Double(m)
                         logC0[row] = -lambda * logSum
                         updateColumnMax(colMax, z, shift: m)
@@ -105,17 +105,25 @@ struct SinkhornPrepare {
         return m
     }
 
-    /// `max_k z_k` and `log Σ_k exp(z_k − max)` of a finite row.
-    private func rowMaxAndLogSumExp(_ z: UnsafePointer<Float>) -> (Float, Double) {
+    /// `max_k z_k` and `log Σ_k exp(z_k − max)` of a finite row; `temp` holds k floats.
+    private func rowMaxAndLogSumExp(_ z: UnsafePointer<Float>, temp e: UnsafeMutablePointer<Float>) -> (Float, Double) {
         let m = rowMax(z)
-        var sums = SIMD8<Float>()  // terms in (0, 1]; float32 is ample for the starting c0
-        var j = 0
         let mSplat = SIMD8<Float>(repeating: m)
+        var j = 0
         while j + 8 <= k {
-            sums += sinkhornExp(UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self) - mSplat)
+            UnsafeMutableRawPointer(e + j).storeBytes(
+                of: UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self) - mSplat, as: SIMD8<Float>.self)
             j += 8
         }
-        if j < k { sums += sinkhornExp(loadPartial(z + j, k - j, fill: -.infinity) - mSplat) }
+        while j < k { e[j] = z[j] - m; j += 1 }
+        csk_exp_floats(e, e, k)
+        var sums = SIMD8<Float>()  // terms in (0, 1]; float32 is ample for the starting c0
+        j = 0
+        while j + 8 <= k {
+            sums += UnsafeRawPointer(e + j).loadUnaligned(as: SIMD8<Float>.self)
+            j += 8
+        }
+        if j < k { sums += loadPartial(e + j, k - j, fill: 0) }
         return (m, log(Double(sums.sum())))
     }
 
@@ -156,9 +164,15 @@ struct SinkhornPrepare {
                 let out = matrix + row * rowBytes
                 var j = 0
                 while j < kp {
-                    let v = UnsafeRawPointer(y + j).load(as: SIMD8<Float>.self)
+                    let raw = UnsafeMutableRawPointer(y + j)
                     let bk = UnsafeRawPointer(colShift + j).load(as: SIMD8<Float>.self)
-                    E.store8(sinkhornExp(lam * (v - m) - bk), out + j * E.byteSize)
+                    raw.storeBytes(of: lam * (raw.load(as: SIMD8<Float>.self) - m) - bk, as: SIMD8<Float>.self)
+                    j += 8
+                }
+                csk_exp_floats(y, y, kp)
+                j = 0
+                while j < kp {
+                    E.store8(UnsafeRawPointer(y + j).load(as: SIMD8<Float>.self), out + j * E.byteSize)
                     j += 8
                 }
             }

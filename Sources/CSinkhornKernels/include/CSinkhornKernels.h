@@ -32,7 +32,8 @@ typedef struct {
     double omega;         ///< Over-relaxation: c' ← (c'_old · ratio)^{1−ω} · c'_SK^ω (1 = plain).
 } CSKPass;
 
-/// Processes rows [rowStart, rowEnd) of one block: per row (4 at a time)
+/// Processes rows [rowStart, rowEnd) of one block: per row (8 at a time, so r' and the cluster sums are loaded
+/// once per 8 rows)
 ///   s_n = Σ_k A_nk r'_k   (float32 products and 16-lane sums, widened to float64 every 256 columns),
 ///   c'_n = 1/(N s_n)      (float64, when iterating),
 ///   acc_k += A_nk c'_n    (float32 within 64 rows in `scratch`, then float64 into `acc`).
@@ -89,6 +90,10 @@ double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, long 
 /// out[i] = log(x[i]) for x[i] ≥ 0 (0 gives −∞), float32, the same logarithm as the truncated method's
 /// probabilities (about 1 ulp). `out` may equal `x`.
 void csk_log_floats(const float *x, float *out, long count);
+
+/// out[i] = exp(x[i]) for x[i] ≤ 0 (below −87.3, and −∞, give 0), float32: the one vector exponential of the
+/// solver (`csk_exp16`, relative error below 2e-7, the same bits in every kernel instance). `out` may equal `x`.
+void csk_exp_floats(const float *x, float *out, long count);
 
 /// The kernel `csk_pass_block` uses on this CPU: "avx512f", "avx2+fma+f16c" or "portable".
 const char *csk_kernel_name(void);
