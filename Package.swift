@@ -65,6 +65,6 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "SelfLabelCLITests", dependencies: ["selflabel"]),
+        .testTarget(name: "SelfLabelCLITests", dependencies: ["selflabel", "Interop"]),
     ]
 )

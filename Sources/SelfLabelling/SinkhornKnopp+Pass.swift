@@ -13,7 +13,8 @@ import Tensors
 ///
 /// so one read of `A` gives both the reference's `c_new = (1/N) / (A r)` and the next `Aᵀ c`. Column-sum mode
 /// skips the first line and uses the given `c'`. Each block owns its float64 sums and error; the caller adds
-/// the blocks in index order, so results do not depend on the thread count.
+/// the blocks in index order, so results do not depend on the thread count (they may differ in the last bits
+/// between C kernels: the AVX2 and AVX-512 instances fuse multiply-adds, the portable one does not).
 struct SinkhornPass: @unchecked Sendable {
     let n: Int, kp: Int
     /// r' per cluster (kp entries, zero in the padding): float32 for `.f32` (natural order),
