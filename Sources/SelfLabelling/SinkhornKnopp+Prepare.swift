@@ -63,13 +63,15 @@ struct SinkhornPrepare {
                 release(block: b)
             }
             for case let (row, col, value, isProb)? in badPtr {
+                if isProb && col < 0 { throw SinkhornError.zeroProbabilityRow(head: head, row: row) }
                 if isProb { throw SinkhornError.invalidProbability(head: head, row: row, column: col, value: value) }
                 throw SinkhornError.nonFiniteScore(head: head, row: row, column: col, value: value)
             }
         }
     }
 
-    /// The first non-finite (or, for probabilities, negative, above 1, or all-zero row) entry of a row.
+    /// The first non-finite (or, for probabilities, negative or above 1) entry of a row; column −1 for an all-zero
+    /// probability row.
     private func firstInvalid(_ z: UnsafePointer<Float>) -> (Int, Float, Bool)? {
         var j = 0
         var clean = true
@@ -86,7 +88,7 @@ struct SinkhornPrepare {
                 if z[j] < 0 || z[j] > 1 { return (j, z[j], true) }
                 if z[j] > 0 { positive = true }
             }
-            if !positive { return (0, 0, true) }
+            if !positive { return (-1, 0, true) }  // an all-zero row
         }
         return nil
     }

@@ -15,6 +15,9 @@ struct SinkhornProblem {
     let colShift: UnsafeMutablePointer<Double>
     /// When the solve started (monotonic seconds).
     let started: Double
+    /// The largest λ at which every row's largest entry of float64 `P^λ` stays above e^-700
+    /// (`SinkhornDiagnostics.representableLambda`).
+    let representableLambda: Double
 }
 
 /// What the iterate step leaves for the label step.
@@ -63,6 +66,12 @@ extension SinkhornKnoppSolver {
         return repaired
     }
 
+    /// −log of the smallest float64 entry the reference's `P^λ` may need (e^-700 ≈ 1e-304).
+    static let float64ExponentRange = 700.0
+
+    /// The largest log-ratio kept between entries of the starting per-sample scaling c0.
+    static let startingSampleScalingRange = 600.0
+
     /// Whether this solver may use the truncated method on these scores (see `SinkhornTruncation.automatic`).
     func truncates(clusters k: Int) -> Bool { SinkhornTruncatedMatrix.applies(options, clusters: k) }
 
@@ -104,10 +113,17 @@ extension SinkhornKnoppSolver {
             if j < k { for b in 0..<g { m = max(m, colMax[b * kp + j]) } }
             colShift[j] = j < k ? options.lambda * Double(m) : 0
         }
-        var maxLogC0 = -Double.infinity
-        for i in 0..<n { maxLogC0 = max(maxLogC0, c[i]) }
-        for i in 0..<n { c[i] = exp(c[i] - maxLogC0) }
+        var maxLogC0 = -Double.infinity, minLogC0 = Double.infinity
+        for i in 0..<n { maxLogC0 = max(maxLogC0, c[i]); minLogC0 = min(minLogC0, c[i]) }
+        // Where c0 spans more than e^600 (λ in the thousands, where float64 cannot hold the reference's P^λ
+        // and the official loop itself breaks down), the smallest entries are raised to e^-600 of the
+        // largest: a different positive start, the same fixed point, no zero column sum.
+        for i in 0..<n { c[i] = exp(max(c[i] - maxLogC0, -Self.startingSampleScalingRange)) }
+        // Before scaling, log c0_n = λ log max_k P_nk (≤ 0), so −min_n log c0_n / λ is the largest row's
+        // −log max_k P_nk.
+        let spread = -minLogC0 / options.lambda
         return SinkhornProblem(scores: scores, head: head, n: n, k: k, kp: kp, layout: layout, plan: plan,
-                               prepare: prep, rowShift: rowShift, c: c, colShift: colShift, started: started)
+                               prepare: prep, rowShift: rowShift, c: c, colShift: colShift, started: started,
+                               representableLambda: spread > 0 ? Self.float64ExponentRange / spread : .infinity)
     }
 }

@@ -72,7 +72,7 @@ extension SinkhornKnoppSolver {
         var sizes = [Int](repeating: 0, count: p.k)
         for l in labels { sizes[Int(l)] += 1 }
         let maxLogR = logR.max() ?? 0
-        let diagnostics = SinkhornDiagnostics(
+        var diagnostics = SinkhornDiagnostics(
             iterations: state.iterations, converged: state.converged, finalError: state.errors.last ?? .nan,
             errorHistory: state.errors, maxMarginalDeviation: state.marginalDeviation,
             minClusterSize: sizes.min() ?? 0, maxClusterSize: sizes.max() ?? 0,
@@ -80,6 +80,9 @@ extension SinkhornKnoppSolver {
             prepareSeconds: it.prepared - p.started, iterateSeconds: iterated - it.prepared,
             labelSeconds: labelled - iterated, method: it.method, keptEntries: it.keptEntries,
             rebuilds: it.rebuilds, fullPasses: state.fullPasses)
+        diagnostics.representableLambda = p.representableLambda
+        diagnostics.degenerateLabels = diagnostics.emptyClusters > 0
+            || Double(diagnostics.maxClusterSize) > SinkhornDiagnostics.degenerateShare * Double(p.n) / Double(p.k)
         return SinkhornResult(labels: labels,
                               clusterScaling: logR.map { Swift.max(exp($0 - maxLogR), Double.leastNormalMagnitude) },
                               diagnostics: diagnostics)
