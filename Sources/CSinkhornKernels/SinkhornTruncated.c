@@ -153,17 +153,6 @@ CSK_INLINE void csk_logs(const float *x, float *out, long count) {
     }
 }
 
-CSK_INLINE void csk_exps(const float *x, float *out, long count) {
-    long i = 0;
-    for (; i + 16 <= count; i += 16) *(v16f_u *)(out + i) = csk_exp16(*(const v16f_u *)(x + i));
-    if (i < count) {
-        float tail[16];
-        for (int t = 0; t < 16; t++) tail[t] = i + t < count ? x[i + t] : -INFINITY;
-        v16f v = csk_exp16(*(const v16f_u *)tail);
-        for (long t = 0; i + t < count; t++) out[i + t] = v[t];
-    }
-}
-
 #define CSK_TRUNCATED_INSTANCE(suffix, attr)                                                              \
     attr static long csk_build_##suffix(const CSKScores *s, long r0, long r1, float drop, long maxCount,  \
                                         CSKSparseBlock *b, float *u) {                                    \
@@ -177,20 +166,11 @@ CSK_INLINE void csk_exps(const float *x, float *out, long count) {
                                            double *acc, float *e) {                                       \
         return csk_scores_pass(a, s, r0, r1, acc, e);                                                     \
     }                                                                                                     \
-    attr static void csk_logs_##suffix(const float *x, float *out, long count) { csk_logs(x, out, count); } \
-    attr static void csk_exps_##suffix(const float *x, float *out, long count) { csk_exps(x, out, count); }
+    attr static void csk_logs_##suffix(const float *x, float *out, long count) { csk_logs(x, out, count); }
 
 #ifdef CSK_X86
 CSK_TRUNCATED_INSTANCE(avx512, CSK_TARGET_AVX512)
 CSK_TRUNCATED_INSTANCE(avx2, CSK_TARGET_AVX2)
-#define CSK_DISPATCH(name, ...)                              \
-    switch (csk_kernel_level()) {                            \
-    case 2: return name##_avx512(__VA_ARGS__);               \
-    case 1: return name##_avx2(__VA_ARGS__);                 \
-    default: return name##_portable(__VA_ARGS__);            \
-    }
-#else
-#define CSK_DISPATCH(name, ...) return name##_portable(__VA_ARGS__);
 #endif
 CSK_TRUNCATED_INSTANCE(portable, )
 
@@ -201,10 +181,6 @@ long csk_truncated_build_block(const CSKScores *scores, long rowStart, long rowE
 
 void csk_log_floats(const float *x, float *out, long count) {
     CSK_DISPATCH(csk_logs, x, out, count)
-}
-
-void csk_exp_floats(const float *x, float *out, long count) {
-    CSK_DISPATCH(csk_exps, x, out, count)
 }
 
 void csk_sparse_block_free(CSKSparseBlock *block) {

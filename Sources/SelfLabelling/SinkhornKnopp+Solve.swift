@@ -15,6 +15,8 @@ struct SinkhornProblem {
     let colShift: UnsafeMutablePointer<Double>
     /// When the solve started (monotonic seconds).
     let started: Double
+    /// Per row block, the entries within the truncated method's drop of their row maximum (no column shift).
+    let nearRowMaximum: [Int]
     /// The largest λ at which every row's largest entry of float64 `P^λ` stays above e^-700
     /// (`SinkhornDiagnostics.representableLambda`).
     let representableLambda: Double
@@ -82,10 +84,22 @@ extension SinkhornKnoppSolver {
                        warmStart: [Double]?, truncatedDensity: Double?) throws -> SinkhornResult {
         let problem = try prepare(scores, head: head, n: n, k: k, warmStart: warmStart)
         var iterated: SinkhornIterated? = nil
-        if let density = truncatedDensity {
+        if let density = truncatedDensity, !tooDenseToTruncate(problem, maxDensity: density) {
             iterated = try iterateTruncated(problem, maxDensity: density, warmStart: warmStart)
         }
         return label(problem, try iterated ?? iterateDense(problem, warmStart: warmStart))
+    }
+
+    /// Whether the truncated method's first build is known, from the statistics pass, to keep more than
+    /// `maxDensity` of some block's entries (exactly its own test when every column shift is 0, as for any
+    /// problem where every cluster is some sample's favourite): then it is not tried.
+    func tooDenseToTruncate(_ p: SinkhornProblem, maxDensity: Double) -> Bool {
+        for j in 0..<p.k where p.colShift[j] != 0 { return false }
+        for b in 0..<p.layout.blockCount {
+            let cap = Int((Double(p.layout.rows(ofBlock: b).count * p.k) * maxDensity).rounded(.up))
+            if p.nearRowMaximum[b] > cap { return true }
+        }
+        return false
     }
 
     /// Prepare: checks the warm start, reads the scores once (validation, row shifts `m`, column shifts `b`,
@@ -106,8 +120,8 @@ extension SinkhornKnoppSolver {
         let prep = SinkhornPrepare(scores: scores, n: n, k: k, kp: kp, lambda: options.lambda,
                                    kind: options.scoreKind, head: head, layout: layout,
                                    releasePages: options.releaseFileBackedScores)
-        try prep.statistics(rowShift: rowShift, logC0: c, blockColMax: colMax,
-                            rowTemp: ws.rowTemp(options.threads * kp), threads: options.threads)
+        let near = try prep.statistics(rowShift: rowShift, logC0: c, blockColMax: colMax,
+                                       rowTemp: ws.rowTemp(options.threads * kp), threads: options.threads)
         for j in 0..<kp {  // b_k = λ · max over blocks (0 in the padding)
             var m = -Float.infinity
             if j < k { for b in 0..<g { m = max(m, colMax[b * kp + j]) } }
@@ -124,6 +138,7 @@ extension SinkhornKnoppSolver {
         let spread = -minLogC0 / options.lambda
         return SinkhornProblem(scores: scores, head: head, n: n, k: k, kp: kp, layout: layout, plan: plan,
                                prepare: prep, rowShift: rowShift, c: c, colShift: colShift, started: started,
+                               nearRowMaximum: near,
                                representableLambda: spread > 0 ? Self.float64ExponentRange / spread : .infinity)
     }
 }

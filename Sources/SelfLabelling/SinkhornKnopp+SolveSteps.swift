@@ -1,3 +1,4 @@
+import CSinkhornKernels
 import Foundation
 import Tensors
 
@@ -41,16 +42,9 @@ extension SinkhornKnoppSolver {
         } else {
             let colShift32 = ws.colShift32(p.kp)
             for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
-            let temp = ws.rowTemp(o.threads * p.kp)
-            func store<E: SinkhornElement>(_ e: E.Type) {
-                p.prepare.storeF32(e, into: matrix, rowShift: p.rowShift, colShift: colShift32, rowTemp: temp,
-                                   threads: o.threads)
-            }
-            switch o.storage {
-            case .f32: store(F32Element.self)
-            case .bf16: store(BF16Element.self)
-            case .f16: store(F16Element.self)
-            }
+            let element = o.storage == .f32 ? CSK_F32 : o.storage == .bf16 ? CSK_BF16 : CSK_F16
+            p.prepare.storeF32(element, into: matrix, rowShift: p.rowShift, colShift: colShift32,
+                               rowTemp: ws.rowTemp(o.threads * p.kp), threads: o.threads)
         }
         let prepared = ResourceUsage.monotonicSeconds
         var iteration = SinkhornIteration(solver: self, source: .stored(UnsafeRawPointer(matrix)), problem: p)

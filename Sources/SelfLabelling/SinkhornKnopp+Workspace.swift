@@ -126,14 +126,6 @@ func sinkhornForEachBlock(_ layout: SinkhornLayout, threads: Int, _ body: (Int, 
     }
 }
 
-/// Loads `count` (< 8) floats at `p` into the low lanes; the other lanes are `fill`.
-@inline(__always)
-func loadPartial(_ p: UnsafePointer<Float>, _ count: Int, fill: Float) -> SIMD8<Float> {
-    var v = SIMD8<Float>(repeating: fill)
-    for i in 0..<count { v[i] = p[i] }
-    return v
-}
-
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -87,13 +87,40 @@ double csk_truncated_pass_block(const CSKPass *pass, const CSKSparseBlock *block
 double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, long rowStart, long rowEnd,
                              double *acc, float *rowTemp);
 
+/// The scores of one head as the prepare step reads them, and its per-row outputs.
+typedef struct {
+    const float *scores;  ///< N x k float32 logits or probabilities, row-major.
+    long k;               ///< Columns (clusters).
+    long kp;              ///< k rounded up to a multiple of 16.
+    float lambda;         ///< λ.
+    int probabilities;    ///< 1: y = log P (float32 logarithm), else y = z.
+    float drop;           ///< Entries with λ (y − m) ≥ −drop count as near the row maximum.
+    double *rowShift;     ///< Out (statistics) / in (store): m_n = max_k y_nk.
+    double *logC0;        ///< Out: log c0_n = −λ log Σ_k exp(y_nk − m_n) (logits) or λ m_n (probabilities).
+} CSKPrepare;
+
+/// The first invalid score of a block.
+typedef struct {
+    long row;
+    long column;   ///< −1: an all-zero probability row.
+    float value;
+    int isProbability;  ///< 0: non-finite; 1: a probability outside [0, 1] (or an all-zero row).
+} CSKBadScore;
+
+/// Statistics of rows [rowStart, rowEnd): validates them (first bad entry in row-major order into `bad`,
+/// returning 1), writes m_n and log c0_n, the block's column maxima `colMax_k = max_n (y_nk − m_n)` (kp floats,
+/// overwritten) and the count of entries near their row maximum (`near`). `rowTemp`: kp floats. Returns 0.
+int csk_statistics_block(const CSKPrepare *prepare, long rowStart, long rowEnd, float *colMax, float *rowTemp,
+                         long *near, CSKBadScore *bad);
+
+/// Stores rows [rowStart, rowEnd) of the dense method's matrix `A_nk = exp(λ (y_nk − m_n) − b_k)` (b: kp
+/// floats, 0 in the padding) as `element` (a CSKElement), rows kp elements long. `rowTemp`: kp floats.
+void csk_store_block(const CSKPrepare *prepare, long rowStart, long rowEnd, const float *colShift, int element,
+                     void *matrix, float *rowTemp);
+
 /// out[i] = log(x[i]) for x[i] ≥ 0 (0 gives −∞), float32, the same logarithm as the truncated method's
 /// probabilities (about 1 ulp). `out` may equal `x`.
 void csk_log_floats(const float *x, float *out, long count);
-
-/// out[i] = exp(x[i]) for x[i] ≤ 0 (below −87.3, and −∞, give 0), float32: the one vector exponential of the
-/// solver (`csk_exp16`, relative error below 2e-7, the same bits in every kernel instance). `out` may equal `x`.
-void csk_exp_floats(const float *x, float *out, long count);
 
 /// The kernel `csk_pass_block` uses on this CPU: "avx512f", "avx2+fma+f16c" or "portable".
 const char *csk_kernel_name(void);
