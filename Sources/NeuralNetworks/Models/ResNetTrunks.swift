@@ -1,30 +1,45 @@
 import Autograd
 import Tensors
 
-/// Official SeLa ResNet v1 trunk (`models/resnetv1.py`, torchvision-style bottlenecks with the stride on the
-/// 3×3 conv): `features` = [Conv2d(3, 64, 7, s2, p3, no bias), BN, ReLU, MaxPool2d(3, 2, p1), layer1 … layer4
-/// (Bottleneck ×[3, 4, 6, 3], widths 64/128/256/512, strides 1/2/2/2), AvgPool2d(7, stride 1)], flattened →
-/// 2048 at 224×224 input. Taps: `layer1` … `layer4`, `pool` (before flattening).
+/// Official SeLa ResNet v1 trunk (`models/resnetv1.py`, torchvision-style blocks with the stride on the
+/// 3×3 conv): `features` = [Conv2d(3, w, 7, s2, p3, no bias), BN, ReLU, MaxPool2d(3, 2, p1), layer1 … layer4
+/// (widths w, 2w, 4w, 8w, strides 1/2/2/2), AvgPool2d(7, stride 1)], flattened. With `Bottleneck` blocks
+/// ×[3, 4, 6, 3] and w = 64 this is ResNet-50 (2048-d at 224×224 input); with `BasicBlock` ×[2, 2, 2, 2] it is
+/// the ImageNet ResNet-18 (512-d; torchvision's layer structure, official `resnetv1.resnet18` key names).
+/// Taps: `layer1` … `layer4`, `pool` (before flattening).
 public final class ResNetV1Trunk: FeatureExtractor {
     public var isTraining = true
     public let features: Sequential
-    public let featureDimension = 2048
+    public let featureDimension: Int
 
-    public init(blocks: [Int] = [3, 4, 6, 3], generator: inout some RandomNumberGenerator) {
-        var layers: [any Layer] = [Conv2d(3, 64, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
-                                   BatchNorm2d(64), ReLU(), MaxPool2d(kernelSize: 3, stride: 2, padding: 1)]
-        var inPlanes = 64
+    /// The residual block of every stage.
+    public enum Block: Sendable { case basic, bottleneck }
+
+    /// `width` is the stem's and first stage's channel count (64 in the official networks; smaller values
+    /// only for tests).
+    public init(blocks: [Int] = [3, 4, 6, 3], width: Int = 64, block: Block = .bottleneck,
+                generator: inout some RandomNumberGenerator) {
+        var layers: [any Layer] = [Conv2d(3, width, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
+                                   BatchNorm2d(width), ReLU(), MaxPool2d(kernelSize: 3, stride: 2, padding: 1)]
+        var inPlanes = width
+        let expansion = block == .bottleneck ? Bottleneck.expansion : 1
         for (stage, count) in blocks.enumerated() {
-            let planes = 64 << stage
+            let planes = width << stage
             var stageBlocks: [any Layer] = []
             for b in 0..<count {
-                stageBlocks.append(Bottleneck(inPlanes, planes, stride: b == 0 && stage > 0 ? 2 : 1, generator: &generator))
-                inPlanes = planes * Bottleneck.expansion
+                let stride = b == 0 && stage > 0 ? 2 : 1
+                switch block {
+                case .bottleneck: stageBlocks.append(Bottleneck(inPlanes, planes, stride: stride, generator: &generator))
+                case .basic:
+                    stageBlocks.append(BasicBlock(inPlanes, planes, stride: stride, shortcutName: "downsample", generator: &generator))
+                }
+                inPlanes = planes * expansion
             }
             layers.append(Sequential(stageBlocks))
         }
         layers.append(AvgPool2d(kernelSize: 7, stride: 1))
         features = Sequential(layers)
+        featureDimension = inPlanes
     }
 
     public var tapNames: [String] { ["layer1", "layer2", "layer3", "layer4", "pool"] }
@@ -37,21 +52,22 @@ public final class ResNetV1Trunk: FeatureExtractor {
     public var children: [(name: String, layer: any Layer)] { [("features", features)] }
 }
 
-/// Official SeLa pre-activation ResNet-50 trunk (`models/resnetv2.py`): `features` = [Conv2d(3, 64, 7, s2, p3,
+/// Official SeLa pre-activation ResNet-50 trunk (`models/resnetv2.py`): `features` = [Conv2d(3, w, 7, s2, p3,
 /// no bias) (no BN/ReLU after it), MaxPool2d(3, 2, p1), four stages of `PreActBottleneck` ×[3, 4, 6, 3]
-/// (widths 64/128/256/512, expansion 4, strides 1/2/2/2), AdaptiveAvgPool2d(1)] → 2048, with no final BN/ReLU.
-/// PyTorch default initialisation. Taps: `layer1` … `layer4`, `pool`.
+/// (widths w, 2w, 4w, 8w with w = 64, expansion 4, strides 1/2/2/2), AdaptiveAvgPool2d(1)] → 32w = 2048, with no
+/// final BN/ReLU. PyTorch default initialisation. Taps: `layer1` … `layer4`, `pool`.
 public final class PreActResNetTrunk: FeatureExtractor {
     public var isTraining = true
     public let features: Sequential
-    public let featureDimension = 2048
+    public let featureDimension: Int
 
-    public init(blocks: [Int] = [3, 4, 6, 3], generator: inout some RandomNumberGenerator) {
-        var layers: [any Layer] = [Conv2d(3, 64, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
+    /// `width` is the stem's and first stage's channel count (64 officially; smaller values only for tests).
+    public init(blocks: [Int] = [3, 4, 6, 3], width: Int = 64, generator: inout some RandomNumberGenerator) {
+        var layers: [any Layer] = [Conv2d(3, width, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
                                    MaxPool2d(kernelSize: 3, stride: 2, padding: 1)]
-        var inPlanes = 64
+        var inPlanes = width
         for (stage, count) in blocks.enumerated() {
-            let planes = 64 << stage
+            let planes = width << stage
             var stageBlocks: [any Layer] = []
             for b in 0..<count {
                 stageBlocks.append(PreActBottleneck(inPlanes, planes, stride: b == 0 && stage > 0 ? 2 : 1,
@@ -62,6 +78,7 @@ public final class PreActResNetTrunk: FeatureExtractor {
         }
         layers.append(AdaptiveAvgPool2d())
         features = Sequential(layers)
+        featureDimension = inPlanes
     }
 
     public var tapNames: [String] { ["layer1", "layer2", "layer3", "layer4", "pool"] }
