@@ -14,12 +14,23 @@ public enum TorchFile {
     /// The legacy format's magic number, as the little-endian bytes of its pickle LONG1.
     static let legacyMagic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
 
-    /// Whether `path` starts like a `torch.save` file (a zip archive, or a pickle), so callers can dispatch on
-    /// content rather than on the file name.
-    public static func looksLikeTorchFile(_ path: String) -> Bool {
-        guard let file = try? MappedFile(path: path), let base = file.bytes, file.count >= 2 else { return false }
+    /// The two serialisation formats of `torch.save`.
+    public enum Format: String, Sendable {
+        /// PyTorch ≥ 1.6: a zip archive.
+        case zip
+        /// `_use_new_zipfile_serialization=False` and older files: concatenated pickles and raw storages.
+        case legacy
+    }
+
+    /// The format `path` starts like, or nil when it looks like neither (a safetensors file, whose JSON header
+    /// begins at byte 8, is never taken for one), so callers can dispatch on content rather than on the name.
+    public static func format(of path: String) -> Format? {
+        guard let file = try? MappedFile(path: path), let base = file.bytes, file.count >= 2 else { return nil }
         let b = base.assumingMemoryBound(to: UInt8.self)
-        return (b[0] == 0x50 && b[1] == 0x4B) || b[0] == 0x80
+        if file.count > 8 && b[8] == UInt8(ascii: "{") { return nil }
+        if file.count >= 4 && b[0] == 0x50 && b[1] == 0x4B && b[2] == 0x03 && b[3] == 0x04 { return .zip }
+        if b[0] == 0x80 && b[1] >= 2 && b[1] <= 5 { return .legacy }
+        return nil
     }
 
     /// The object saved in the file at `path`.
