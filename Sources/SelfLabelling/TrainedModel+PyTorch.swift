@@ -6,9 +6,9 @@ extension TrainedModel {
     /// Loads a PyTorch file (`torch.save`, zip or legacy format) holding an official SeLa, torchvision-named or
     /// SelfLabel network: `architecture` when given, otherwise the one `PyTorchCheckpoint.inferArchitecture()`
     /// finds. The file's labels become `labels` when they fit the heads (one row per head, labels in range);
-    /// `report` says what was loaded and ignored.
+    /// `file` is what was read; `report` says what was loaded and ignored.
     public static func loadPyTorch(_ path: String, architecture: Architecture? = nil,
-                                   keepRotationHead: Bool = false) throws -> (model: TrainedModel, report: [String]) {
+                                   keepRotationHead: Bool = false) throws -> (model: TrainedModel, file: PyTorchCheckpoint, report: [String]) {
         let file = try PyTorchCheckpoint(contentsOf: path, keepRotationHead: keepRotationHead)
         let arch = try architecture ?? file.inferArchitecture()
         var rng = Xoshiro256(seed: 0)
@@ -29,6 +29,6 @@ extension TrainedModel {
                 report.append("the labels (\(l.rows), \(l.count)) do not fit heads \(file.heads) and are not used as pseudo-labels")
             }
         }
-        return (TrainedModel(network: network, architecture: arch, configuration: nil, labels: labels), report)
+        return (TrainedModel(network: network, architecture: arch, configuration: nil, labels: labels), file, report)
     }
 }
