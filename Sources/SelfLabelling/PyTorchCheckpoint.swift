@@ -7,7 +7,8 @@ import Tensors
 /// Where the tensors sit: a bare state dict; `{'state_dict', 'L' | 'labels', 'optimizer', 'epoch', 'arch'}` (the
 /// official training checkpoints and the newer releases); `{'model', …}` (the official probe checkpoints).
 /// `module.` segments of `nn.DataParallel` are removed wherever they occur (`module.features.0.weight`,
-/// `features.module.0.weight`). `num_batches_tracked` buffers are read and ignored.
+/// `features.module.0.weight`). `num_batches_tracked` buffers are never required: when present they are copied
+/// into the network's counters (so a round trip is exact), otherwise the network's stay.
 ///
 /// Key layouts (docs/INTEROP.md has the tables):
 /// - official SeLa (`models/alexnet.py`, `resnetv1.py`, `resnetv2.py`): `features.N…`, `classifier.N…` — our own
@@ -39,6 +40,8 @@ public struct PyTorchCheckpoint {
     public let labels: (rows: Int, count: Int, values: [Int64])?
     /// What was read but not loaded, one phrase each.
     public let ignored: [String]
+    /// The `num_batches_tracked` counters, under SelfLabel's names (not matched against the network).
+    public let batchCounters: [(name: String, tensor: TorchTensor)]
 
     /// Reads and maps `path`.
     public init(contentsOf path: String, keepRotationHead: Bool = false) throws {
@@ -65,17 +68,17 @@ public struct PyTorchCheckpoint {
         }
         // 2. Plain names: no DataParallel segments, no batch counters.
         var named: [(String, TorchTensor)] = []
-        var counters = 0
+        var counters: [(name: String, tensor: TorchTensor)] = []
         for (k, v) in state {
             guard let key = k.string else { throw PyTorchImportError.noStateDict(path: path, found: "a non-string key \(k.summary)") }
             guard let t = v.tensor else {
                 throw PyTorchImportError.noStateDict(path: path, found: "'\(key)' is \(v.summary), not a tensor")
             }
             let plain = key.split(separator: ".").filter { $0 != "module" }.joined(separator: ".")
-            if plain.hasSuffix("num_batches_tracked") { counters += 1; continue }
+            if plain.hasSuffix("num_batches_tracked") { counters.append((plain, t)); continue }
             named.append((plain, t))
         }
-        if counters > 0 { ignored.append("\(counters) num_batches_tracked") }
+        if !counters.isEmpty { ignored.append("\(counters.count) num_batches_tracked (not required)") }
         // 3. Layout and renaming.
         let keys = Set(named.map(\.0))
         let layout: Layout
@@ -86,6 +89,7 @@ public struct PyTorchCheckpoint {
         } else if keys.contains(where: { $0.hasPrefix("layer1.") }) && keys.contains(where: { $0.hasPrefix("conv1.") }) {
             layout = .torchvision
             named = named.map { (Self.torchvisionToOfficial($0.0), $0.1) }
+            counters = counters.map { (Self.torchvisionToOfficial($0.name), $0.tensor) }
         } else {
             throw PyTorchImportError.unknownArchitecture(path: path, reason: "keys fit no known layout (first: \(named.prefix(3).map(\.0).joined(separator: ", ")))")
         }
@@ -102,6 +106,7 @@ public struct PyTorchCheckpoint {
             labels = nil
         }
         self.ignored = ignored
+        batchCounters = counters
     }
 
     /// torchvision names → official `features.N` names (`fc` → `top_layer`).
@@ -185,7 +190,11 @@ public struct PyTorchCheckpoint {
             throw PyTorchImportError.mismatch(path: path, architecture: network.architecture, missing: missing,
                                               unexpected: unexpected, shapes: shapes)
         }
-        try network.load(stateDict: stateDict, strict: false)
+        let slots = Dictionary(expected.map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a })
+        let allSlots = Set(network.stateDict().map(\.name))
+        let counters = batchCounters.filter { allSlots.contains($0.name) && $0.tensor.count == 1 && slots[$0.name] == nil }
+            .map { (name: $0.name, tensor: Tensor(shape: [], scalars: [$0.tensor.floats()[0]])) }
+        try network.load(stateDict: stateDict + counters, strict: false)
     }
 
     /// One line per fact: format, layout, heads, what was loaded and what was ignored.
