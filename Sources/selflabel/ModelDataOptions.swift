@@ -7,7 +7,7 @@ import Tensors
 
 /// `--checkpoint`, `--data`, `--threads`, `--workers`, `--batch-size`: shared by the evaluation commands.
 struct ModelDataOptions: ParsableArguments {
-    @Option(help: "A training checkpoint (exp/checkpoints/*.safetensors) or final weights (exp/model_final.safetensors).")
+    @Option(help: "A training checkpoint (exp/checkpoints/*.safetensors), final weights (exp/model_final.safetensors) or a PyTorch .pth (official SeLa, torchvision or exported).")
     var checkpoint: String
     @Option(help: "Data folder (image folder with train/ and val/ or test/, CIFAR binary, MNIST IDX); default: the embedded CIFAR-10 subset.")
     var data: String?
