@@ -11,6 +11,7 @@ struct ModelDataOptions: ParsableArguments {
     var checkpoint: String
     @Option(help: "Data folder (image folder with train/ and val/ or test/, CIFAR binary, MNIST IDX); default: the embedded CIFAR-10 subset.")
     var data: String?
+    @OptionGroup var imageLimit: ImageLimitOptions
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Option(help: "Data loader threads.") var workers: Int = 2
     @Option(name: .customLong("batch-size"), help: "Images per forward pass.") var batchSize: Int = 256
@@ -28,6 +29,7 @@ struct ModelDataOptions: ParsableArguments {
     /// Sets the thread count and loads the model.
     func loadModel() throws -> TrainedModel {
         ComputeThreads.set(threads ?? ComputeThreads.defaultCount)
+        imageLimit.apply()
         return try TrainedModel.load(checkpoint)
     }
 
