@@ -5,9 +5,9 @@ extension TrainingCheckpoint {
     /// corrupt state (batch 99999, epoch −5) is an error naming the file, never a trap or a silent restart.
     public func checkPosition(samples: Int, batchesPerEpoch: Int, path: String) throws {
         func bad(_ reason: String) -> TrainingError { .unreadableState(path: path, reason: reason) }
-        let s = state
-        guard s.epoch >= 0, s.epoch <= s.configuration.epochs else {
-            throw bad("epoch \(s.epoch) is outside 0...\(s.configuration.epochs)")
+        let s = state.progress, epochs = state.configuration.epochs
+        guard s.epoch >= 0, s.epoch <= epochs else {
+            throw bad("epoch \(s.epoch) is outside 0...\(epochs)")
         }
         guard s.batch >= 0, s.batch < max(batchesPerEpoch, 1) else {
             throw bad("batch \(s.batch) is outside 0..<\(batchesPerEpoch) (the batches of an epoch)")
