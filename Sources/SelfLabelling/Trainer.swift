@@ -96,13 +96,6 @@ public final class Trainer {
         self.kernels = kernels
         self.experiment = experiment
         self.checkpoints = checkpoints
-        let console = self.console
-        observers = [
-            try TrainingMetricsRecorder(path: (experiment as NSString).appendingPathComponent("metrics.jsonl")),
-            try TrainingEvents(folder: (experiment as NSString).appendingPathComponent("runs"),
-                               comment: configuration.comment, warn: { console.log($0) }),
-            console,
-        ]
         lrSchedule = configuration.learningRateSchedule
         optimizer = SGD(parameters: network.namedParameters(), learningRate: lrSchedule.rate(epoch: 0),
                         momentum: Float(configuration.momentum), weightDecay: Float(configuration.weightDecay))
@@ -134,6 +127,14 @@ public final class Trainer {
             progress = TrainingProgress(schedule: LabelSchedule(spacing: configuration.schedule, epochs: configuration.epochs,
                                                                 samples: dataset.count, count: configuration.nopts))
         }
+        // Logs are opened only once the checkpoint is known good, so a refused resume leaves no new files.
+        let console = self.console
+        observers = [
+            try TrainingMetricsRecorder(path: (experiment as NSString).appendingPathComponent("metrics.jsonl")),
+            try TrainingEvents(folder: (experiment as NSString).appendingPathComponent("runs"),
+                               comment: configuration.comment, warn: { console.log($0) }),
+            console,
+        ]
     }
 
     /// The current pseudo-labels.

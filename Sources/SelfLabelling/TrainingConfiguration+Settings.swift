@@ -30,7 +30,7 @@ extension TrainingConfiguration.Preset: SettingChoice {}
 extension TrainingConfiguration {
     /// Settings that may change when a run is resumed: they do not affect the results.
     public static let changeableOnResume: Set<String> = ["workers", "threads", "logIter", "logIntv", "comment", "data",
-                                                         "saveScores"]
+                                                         "saveScores", "exp"]
 
     /// The command-line option of the setting `name`: `"skMaxIters"` → `"--sk-max-iters"`.
     public static func option(for name: String) -> String {
@@ -85,7 +85,9 @@ extension TrainingConfiguration {
 
     /// For `--resume`: the stored run's configuration with the explicitly given settings `explicit` (names)
     /// taken from `self` where they may change, or an error naming the first one that would alter the stored
-    /// run. `data` is always taken from `self` (the data may move; the caller checks it is the same).
+    /// run. `data` is always taken from `self` (the data may move; the caller checks it is the same), and so is
+    /// `exp`: the folder the checkpoint was found in is where the run continues, whatever folder the stored
+    /// settings name (a copied or moved experiment folder just works and never writes into the original).
     public func resumed(from stored: TrainingConfiguration, explicit: Set<String>) throws(TrainingConfigurationError)
         -> TrainingConfiguration {
         let mine = settingTexts, theirs = stored.settingTexts
@@ -101,6 +103,7 @@ extension TrainingConfiguration {
         }
         var result = try stored.applying(carried)
         result.data = data
+        result.exp = exp
         return result
     }
 

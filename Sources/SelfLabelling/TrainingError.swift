@@ -3,6 +3,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFiniteLoss(epoch: Int, iteration: Int, loss: Double, lastCheckpoint: String?)
     case notACheckpoint(path: String)
     case unreadableState(path: String, reason: String)
+    case experimentExists(folder: String)
+    case experimentFolder(path: String, reason: String)
     case nothingToResume(folder: String)
     case checkpointMismatch(path: String, reason: String)
     case scoresTooLarge(bytes: Int, available: Int)
@@ -15,6 +17,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
                 + (last.map { "last good checkpoint: \($0)" } ?? "no checkpoint was written yet")
         case let .notACheckpoint(path): return "\(path) is not a SelfLabel training checkpoint"
         case let .unreadableState(path, reason): return "\(path): the training state cannot be read: \(reason)"
+        case let .experimentExists(folder):
+            return "\(folder) already holds a training run: continue it with --resume, or start over with --overwrite "
+                + "(which moves the earlier run aside), or choose another --exp"
+        case let .experimentFolder(path, reason): return "experiment folder \(path): \(reason)"
         case let .nothingToResume(folder): return "--resume: no checkpoint found in \(folder)"
         case let .checkpointMismatch(path, reason): return "checkpoint \(path) does not fit this run: \(reason)"
         case let .scoresTooLarge(bytes, available):

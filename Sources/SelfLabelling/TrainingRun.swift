@@ -29,6 +29,8 @@ extension TrainingConfiguration {
 public struct TrainingRun {
     public var configuration: TrainingConfiguration
     public var resume: Bool
+    /// For a fresh run into a folder that holds an earlier one: move that run aside instead of refusing.
+    public var overwrite = false
     /// Settings the user gave explicitly (property names), checked against a resumed run's.
     public var explicitSettings: Set<String> = []
     public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
@@ -68,6 +70,9 @@ public struct TrainingRun {
         let started = Date()
         var configuration = self.configuration
         var resumePoint: Trainer.ResumePoint?
+        if !resume, let aside = try ExperimentFolder.claimForFreshRun(configuration.exp, overwrite: overwrite) {
+            log("--overwrite: moved the earlier run in \(configuration.exp) to \(aside)")
+        }
         if resume {
             let point = try Trainer.ResumePoint.latest(experiment: configuration.exp)
             configuration = try configuration.resumed(from: point.checkpoint.state.configuration,
@@ -75,6 +80,14 @@ public struct TrainingRun {
             resumePoint = point
             let at = point.checkpoint.state.progress
             log("resuming from \(point.path) (epoch \(at.epoch), iteration \(at.iteration))")
+            let metrics = (configuration.exp as NSString).appendingPathComponent("metrics.jsonl")
+            if try MetricsLog.truncate(metrics, toCheckpointAt: at) > 0 {
+                log("\(metrics): dropped the records written after that checkpoint (the resumed run repeats that work)")
+            }
+        }
+        try ExperimentFolder.prepare(configuration.exp)
+        for stale in ExperimentFolder.removeStaleTemporaries(configuration.exp) {
+            log("removed \(stale), a temporary file left by an interrupted run")
         }
         ComputeThreads.set(configuration.threads > 0 ? configuration.threads : ComputeThreads.defaultCount)
         let architecture = configuration.architecture

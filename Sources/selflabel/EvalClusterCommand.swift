@@ -81,7 +81,8 @@ struct EvalClusterCommand: ParsableCommand {
                 truth = t
             }
             guard file.count == truth.count else {
-                throw ValidationError("\(labels) has \(file.count) labels per head but there are \(truth.count) true classes")
+                throw ValidationError("\(labels) has \(file.count) labels per head but \(targets ?? "the data set") has "
+                    + "\(truth.count) true classes")
             }
             return (file.values, truth, file.heads, file.count)
         }

@@ -16,6 +16,8 @@ public struct TrainCommand: ParsableCommand {
     /// The settings given on the command line.
     @OptionGroup public var settings: TrainingOptions
     @Flag(help: "Continue from the latest checkpoint in --exp.") var resume = false
+    @Flag(help: "Start a fresh run even if --exp holds one: the earlier run is first moved aside to <exp>.old-N.")
+    var overwrite = false
     @Option(help: "Official settings: cifar (hc 10, ncl 128, λ 10, nopts 400, wd 5e-4, CIFAR LR schedule) or imagenet.")
     var preset: String?
     @OptionGroup var imageLimit: ImageLimitOptions
@@ -52,6 +54,7 @@ public struct TrainCommand: ParsableCommand {
         imageLimit.apply()
         let configuration = try resolvedConfiguration()
         var run = TrainingRun(configuration: configuration, resume: resume)
+        run.overwrite = overwrite
         run.explicitSettings = explicitSettings
         switch try run.execute() {
         case .stopped(let signal):

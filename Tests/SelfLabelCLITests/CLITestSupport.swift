@@ -20,11 +20,13 @@ func selflabelBinary() -> URL {
     return dir.appendingPathComponent("selflabel")
 }
 
-/// Runs `selflabel arguments…` and collects its output.
-func runSelflabel(_ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
+/// Runs `selflabel arguments…` (in `directory`, default the test's own) and collects its output.
+func runSelflabel(_ arguments: [String], environment: [String: String]? = nil,
+                  directory: String? = nil) throws -> CommandResult {
     let p = Process()
     p.executableURL = selflabelBinary()
     p.arguments = arguments
+    if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
     if let environment { p.environment = environment }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
