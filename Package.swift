@@ -68,6 +68,6 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "SelfLabelCLITests", dependencies: ["TestSupport", "selflabel"]),
+        .testTarget(name: "SelfLabelCLITests", dependencies: ["TestSupport", "selflabel", "Interop"]),
     ]
 )

@@ -7,10 +7,11 @@ import Tensors
 
 /// `--checkpoint`, `--data`, `--threads`, `--workers`, `--batch-size`: shared by the evaluation commands.
 struct ModelDataOptions: ParsableArguments {
-    @Option(help: "A training checkpoint (exp/checkpoints/*.safetensors) or final weights (exp/model_final.safetensors).")
+    @Option(help: "A training checkpoint (exp/checkpoints/*.safetensors), final weights (exp/model_final.safetensors) or a PyTorch .pth (official SeLa, torchvision or exported).")
     var checkpoint: String
     @Option(help: "Data folder (image folder with train/ and val/ or test/, CIFAR binary, MNIST IDX); default: the embedded CIFAR-10 subset.")
     var data: String?
+    @OptionGroup var imageLimit: ImageLimitOptions
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Option(help: "Data loader threads.") var workers: Int = 2
     @Option(name: .customLong("batch-size"), help: "Images per forward pass.") var batchSize: Int = 256
@@ -28,6 +29,7 @@ struct ModelDataOptions: ParsableArguments {
     /// Sets the thread count and loads the model.
     func loadModel() throws -> TrainedModel {
         ComputeThreads.set(threads ?? ComputeThreads.defaultCount)
+        imageLimit.apply()
         return try TrainedModel.load(checkpoint)
     }
 

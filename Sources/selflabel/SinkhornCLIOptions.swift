@@ -39,3 +39,4 @@ struct SinkhornCLIOptions: ParsableArguments {
 extension SinkhornPrecision: ExpressibleByArgument {}
 extension SinkhornStorage: ExpressibleByArgument {}
 extension SinkhornTruncation: ExpressibleByArgument {}
+extension SinkhornScoreFamily: ExpressibleByArgument {}

@@ -18,6 +18,7 @@ public struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from the latest checkpoint in --exp.") var resume = false
     @Option(help: "Official settings: cifar (hc 10, ncl 128, λ 10, nopts 400, wd 5e-4, CIFAR LR schedule) or imagenet.")
     var preset: String?
+    @OptionGroup var imageLimit: ImageLimitOptions
 
     /// The configuration: embedded-demo or preset values, then every option given explicitly, validated.
     public func resolvedConfiguration() throws -> TrainingConfiguration {
@@ -48,6 +49,7 @@ public struct TrainCommand: ParsableCommand {
     }
 
     public func run() throws {
+        imageLimit.apply()
         let configuration = try resolvedConfiguration()
         var run = TrainingRun(configuration: configuration, resume: resume)
         run.explicitSettings = explicitSettings
