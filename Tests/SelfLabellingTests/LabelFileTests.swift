@@ -2,12 +2,13 @@ import DataPipeline
 import Foundation
 import Interop
 import SelfLabelling
+import TestSupport
 import Testing
 
 @Suite struct LabelFileTests {
     /// An image folder `root/{cat,dog}/…` with empty files (scanning does not decode them).
     static func folder() throws -> (root: String, dataset: ImageFolderDataset) {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("selflabel-labels-\(UUID().uuidString)").path
+        let root = try temporaryFolder("labels")
         for (cls, files) in [("cat", ["c1.png", "c2.png"]), ("dog", ["d1.png", "d2.png", "d3.png"])] {
             try FileManager.default.createDirectory(atPath: root + "/" + cls, withIntermediateDirectories: true)
             for f in files { FileManager.default.createFile(atPath: root + "/\(cls)/\(f)", contents: Data()) }
