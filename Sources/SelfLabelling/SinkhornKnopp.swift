@@ -36,9 +36,8 @@ public final class SinkhornKnoppSolver: @unchecked Sendable {
         }
         guard options.maxIterations >= 1 else { throw SinkhornError.invalidMaxIterations(options.maxIterations) }
         guard options.threads >= 1 else { throw SinkhornError.invalidThreadCount(options.threads) }
-        if options.precision == .f64 && options.storage != .f32 {
-            throw SinkhornError.incompatibleOptions(
-                "f64 precision stores the matrix in float64; storage \(options.storage.rawValue) needs f32 precision")
+        if let conflict = options.storage.conflict(with: options.precision) {
+            throw SinkhornError.incompatibleOptions("storage \(options.storage.rawValue) \(conflict)")
         }
         self.options = options
     }

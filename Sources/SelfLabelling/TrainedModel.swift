@@ -6,7 +6,7 @@ import Tensors
 
 /// A network restored from what `selflabel train` writes: a training checkpoint (`checkpoints/*.safetensors`,
 /// which also holds the pseudo-labels and settings) or the final weights (`model_final.safetensors`, whose
-/// metadata names the architecture and heads).
+/// metadata names the architecture and heads), or a PyTorch `.pth` (`loadPyTorch`).
 public struct TrainedModel {
     public var network: MultiHeadNetwork
     public var architecture: Architecture
@@ -17,12 +17,12 @@ public struct TrainedModel {
 
     /// Loads `path`; throws `TrainingError.notACheckpoint` for a file that is neither kind.
     public static func load(_ path: String) throws -> TrainedModel {
+        // A PyTorch file (zip or legacy torch.save): official SeLa, torchvision-named or exported by us.
+        if TorchFile.format(of: path) != nil { return try loadPyTorch(path).model }
         let archive = try SafetensorsArchive(contentsOf: path)
         if archive.metadata[TrainingCheckpoint.stateKey] != nil {
             let c = try TrainingCheckpoint(contentsOf: path)
-            guard let arch = c.state.configuration.architecture else {
-                throw TrainingError.checkpointMismatch(path: path, reason: "unknown architecture \(c.state.configuration.arch)")
-            }
+            let arch = c.state.configuration.architecture
             let network = try build(arch, heads: c.labels.clusters, state: c.modelState, path: path)
             return TrainedModel(network: network, architecture: arch, configuration: c.state.configuration,
                                 labels: c.labels)

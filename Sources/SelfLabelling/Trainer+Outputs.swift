@@ -20,7 +20,7 @@ extension Trainer {
             text += "\n"
         }
         try AtomicFile.write(to: csv, text: text)
-        log("wrote \(weights), \(npy), \(csv)")
+        notify { $0.note("wrote \(weights), \(npy), \(csv)") }
         return (weights, npy, csv)
     }
 
@@ -28,10 +28,7 @@ extension Trainer {
     /// `TrainedModel.load` can rebuild it (`model_init.safetensors` at the start of a run, `model_final` at
     /// the end).
     func writeWeights(to path: String) throws {
-        try SafetensorsArchive(entries: network.stateDict().map { SafetensorsEntry(name: $0.name, tensor: $0.tensor) },
-                               metadata: ["format": "pt", "arch": configuration.architecture?.rawValue ?? configuration.arch,
-                                          "heads": labels.clusters.map(String.init).joined(separator: ",")])
-            .write(to: path)
+        try network.writeModelFile(architecture: configuration.architecture.rawValue, to: path)
     }
 
     /// Quotes a CSV field when it contains a comma, quote or newline (RFC 4180).

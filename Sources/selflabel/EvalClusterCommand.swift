@@ -15,7 +15,7 @@ struct EvalCommand: ParsableCommand {
     )
 }
 
-/// `selflabel eval cluster (--labels L.npy --targets T.npy | --checkpoint C [--data DIR] [--split])`: clustering
+/// `selflabel eval cluster (--labels L.npy|L.csv [--targets T.npy] [--data DIR] | --checkpoint C [--data DIR] [--split])`: clustering
 /// metrics of every head.
 struct EvalClusterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,10 +27,10 @@ struct EvalClusterCommand: ParsableCommand {
         many-to-one majority-vote accuracy, which equals purity, is the accuracy to quote.
         """)
 
-    @Option(help: "Integer .npy of cluster labels: (N,) for one head or (H, N) for H heads.")
+    @Option(help: "Cluster labels: integer .npy of shape (N,) or (H, N), or CSV (path, one label per head; rows matched to --data by file name).")
     var labels: String?
 
-    @Option(help: "Integer .npy of the true classes, (N,) (with --labels).")
+    @Option(help: "Integer .npy of the true classes, (N,) (with --labels; default: the classes of the train split of --data).")
     var targets: String?
 
     @Option(help: "Instead of --labels: a trained network (checkpoint or final weights); each head's argmax on --data is evaluated.")
@@ -46,7 +46,7 @@ struct EvalClusterCommand: ParsableCommand {
           help: "With a training checkpoint: evaluate its stored Sinkhorn-Knopp labels (train split) instead of the argmax.")
     var fromTraining = false
 
-    @Option(help: "With --checkpoint: kernels, cpu (oneDNN) or reference.") var backend: String = "cpu"
+    @Option(help: "With --checkpoint: kernels, cpu (oneDNN) or reference.") var backend: Kernels.Name = .cpu
     @Option(help: "With --checkpoint: data loader threads.") var workers: Int = 2
 
     @Option(help: "Clusters per head K (labels in 0..<K), to count empty clusters; default: the clusters that occur.")
@@ -57,25 +57,31 @@ struct EvalClusterCommand: ParsableCommand {
 
     func validate() throws {
         if let clusters, clusters < 1 { throw ValidationError("--clusters must be at least 1, got \(clusters)") }
-        guard (labels != nil && targets != nil && checkpoint == nil) || (labels == nil && targets == nil && checkpoint != nil) else {
-            throw ValidationError("give either --labels with --targets, or --checkpoint (with --data)")
+        guard (labels != nil && checkpoint == nil) || (labels == nil && targets == nil && checkpoint != nil) else {
+            throw ValidationError("give either --labels (with --targets, or with the train split of --data as the truth), or --checkpoint (with --data)")
         }
-        guard ["cpu", "reference"].contains(backend) else { throw ValidationError("--backend \(backend) must be cpu or reference") }
     }
 
     /// Labels (heads × N, row-major), the true classes and N, from the files or from a trained network.
     func labelsAndTruth() throws -> (all: [Int], truth: [Int], heads: Int, n: Int) {
-        if let labels, let targets {
-            let labelArray = try NpyArray(contentsOf: labels)
-            try labelArray.require(rank: 1, 2)
-            let targetArray = try NpyArray(contentsOf: targets)
-            try targetArray.require(rank: 1)
-            let truth = try targetArray.int64s().map { Int($0) }
-            let n = labelArray.shape.last!
-            guard n == truth.count else {
-                throw ValidationError("\(labels) has \(n) labels per head but \(targets) has \(truth.count) targets")
+        if let labels {
+            // CSV rows are matched to the train split's images by file name; without --targets its classes are the truth.
+            let trainSet: (any Dataset)? = try data.map { try DatasetLocator.open($0, split: .train) }
+                ?? (targets == nil ? try EmbeddedCIFAR10.train : nil)
+            let file = try LabelFile.read(labels, matching: trainSet)
+            let truth: [Int]
+            if let targets {
+                let targetArray = try NpyArray(contentsOf: targets)
+                try targetArray.require(rank: 1)
+                truth = try targetArray.int64s().map { Int($0) }
+            } else {
+                guard let t = trainSet?.targets else { throw ValidationError("the data set has no true classes; give --targets") }
+                truth = t
             }
-            return (try labelArray.int64s().map { Int($0) }, truth, labelArray.shape.count == 2 ? labelArray.shape[0] : 1, n)
+            guard file.count == truth.count else {
+                throw ValidationError("\(labels) has \(file.count) labels per head but there are \(truth.count) true classes")
+            }
+            return (file.values, truth, file.heads, file.count)
         }
         ComputeThreads.set(ComputeThreads.defaultCount)
         let model = try TrainedModel.load(checkpoint!)
@@ -93,7 +99,7 @@ struct EvalClusterCommand: ParsableCommand {
             return (l.values.map(Int.init), truth, l.heads, l.count)
         }
         let out = try NetworkOutputs.compute(network: model.network, dataset: dataset, transform: model.evaluationTransform,
-                                             workers: workers, kernels: backend == "reference" ? .reference : OneDNNBackend.kernels)
+                                             workers: workers, kernels: Kernels(named: backend))
         let keep = (0..<truth.count).filter { !out.skipped.contains($0) }
         return (out.headArgmax.flatMap { h in keep.map { h[$0] } }, keep.map { truth[$0] }, out.headArgmax.count, keep.count)
     }

@@ -46,7 +46,7 @@ struct EvalLinearCommand: ParsableCommand {
     func run() throws {
         let model = try common.loadModel()
         let arch = model.architecture
-        let isResNet = arch == .resnet50 || arch == .resnetv2
+        let isResNet = arch == .resnet50 || arch == .resnet18 || arch == .resnetv2
         let isAlexNet224 = arch == .alexnet || arch == .alexnetSmall
         var settings = LinearProbeTraining.Settings()
         if isResNet { settings.epochs = 146; settings.learningRate = 0.1; settings.milestones = [85, 128] }

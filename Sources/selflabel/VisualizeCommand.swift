@@ -12,9 +12,9 @@ struct VisualizeCommand: ParsableCommand {
         commandName: "visualize",
         abstract: "Draw clusters as rows of thumbnails framed by true class: clusters.png and index.html in --out.")
 
-    @Option(help: "A training checkpoint (its pseudo-labels are shown) or final weights (each head's argmax).")
+    @Option(help: "A training checkpoint (its pseudo-labels are shown), final weights or a PyTorch .pth (each head's argmax).")
     var checkpoint: String?
-    @Option(help: "Labels instead of a model: .npy of shape (N,) or (heads, N).") var labels: String?
+    @Option(help: "Labels instead of a model: .npy of shape (N,) or (heads, N), or CSV (path, one label per head; matched by file name).") var labels: String?
     @Option(help: "Data folder (default: the embedded CIFAR-10 subset); its train split is shown.") var data: String?
     @Option(help: "Output folder.") var out: String = "clusters"
     @Option(help: "Number of clusters (rows).") var clusters: Int = 20
@@ -23,6 +23,7 @@ struct VisualizeCommand: ParsableCommand {
     @Option(help: "Head to show.") var head: Int = 0
     @Option(help: "Seed for choosing thumbnails.") var seed: UInt64 = 0
     @Option(help: "Data loader threads.") var workers: Int = 2
+    @OptionGroup var imageLimit: ImageLimitOptions
 
     func validate() throws {
         guard (checkpoint == nil) != (labels == nil) else { throw ValidationError("give exactly one of --checkpoint and --labels") }
@@ -32,15 +33,13 @@ struct VisualizeCommand: ParsableCommand {
     }
 
     func run() throws {
+        imageLimit.apply()
         let dataset: any Dataset = data != nil ? try DatasetLocator.open(data!, split: .train) : try EmbeddedCIFAR10.train
         let assignment: [Int]
         if let labels {
-            let array = try NpyArray(contentsOf: labels)
-            try array.require(rank: 1, 2)
-            let values = try array.int64s().map(Int.init)
-            let n = array.shape.last!, heads = array.shape.count == 2 ? array.shape[0] : 1
-            guard head < heads else { throw ValidationError("--head \(head): \(labels) has \(heads) head(s)") }
-            assignment = Array(values[(head * n)..<((head + 1) * n)])
+            let file = try LabelFile.read(labels, matching: dataset)
+            guard head < file.heads else { throw ValidationError("--head \(head): \(labels) has \(file.heads) head(s)") }
+            assignment = file.head(head)
         } else {
             ComputeThreads.set(ComputeThreads.defaultCount)
             let model = try TrainedModel.load(checkpoint!)

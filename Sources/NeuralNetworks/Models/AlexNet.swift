@@ -13,7 +13,8 @@ public final class AlexNetTrunk: FeatureExtractor {
     public let classifier: Sequential
     let convTaps: [Int: String]
     let classifierTaps: [Int: String]
-    public let featureDimension = 4096
+    /// Length of the pre-head feature (fc7): `hidden`, 4096 in every official configuration.
+    public let featureDimension: Int
 
     /// One entry of the feature configuration: a conv (out channels, kernel, stride, padding) or a max-pool.
     public enum Stage: Equatable, Sendable {
@@ -60,6 +61,7 @@ public final class AlexNetTrunk: FeatureExtractor {
         classifier = Sequential([Dropout(0.5), Linear(flatDimension, hidden, generator: &generator), ReLU(),
                                  Dropout(0.5), Linear(hidden, hidden, generator: &generator), ReLU()])
         classifierTaps = [2: "fc6", 5: "fc7"]
+        featureDimension = hidden
     }
 
     public var tapNames: [String] {

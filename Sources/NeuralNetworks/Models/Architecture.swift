@@ -1,7 +1,7 @@
 import Tensors
 
 /// The network architectures SelfLabel can build, by the names the CLI uses (`--arch`).
-public enum Architecture: String, CaseIterable, Sendable {
+public enum Architecture: String, CaseIterable, Codable, Sendable {
     /// Official SeLa AlexNet, 'big' configuration (224×224 input).
     case alexnet
     /// Official SeLa AlexNet, 'small' configuration (`--archspec small`, 224×224 input).
@@ -12,6 +12,8 @@ public enum Architecture: String, CaseIterable, Sendable {
     case resnet18CIFAR = "resnet18_cifar"
     /// Official SeLa ResNet-50 v1 (224×224 input).
     case resnet50
+    /// ImageNet ResNet-18 (torchvision's structure, official `resnetv1.resnet18` key names; 224×224 input).
+    case resnet18
     /// Official SeLa pre-activation ResNet-50 (224×224 input).
     case resnetv2
     /// The small demo network (32×32 input).
@@ -31,7 +33,7 @@ public enum Architecture: String, CaseIterable, Sendable {
     /// Side of the square input image the architecture is built for.
     public var inputSize: Int {
         switch self {
-        case .alexnet, .alexnetSmall, .resnet50, .resnetv2: return 224
+        case .alexnet, .alexnetSmall, .resnet50, .resnet18, .resnetv2: return 224
         case .alexnetCIFAR, .resnet18CIFAR, .convnetTiny: return 32
         }
     }
@@ -39,7 +41,7 @@ public enum Architecture: String, CaseIterable, Sendable {
     /// Builds the network with one linear head per entry of `heads` (K clusters each), initialised from
     /// `generator` as the reference code does:
     /// - AlexNet variants and convnet_tiny: `Initialization.alexNetStyle` on everything (heads included);
-    /// - resnet50: `Initialization.resNetStyle` on the trunk, PyTorch default Linear init for the heads;
+    /// - resnet50, resnet18: `Initialization.resNetStyle` on the trunk, PyTorch default Linear init for the heads;
     /// - resnetv2, resnet18_cifar: PyTorch default initialisation everywhere (BN weight 1, bias 0).
     public func build(heads: [Int], generator: inout some RandomNumberGenerator) -> MultiHeadNetwork {
         precondition(!heads.isEmpty && heads.allSatisfy { $0 >= 1 }, "\(rawValue): heads \(heads) must be non-empty and >= 1")
@@ -53,6 +55,7 @@ public enum Architecture: String, CaseIterable, Sendable {
             trunk = AlexNetTrunk(configuration: AlexNetTrunk.cifarConfiguration, flatDimension: 256 * 3 * 3, generator: &generator)
         case .resnet18CIFAR: trunk = ResNet18CIFARTrunk(generator: &generator)
         case .resnet50: trunk = ResNetV1Trunk(generator: &generator)
+        case .resnet18: trunk = ResNetV1Trunk(blocks: [2, 2, 2, 2], block: .basic, generator: &generator)
         case .resnetv2: trunk = PreActResNetTrunk(generator: &generator)
         case .convnetTiny: trunk = ConvNetTinyTrunk(generator: &generator)
         }
@@ -61,7 +64,7 @@ public enum Architecture: String, CaseIterable, Sendable {
         switch self {
         case .alexnet, .alexnetSmall, .alexnetCIFAR, .convnetTiny:
             Initialization.alexNetStyle(net, generator: &generator)
-        case .resnet50:
+        case .resnet50, .resnet18:
             Initialization.resNetStyle(trunk, generator: &generator)
         case .resnetv2, .resnet18CIFAR:
             break

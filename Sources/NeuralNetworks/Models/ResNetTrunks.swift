@@ -1,30 +1,36 @@
 import Autograd
 import Tensors
 
-/// Official SeLa ResNet v1 trunk (`models/resnetv1.py`, torchvision-style bottlenecks with the stride on the
-/// 3×3 conv): `features` = [Conv2d(3, 64, 7, s2, p3, no bias), BN, ReLU, MaxPool2d(3, 2, p1), layer1 … layer4
-/// (Bottleneck ×[3, 4, 6, 3], widths 64/128/256/512, strides 1/2/2/2), AvgPool2d(7, stride 1)], flattened →
-/// 2048 at 224×224 input. Taps: `layer1` … `layer4`, `pool` (before flattening).
+/// Official SeLa ResNet v1 trunk (`models/resnetv1.py`, torchvision-style blocks with the stride on the
+/// 3×3 conv): `features` = [Conv2d(3, w, 7, s2, p3, no bias), BN, ReLU, MaxPool2d(3, 2, p1), layer1 … layer4
+/// (widths w, 2w, 4w, 8w, strides 1/2/2/2), AvgPool2d(7, stride 1)], flattened. With `Bottleneck` blocks
+/// ×[3, 4, 6, 3] and w = 64 this is ResNet-50 (2048-d at 224×224 input); with `BasicBlock` ×[2, 2, 2, 2] it is
+/// the ImageNet ResNet-18 (512-d; torchvision's layer structure, official `resnetv1.resnet18` key names).
+/// Taps: `layer1` … `layer4`, `pool` (before flattening).
 public final class ResNetV1Trunk: FeatureExtractor {
     public var isTraining = true
     public let features: Sequential
-    public let featureDimension = 2048
+    public let featureDimension: Int
 
-    public init(blocks: [Int] = [3, 4, 6, 3], generator: inout some RandomNumberGenerator) {
-        var layers: [any Layer] = [Conv2d(3, 64, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
-                                   BatchNorm2d(64), ReLU(), MaxPool2d(kernelSize: 3, stride: 2, padding: 1)]
-        var inPlanes = 64
-        for (stage, count) in blocks.enumerated() {
-            let planes = 64 << stage
-            var stageBlocks: [any Layer] = []
-            for b in 0..<count {
-                stageBlocks.append(Bottleneck(inPlanes, planes, stride: b == 0 && stage > 0 ? 2 : 1, generator: &generator))
-                inPlanes = planes * Bottleneck.expansion
+    /// The residual block of every stage.
+    public enum Block: Sendable { case basic, bottleneck }
+
+    /// `width` is the stem's and first stage's channel count (64 in the official networks; smaller values
+    /// only for tests).
+    public init(blocks: [Int] = [3, 4, 6, 3], width: Int = 64, block: Block = .bottleneck,
+                generator: inout some RandomNumberGenerator) {
+        var layers: [any Layer] = [Conv2d(3, width, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
+                                   BatchNorm2d(width), ReLU(), MaxPool2d(kernelSize: 3, stride: 2, padding: 1)]
+        let expansion = block == .bottleneck ? Bottleneck.expansion : 1
+        layers += resNetStages(blocks, width: width, expansion: expansion, generator: &generator) {
+            switch block {
+            case .bottleneck: Bottleneck($0, $1, stride: $2, generator: &$3)
+            case .basic: BasicBlock($0, $1, stride: $2, shortcutName: "downsample", generator: &$3)
             }
-            layers.append(Sequential(stageBlocks))
         }
         layers.append(AvgPool2d(kernelSize: 7, stride: 1))
         features = Sequential(layers)
+        featureDimension = (width << (blocks.count - 1)) * expansion
     }
 
     public var tapNames: [String] { ["layer1", "layer2", "layer3", "layer4", "pool"] }
@@ -37,31 +43,25 @@ public final class ResNetV1Trunk: FeatureExtractor {
     public var children: [(name: String, layer: any Layer)] { [("features", features)] }
 }
 
-/// Official SeLa pre-activation ResNet-50 trunk (`models/resnetv2.py`): `features` = [Conv2d(3, 64, 7, s2, p3,
+/// Official SeLa pre-activation ResNet-50 trunk (`models/resnetv2.py`): `features` = [Conv2d(3, w, 7, s2, p3,
 /// no bias) (no BN/ReLU after it), MaxPool2d(3, 2, p1), four stages of `PreActBottleneck` ×[3, 4, 6, 3]
-/// (widths 64/128/256/512, expansion 4, strides 1/2/2/2), AdaptiveAvgPool2d(1)] → 2048, with no final BN/ReLU.
-/// PyTorch default initialisation. Taps: `layer1` … `layer4`, `pool`.
+/// (widths w, 2w, 4w, 8w with w = 64, expansion 4, strides 1/2/2/2), AdaptiveAvgPool2d(1)] → 32w = 2048, with no
+/// final BN/ReLU. PyTorch default initialisation. Taps: `layer1` … `layer4`, `pool`.
 public final class PreActResNetTrunk: FeatureExtractor {
     public var isTraining = true
     public let features: Sequential
-    public let featureDimension = 2048
+    public let featureDimension: Int
 
-    public init(blocks: [Int] = [3, 4, 6, 3], generator: inout some RandomNumberGenerator) {
-        var layers: [any Layer] = [Conv2d(3, 64, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
+    /// `width` is the stem's and first stage's channel count (64 officially; smaller values only for tests).
+    public init(blocks: [Int] = [3, 4, 6, 3], width: Int = 64, generator: inout some RandomNumberGenerator) {
+        var layers: [any Layer] = [Conv2d(3, width, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
                                    MaxPool2d(kernelSize: 3, stride: 2, padding: 1)]
-        var inPlanes = 64
-        for (stage, count) in blocks.enumerated() {
-            let planes = 64 << stage
-            var stageBlocks: [any Layer] = []
-            for b in 0..<count {
-                stageBlocks.append(PreActBottleneck(inPlanes, planes, stride: b == 0 && stage > 0 ? 2 : 1,
-                                                    generator: &generator))
-                inPlanes = planes * 4
-            }
-            layers.append(Sequential(stageBlocks))
+        layers += resNetStages(blocks, width: width, expansion: 4, generator: &generator) {
+            PreActBottleneck($0, $1, stride: $2, generator: &$3)
         }
         layers.append(AdaptiveAvgPool2d())
         features = Sequential(layers)
+        featureDimension = (width << (blocks.count - 1)) * 4
     }
 
     public var tapNames: [String] { ["layer1", "layer2", "layer3", "layer4", "pool"] }
@@ -88,18 +88,9 @@ public final class ResNet18CIFARTrunk: FeatureExtractor {
     public init(generator: inout some RandomNumberGenerator) {
         conv1 = Conv2d(3, 64, kernelSize: 3, padding: 1, bias: false, generator: &generator)
         bn1 = BatchNorm2d(64)
-        var inPlanes = 64
-        var stages: [Sequential] = []
-        for stage in 0..<4 {
-            let planes = 64 << stage
-            var blocks: [any Layer] = []
-            for b in 0..<2 {
-                blocks.append(BasicBlock(inPlanes, planes, stride: b == 0 && stage > 0 ? 2 : 1, generator: &generator))
-                inPlanes = planes
-            }
-            stages.append(Sequential(blocks))
+        stages = resNetStages([2, 2, 2, 2], expansion: 1, generator: &generator) {
+            BasicBlock($0, $1, stride: $2, generator: &$3)
         }
-        self.stages = stages
     }
 
     public var tapNames: [String] { ["layer1", "layer2", "layer3", "layer4", "pool"] }
@@ -117,5 +108,24 @@ public final class ResNet18CIFARTrunk: FeatureExtractor {
 
     public var children: [(name: String, layer: any Layer)] {
         [("conv1", conv1), ("bn1", bn1)] + stages.enumerated().map { (name: "layer\($0.offset + 1)", layer: $0.element) }
+    }
+}
+
+/// ResNet stages as torchvision and pytorch-cifar build them: stage `s` holds `counts[s]` blocks of
+/// `width · 2^s` planes (width 64 in every official network); the first block of every stage after the first
+/// has stride 2; a block's output has `planes · expansion` channels, the next block's input. `block(inPlanes, planes, stride, &generator)` makes
+/// one block; blocks are made (and draw from `generator`) in order.
+func resNetStages<G: RandomNumberGenerator>(
+    _ counts: [Int], width: Int = 64, expansion: Int, generator: inout G,
+    block: (_ inPlanes: Int, _ planes: Int, _ stride: Int, _ generator: inout G) -> any Layer
+) -> [Sequential] {
+    var inPlanes = width
+    return counts.enumerated().map { stage, count in
+        let planes = width << stage
+        let blocks = (0..<count).map { b -> any Layer in
+            defer { inPlanes = planes * expansion }
+            return block(inPlanes, planes, b == 0 && stage > 0 ? 2 : 1, &generator)
+        }
+        return Sequential(blocks)
     }
 }
