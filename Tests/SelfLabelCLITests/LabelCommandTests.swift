@@ -1,5 +1,6 @@
 import Foundation
 import Interop
+import TestSupport
 import Testing
 import TestSupport
 
