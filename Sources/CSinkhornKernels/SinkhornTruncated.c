@@ -160,13 +160,19 @@ CSK_INLINE double csk_truncated_pass(const CSKPass *a, const CSKSparseBlock *b, 
     return err;
 }
 
-CSK_INLINE double csk_scores_pass(const CSKPass *a, const CSKScores *s, long r0, long r1, double *acc,
-                                  float *e) {
+CSK_INLINE double csk_scores_pass(const CSKPass *a, const CSKScores *s, const CSKSparseBlock *b, long r0, long r1,
+                                  double *acc, float *temp) {
     const long kp = a->kp;
     memset(acc, 0, (size_t)kp * sizeof(double));
     double err = 0;
+    long nextDense = 0;
     for (long row = r0; row < r1; row++) {
-        csk_row_values(s, row, s->rowOffset ? s->rowOffset[row] : 0.0f, e);
+        const float *e = temp;
+        if (b && nextDense < b->denseRows && b->denseIndex[nextDense] == row - r0) {
+            e = b->dense + (size_t)nextDense++ * (size_t)kp;  // the same bits csk_row_values computes
+        } else {
+            csk_row_values(s, row, s->rowOffset ? s->rowOffset[row] : 0.0f, temp);
+        }
         double dot = 0;
         if (a->iterate) {
             v8d d0 = {0}, d1 = {0};
@@ -208,9 +214,9 @@ CSK_INLINE void csk_logs(const float *x, float *out, long count) {
                                               double *acc, float *scratch) {                             \
         return csk_truncated_pass(a, b, r0, acc, scratch);                                                \
     }                                                                                                     \
-    attr static double csk_scores_##suffix(const CSKPass *a, const CSKScores *s, long r0, long r1,        \
-                                           double *acc, float *e) {                                       \
-        return csk_scores_pass(a, s, r0, r1, acc, e);                                                     \
+    attr static double csk_scores_##suffix(const CSKPass *a, const CSKScores *s, const CSKSparseBlock *b,  \
+                                           long r0, long r1, double *acc, float *e) {                     \
+        return csk_scores_pass(a, s, b, r0, r1, acc, e);                                                  \
     }                                                                                                     \
     attr static void csk_logs_##suffix(const float *x, float *out, long count) { csk_logs(x, out, count); }
 
@@ -244,7 +250,7 @@ double csk_truncated_pass_block(const CSKPass *pass, const CSKSparseBlock *block
     CSK_DISPATCH(csk_truncated, pass, block, rowStart, acc, scratch)
 }
 
-double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, long rowStart, long rowEnd,
-                             double *acc, float *rowTemp) {
-    CSK_DISPATCH(csk_scores, pass, scores, rowStart, rowEnd, acc, rowTemp)
+double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, const CSKSparseBlock *block,
+                             long rowStart, long rowEnd, double *acc, float *rowTemp) {
+    CSK_DISPATCH(csk_scores, pass, scores, block, rowStart, rowEnd, acc, rowTemp)
 }

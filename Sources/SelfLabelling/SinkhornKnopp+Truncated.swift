@@ -170,7 +170,8 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
     func fullPass(_ args: inout CSKPass, block b: Int, worker w: Int, acc: UnsafeMutablePointer<Double>) -> Double {
         let rows = layout.rows(ofBlock: b)
         let err = withUnsafePointer(to: scores) { s in
-            csk_scores_pass_block(&args, s, rows.lowerBound, rows.upperBound, acc, rowTemp + w * scores.kp)
+            csk_scores_pass_block(&args, s, builds > 0 ? blocks + b : nil, rows.lowerBound, rows.upperBound, acc,
+                                  rowTemp + w * scores.kp)
         }
         release(rows)
         return err

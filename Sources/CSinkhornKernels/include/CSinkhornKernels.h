@@ -92,9 +92,11 @@ double csk_truncated_pass_block(const CSKPass *pass, const CSKSparseBlock *block
                                 float *scratch);
 
 /// The same pass over every entry e_nj of `scores` (nothing dropped), computed on the fly; float64 sums as
-/// in `csk_truncated_pass_block`, so on the kept entries both see the same values. `rowTemp`: kp floats.
-double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, long rowStart, long rowEnd,
-                             double *acc, float *rowTemp);
+/// in `csk_truncated_pass_block`, so on the kept entries both see the same values. `block` (NULL: none) is the
+/// current build of these rows: its dense rows, which hold exactly these values, are read instead of
+/// recomputed. `rowTemp`: kp floats.
+double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, const CSKSparseBlock *block,
+                             long rowStart, long rowEnd, double *acc, float *rowTemp);
 
 /// The scores of one head as the prepare step reads them, and its per-row outputs.
 typedef struct {
