@@ -1,7 +1,8 @@
 // swift-tools-version: 6.0
 // SelfLabel: SeLa (Asano, Rupprecht, Vedaldi, ICLR 2020) natively in Swift.
-// Targets follow ../shared/DESIGN.md §2; arrows point only downwards:
-//   selflabel (CLI) → SelfLabelling, Evaluation, Interop → NeuralNetworks, DataPipeline → Autograd → Tensors → C libraries.
+// Targets follow docs/ARCHITECTURE.md; arrows point only downwards:
+//   selflabel (CLI) → SelfLabelling → Evaluation → NeuralNetworks, DataPipeline, Interop;
+//   NeuralNetworks → Autograd → Tensors; DataPipeline, Interop → Tensors; Tensors → C libraries.
 import PackageDescription
 
 let package = Package(
@@ -41,7 +42,7 @@ let package = Package(
                 resources: [.copy("Resources/cifar10-train-subset.slpack"),
                             .copy("Resources/cifar10-test-subset.slpack")]),
         // NumPy .npy, safetensors, PyTorch .pth, TensorBoard events.
-        .target(name: "Interop", dependencies: ["Tensors", "NeuralNetworks", "CZlib"]),
+        .target(name: "Interop", dependencies: ["Tensors", "CZlib"]),
         // Sinkhorn-Knopp's fused row pass in C, with runtime CPU dispatch (AVX-512F / AVX2+FMA+F16C / portable).
         .target(name: "CSinkhornKernels"),
         // The SeLa algorithm: Sinkhorn-Knopp, schedules, pseudo-label pass, trainer.
@@ -55,16 +56,18 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
-        .testTarget(name: "InteropTests", dependencies: ["Interop", "Tensors"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensors"]),
-        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Autograd", "Tensors", "Interop"],
+        // Test helpers every test target shares (comparisons, temporary folders).
+        .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "InteropTests", dependencies: ["TestSupport", "Interop", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AutogradTests", dependencies: ["TestSupport", "Autograd", "Tensors"]),
+        .testTarget(name: "NeuralNetworksTests", dependencies: ["TestSupport", "NeuralNetworks", "Autograd", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "Tensors"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SelfLabellingTests", dependencies: ["SelfLabelling", "Tensors", "Interop"],
+        .testTarget(name: "DataPipelineTests", dependencies: ["TestSupport", "DataPipeline", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SelfLabellingTests", dependencies: ["TestSupport", "SelfLabelling", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Interop"],
+        .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "SelfLabelCLITests", dependencies: ["selflabel"]),
+        .testTarget(name: "SelfLabelCLITests", dependencies: ["TestSupport", "selflabel", "Interop"]),
     ]
 )

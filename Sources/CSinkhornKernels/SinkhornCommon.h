@@ -53,7 +53,7 @@ CSK_INLINE v16f csk_splat(float x) {
 }
 
 /// exp(x) for x ≤ 0 (below −87.3, and −∞, give 0): 2^n · 2^f with a degree-7 polynomial for 2^f,
-/// f ∈ [−½, ½], relative error below 2e-7 (the same method as SelfLabelling's `sinkhornExp`). Contraction
+/// f ∈ [−½, ½], relative error below 2e-7 (the solver's only vector exponential). Contraction
 /// into fused multiply-adds is off, so every caller in one kernel instance gets the same bits for the same x.
 CSK_INLINE v16f csk_exp16(v16f x) {
 #pragma clang fp contract(off)
@@ -118,6 +118,17 @@ int csk_kernel_level(void);
 #define CSK_X86 1
 #define CSK_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma,f16c")))
 #define CSK_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+/// `return name##_level(args)` for the kernel level of this CPU (`csk_kernel_level`).
+#define CSK_DISPATCH(name, ...)                              \
+    switch (csk_kernel_level()) {                            \
+    case 2: return name##_avx512(__VA_ARGS__);               \
+    case 1: return name##_avx2(__VA_ARGS__);                 \
+    default: return name##_portable(__VA_ARGS__);            \
+    }
+#else
+#define CSK_DISPATCH(name, ...) return name##_portable(__VA_ARGS__);
 #endif
+
+typedef uint16_t v16h __attribute__((vector_size(32)));
 
 #endif

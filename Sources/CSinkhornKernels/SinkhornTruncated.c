@@ -171,14 +171,6 @@ CSK_INLINE void csk_logs(const float *x, float *out, long count) {
 #ifdef CSK_X86
 CSK_TRUNCATED_INSTANCE(avx512, CSK_TARGET_AVX512)
 CSK_TRUNCATED_INSTANCE(avx2, CSK_TARGET_AVX2)
-#define CSK_DISPATCH(name, ...)                              \
-    switch (csk_kernel_level()) {                            \
-    case 2: return name##_avx512(__VA_ARGS__);               \
-    case 1: return name##_avx2(__VA_ARGS__);                 \
-    default: return name##_portable(__VA_ARGS__);            \
-    }
-#else
-#define CSK_DISPATCH(name, ...) return name##_portable(__VA_ARGS__);
 #endif
 CSK_TRUNCATED_INSTANCE(portable, )
 

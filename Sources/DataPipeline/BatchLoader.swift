@@ -30,8 +30,9 @@ public struct SkippedSample: Sendable, Equatable {
 /// - Threads: `workers` threads each build whole batches (decode, transform, write into the batch tensor) into
 ///   a queue of at most `prefetch` finished or in-progress batches ahead of the consumer; memory is bounded by
 ///   it. `workers == 0` builds batches on the calling thread.
-/// - Corrupt files: skipped with one warning each (`warn`), listed in `EpochIterator.skipped`; with `strict`,
-///   `next()` throws the decoding error instead.
+/// - Corrupt files: skipped, each named in one warning (`warn`) the first time any epoch of this loader meets
+///   it, listed in `EpochIterator.skipped` and counted at the end of every epoch; with `strict`, `next()` throws
+///   the decoding error instead. Decoding one file never affects another (see `ImageDecoder`).
 public final class BatchLoader: Sendable {
     /// The samples.
     public let dataset: any Dataset
@@ -108,6 +109,16 @@ public final class BatchLoader: Sendable {
     /// count, loaders running concurrently elsewhere do not change it).
     public var liveWorkerThreads: Int { liveThreads.count }
     let liveThreads = LiveThreads()
+
+    private let namedSkipsLock = NSLock()
+    nonisolated(unsafe) private var namedSkips: Set<Int> = []
+
+    /// True the first time a skipped sample is reported by any epoch of this loader: each file is named once,
+    /// while every epoch's count of skipped files stays complete.
+    func firstSkip(of index: Int) -> Bool {
+        namedSkipsLock.lock(); defer { namedSkipsLock.unlock() }
+        return namedSkips.insert(index).inserted
+    }
 
     /// Builds batch `b` of `epoch` from `order`. Corrupt samples are skipped (or thrown when strict).
     func buildBatch(_ b: Int, epoch: Int, order: [Int], decoder: ImageDecoder,

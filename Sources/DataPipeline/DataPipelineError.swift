@@ -9,6 +9,8 @@ public enum DataPipelineError: Error, CustomStringConvertible, Equatable {
     case missingSplit(root: String, tried: [String])
     /// An image file that could not be decoded (truncated, corrupt, or not an image despite its name).
     case corruptImage(path: String, reason: String)
+    /// An image whose header claims more pixels than the decoder's limit (a possible decompression bomb).
+    case imageTooLarge(path: String, width: Int, height: Int, limit: Int)
     /// A dataset file (CIFAR binary, IDX, pack file) whose structure is wrong.
     case malformedFile(path: String, reason: String)
     /// Two samples in one batch whose transformed sizes differ (a pipeline without a fixed-size crop).
@@ -25,6 +27,9 @@ public enum DataPipelineError: Error, CustomStringConvertible, Equatable {
         case let .missingSplit(root, tried):
             return "dataset root \(root) has none of the split folders \(tried.joined(separator: ", "))"
         case let .corruptImage(path, reason): return "corrupt image \(path): \(reason)"
+        case let .imageTooLarge(path, width, height, limit):
+            return "image \(path) claims \(width)×\(height) pixels, over the limit of \(limit) per image "
+                + "(a decompression bomb?); raise the limit to read it"
         case let .malformedFile(path, reason): return "malformed dataset file \(path): \(reason)"
         case let .inconsistentSampleShape(index, expected, got):
             return "sample \(index) has shape \(got) after transforms, but the batch has \(expected) "

@@ -58,7 +58,7 @@ public final class EpochIterator {
                 delivered = state.batchCount
                 throw error
             case let .success((batch, skips)):
-                for s in skips {
+                for s in skips where loader.firstSkip(of: s.index) {
                     loader.warn("warning: skipping \(loader.dataset.describeSample(s.index)): \(s.reason)")
                 }
                 skipped += skips

@@ -43,11 +43,27 @@ public enum FileBytes {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
     }
 
+    /// The (device, inode) pair of `path` after following links, or nil when it cannot be read: the identity of a
+    /// folder, so a scan can tell that two paths (a link and its target) are the same folder.
+    public static func identity(_ path: String) -> FileIdentity? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+    }
+
     /// True when `path` exists and is a folder.
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
+}
+
+/// A file's identity on this machine: its device and inode numbers.
+public struct FileIdentity: Hashable, Sendable {
+    /// `st_dev`.
+    public var device: UInt64
+    /// `st_ino`.
+    public var inode: UInt64
 }
 
 /// `read(2)` under a name that does not clash with `FileBytes.read`.

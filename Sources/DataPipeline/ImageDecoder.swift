@@ -13,20 +13,43 @@ import CPNG
 ///   the shorter side ≥ `minimumShorterSide`), which is several times faster for large photos.
 /// - PNG: 8- and 16-bit (16-bit keeps the high byte, like PIL), palette, grey and grey+alpha; alpha is dropped
 ///   (not composited), as PIL's `convert("RGB")` does.
-/// - A truncated or corrupt file, or a file that is neither JPEG nor PNG, throws `DataPipelineError.corruptImage`.
+/// - A truncated or corrupt file, a file that ends before its image data, or a file that is neither JPEG nor PNG
+///   throws `DataPipelineError.corruptImage`. A failure never affects the next file: after any JPEG error the
+///   TurboJPEG handle (whose libjpeg state is then undefined) is destroyed and a fresh one made for the next file.
+/// - An image whose header claims more than `maximumPixels` pixels throws `DataPipelineError.imageTooLarge`
+///   before anything is allocated (a decompression bomb: a few hundred bytes claiming 65000×65000).
 public final class ImageDecoder {
     private var handle: tjhandle?
+
+    /// Pillow's default `Image.MAX_IMAGE_PIXELS` (1024³ / 4 / 3 = 89,478,485, about 90 megapixels): the default
+    /// per-image limit.
+    public static let defaultMaximumPixels = 89_478_485
 
     /// When set, JPEG decoding may shrink the image in the DCT domain as long as its shorter side stays at
     /// least this many pixels. `nil` (default) always decodes at full size.
     public var minimumShorterSide: Int?
 
-    /// A decoder; `minimumShorterSide` as described on the type.
-    public init(minimumShorterSide: Int? = nil) {
+    /// Largest width × height (as stored in the file's header, before any DCT scaling) that is decoded.
+    public var maximumPixels: Int
+
+    /// A decoder; `minimumShorterSide` as described on the type; `maximumPixels` (≥ 1) defaults to
+    /// `ImageDecoder.processMaximumPixels`.
+    public init(minimumShorterSide: Int? = nil, maximumPixels: Int? = nil) {
+        let limit = maximumPixels ?? ImageDecoder.processMaximumPixels
+        precondition(limit >= 1, "ImageDecoder: maximumPixels must be >= 1, got \(limit)")
         self.minimumShorterSide = minimumShorterSide
+        self.maximumPixels = limit
     }
 
     deinit { if let h = handle { tjDestroy(h) } }
+
+    /// Throws `imageTooLarge` when a `width` × `height` header exceeds `maximumPixels`.
+    private func checkSize(width: Int, height: Int, name: String) throws {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        if overflow || pixels > maximumPixels {
+            throw DataPipelineError.imageTooLarge(path: name, width: width, height: height, limit: maximumPixels)
+        }
+    }
 
     /// Reads and decodes the file at `path`.
     public func decodeFile(_ path: String) throws -> PixelImage {
@@ -63,11 +86,27 @@ public final class ImageDecoder {
         guard let h = handle else {
             throw DataPipelineError.corruptImage(path: name, reason: "TurboJPEG could not create a decoder")
         }
+        do {
+            return try decodeJPEG(bytes, name: name, handle: h)
+        } catch {
+            // libjpeg's state after an error is undefined (a header failure left later good files failing with
+            // "Bogus Huffman table definition"): never reuse the handle.
+            tjDestroy(h)
+            handle = nil
+            throw error
+        }
+    }
+
+    private func decodeJPEG(_ bytes: UnsafeRawBufferPointer, name: String, handle h: tjhandle) throws -> PixelImage {
         let src = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var w: Int32 = 0, hgt: Int32 = 0, subsamp: Int32 = 0, colorspace: Int32 = 0
         if tjDecompressHeader3(h, src, UInt(bytes.count), &w, &hgt, &subsamp, &colorspace) != 0 {
             throw DataPipelineError.corruptImage(path: name, reason: String(cString: tjGetErrorStr2(h)))
         }
+        guard w > 0, hgt > 0 else {
+            throw DataPipelineError.corruptImage(path: name, reason: "the file ends before its image data (header reports \(w)×\(hgt))")
+        }
+        try checkSize(width: Int(w), height: Int(hgt), name: name)
         let d = ImageDecoder.jpegScaleDenominator(width: Int(w), height: Int(hgt),
                                                   minimumShorterSide: minimumShorterSide)
         let sw = (Int(w) + d - 1) / d, sh = (Int(hgt) + d - 1) / d
@@ -107,6 +146,12 @@ public final class ImageDecoder {
     }
 
     private func decodePNG(_ bytes: UnsafeRawBufferPointer, name: String) throws -> PixelImage {
+        // The IHDR chunk comes first (signature, length, "IHDR", width and height big-endian): check the size
+        // before libpng allocates anything. A file without it is left for libpng to reject.
+        if bytes.count >= 24, Array(bytes[12..<16]) == Array("IHDR".utf8) {
+            func be32(_ at: Int) -> Int { (at..<(at + 4)).reduce(0) { $0 << 8 | Int(bytes[$1]) } }
+            try checkSize(width: be32(16), height: be32(20), name: name)
+        }
         var out: UnsafeMutablePointer<UInt8>?
         var w: Int32 = 0, h: Int32 = 0
         var message = [CChar](repeating: 0, count: 256)

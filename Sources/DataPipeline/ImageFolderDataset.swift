@@ -2,7 +2,9 @@
 /// subfolder names sorted by code point, targets their positions) or a flat folder of images without classes.
 ///
 /// Files with extensions jpg/jpeg/png (any case) are included, in sorted order within each class; the scan
-/// recurses into subfolders of a class folder, like `os.walk`. `ImageFolderDataset.split(root:_:)` picks
+/// recurses into subfolders of a class folder, like `os.walk(followlinks=True)`, but enters each folder (by
+/// device and inode) once: a symbolic link back to a folder already scanned (a loop, or a second link to the
+/// same folder) adds nothing, so no image is listed twice. `ImageFolderDataset.split(root:_:)` picks
 /// `root/train`, or `root/val` then `root/test` for evaluation.
 public struct ImageFolderDataset: Dataset {
     /// The folder that was scanned.
@@ -35,11 +37,13 @@ public struct ImageFolderDataset: Dataset {
         self.root = root
         let entries = try DirectoryScan.entries(root)
         let subfolders = entries.filter { $0.isDirectory }.map(\.name).sorted(by: DirectoryScan.codePointLess)
+        var visited: Set<FileIdentity> = []
+        if let id = FileBytes.identity(root) { visited.insert(id) }
         var paths: [String] = []
         var targets: [Int] = []
         var classes: [String] = []
         for name in subfolders {
-            let files = try ImageFolderDataset.imageFiles(under: root + "/" + name)
+            let files = try ImageFolderDataset.imageFiles(under: root + "/" + name, visited: &visited)
             // torchvision keeps every class folder, even an empty one (it then raises); we keep empty classes
             // out of the file list but in the class list so indices match torchvision's.
             classes.append(name)
@@ -69,15 +73,17 @@ public struct ImageFolderDataset: Dataset {
         throw DataPipelineError.missingSplit(root: root, tried: names)
     }
 
-    /// Image files under `folder`, recursively, sorted like `sorted(os.walk(...))` per folder.
-    static func imageFiles(under folder: String) throws -> [String] {
+    /// Image files under `folder`, recursively, sorted like `sorted(os.walk(...))` per folder; a folder whose
+    /// identity is in `visited` is not entered again (and every folder entered is added to it).
+    static func imageFiles(under folder: String, visited: inout Set<FileIdentity>) throws -> [String] {
+        if let id = FileBytes.identity(folder), !visited.insert(id).inserted { return [] }
         var out: [String] = []
         let entries = try DirectoryScan.entries(folder).sorted { DirectoryScan.codePointLess($0.name, $1.name) }
         for e in entries where !e.isDirectory && DirectoryScan.hasImageExtension(e.name) {
             out.append(folder + "/" + e.name)
         }
         for e in entries where e.isDirectory {
-            out.append(contentsOf: try imageFiles(under: folder + "/" + e.name))
+            out.append(contentsOf: try imageFiles(under: folder + "/" + e.name, visited: &visited))
         }
         return out
     }

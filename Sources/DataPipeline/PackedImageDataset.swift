@@ -77,6 +77,13 @@ public struct PackedImageDataset: Dataset {
 
     public func describeSample(_ index: Int) -> String { "\(path)#\(index)" }
 
+    /// The encoded file of record `index` exactly as stored (JPEG or PNG bytes), e.g. to write it out as a file.
+    public func encodedBytes(at index: Int) -> [UInt8] {
+        precondition(index >= 0 && index < count, "PackedImageDataset: index \(index) outside 0..<\(count)")
+        let start = dataStart + offsets[index]
+        return Array(bytes[start..<(start + lengths[index])])
+    }
+
     public func sample(at index: Int, decoder: ImageDecoder) throws -> Sample {
         precondition(index >= 0 && index < count, "PackedImageDataset: index \(index) outside 0..<\(count)")
         let start = dataStart + offsets[index]

@@ -1,2 +1,2 @@
-/// kNN, linear probes, clustering metrics and galleries (DESIGN.md §2).
+/// kNN, linear probes, clustering metrics and galleries (docs/ARCHITECTURE.md).
 public enum EvaluationModule {}

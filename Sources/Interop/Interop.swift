@@ -1,2 +1,2 @@
-/// NumPy .npy, safetensors, PyTorch .pth and TensorBoard event files (DESIGN.md §2).
+/// NumPy .npy, safetensors, PyTorch .pth and TensorBoard event files (docs/ARCHITECTURE.md).
 public enum InteropModule {}

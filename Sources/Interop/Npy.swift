@@ -24,6 +24,8 @@ public enum NpyError: Error, CustomStringConvertible, Equatable {
     case objectArray(path: String, header: String)
     case unsupportedDType(path: String, descr: String, header: String)
     case truncated(path: String, expectedBytes: Int, actualBytes: Int)
+    /// A header whose shape multiplies out past what any file (or `Int`) can hold.
+    case shapeOverflow(path: String, shape: [Int], actualBytes: Int)
     case wrongDType(path: String, expected: [NpyDType], actual: NpyDType)
     case wrongRank(path: String, expected: [Int], shape: [Int])
 
@@ -38,6 +40,8 @@ public enum NpyError: Error, CustomStringConvertible, Equatable {
         case let .unsupportedDType(p, d, _):
             "'\(p)': dtype '\(d)' is not supported (supported: \(NpyDType.allCases.map(\.rawValue).joined(separator: " ")))"
         case let .truncated(p, e, a): "'\(p)': truncated .npy file: data needs \(e) bytes, file has \(a)"
+        case let .shapeOverflow(p, s, a):
+            "'\(p)': the header's shape \(s) needs more bytes than can be addressed; the file has \(a) bytes of data"
         case let .wrongDType(p, e, a):
             "'\(p)': dtype \(a.rawValue) where \(e.map(\.rawValue).joined(separator: " or ")) is expected"
         case let .wrongRank(p, e, s):
@@ -97,9 +101,16 @@ public final class NpyArray: @unchecked Sendable {
         dtype = parsed.dtype
         shape = parsed.shape
         dataOffset = headerStart + headerLength
-        let needed = shape.reduce(1, *) * dtype.size
-        guard dataOffset + needed <= file.count else {
-            throw NpyError.truncated(path: path, expectedBytes: needed, actualBytes: file.count - dataOffset)
+        // Overflow-safe: a crafted shape such as (4611686018427387904, 4) must be an error, not a trap.
+        let available = file.count - dataOffset
+        var needed = dtype.size
+        for d in shape {
+            let (n, overflow) = needed.multipliedReportingOverflow(by: d)
+            if overflow { throw NpyError.shapeOverflow(path: path, shape: shape, actualBytes: available) }
+            needed = n
+        }
+        guard needed <= available else {
+            throw NpyError.truncated(path: path, expectedBytes: needed, actualBytes: available)
         }
     }
 

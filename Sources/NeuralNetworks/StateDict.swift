@@ -16,12 +16,16 @@ public enum StateDictError: Error, Equatable, CustomStringConvertible {
     case unexpectedKey(String)
     /// The same key with a different shape.
     case shapeMismatch(key: String, expected: [Int], found: [Int])
+    /// A NaN or infinite value (a diverged or corrupt checkpoint): the first one found.
+    case nonFinite(key: String, index: Int, value: Float)
 
     public var description: String {
         switch self {
         case .missingKey(let k): return "state dict: missing key '\(k)'"
         case .unexpectedKey(let k): return "state dict: unexpected key '\(k)'"
         case .shapeMismatch(let k, let e, let f): return "state dict: '\(k)' has shape \(f), the model expects \(e)"
+        case .nonFinite(let k, let i, let v):
+            return "state dict: '\(k)' holds a non-finite value (\(v) at flat index \(i)); refusing a diverged or corrupt model"
         }
     }
 }
@@ -34,7 +38,8 @@ extension Layer {
 
     /// Replaces parameters and buffers by those in `state`, after checking every key and shape (nothing is
     /// changed when a check fails). With `strict` (PyTorch's default) missing and unexpected keys are errors;
-    /// otherwise they are skipped.
+    /// otherwise they are skipped. A NaN or infinite value anywhere is an error naming the tensor: every load of
+    /// weights (checkpoints, final weights, resumes, imports) goes through here.
     public func load(stateDict state: StateDict, strict: Bool = true) throws(StateDictError) {
         let slots = namedStateSlots()
         var given: [String: Tensor] = [:]
@@ -51,7 +56,10 @@ extension Layer {
             }
             let expected = slot.parameter.value.shape
             guard t.shape == expected else { throw .shapeMismatch(key: slot.name, expected: expected, found: t.shape) }
-            updates.append((slot.parameter, t.contiguous()))
+            let dense = t.contiguous()
+            let bad = dense.withUnsafeBufferPointer { b in b.firstIndex { !$0.isFinite }.map { ($0, b[$0]) } }
+            if let (i, v) = bad { throw .nonFinite(key: slot.name, index: i, value: v) }
+            updates.append((slot.parameter, dense))
         }
         for (p, t) in updates { p.value = t }
     }

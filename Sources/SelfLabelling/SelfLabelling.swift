@@ -1,2 +1,2 @@
-/// The SeLa algorithm: Sinkhorn-Knopp, schedules, pseudo-label pass, trainer (DESIGN.md §2).
+/// The SeLa algorithm: Sinkhorn-Knopp, schedules, pseudo-label pass, trainer (docs/ARCHITECTURE.md).
 public enum SelfLabellingModule {}

@@ -45,6 +45,21 @@ public struct SinkhornDiagnostics: Sendable, Equatable {
     /// and the checks that decided on the full matrix).
     public var fullPasses: Int = 0
 
+    /// Labels that cannot serve as pseudo-labels: some cluster is empty, or one holds more than
+    /// `degenerateShare` times its share N/K (for example all-equal score rows, which put every sample in
+    /// cluster 0 while the stop rule is met).
+    public var degenerateLabels = false
+    /// The largest λ at which float64 can hold the reference loop's `P^λ` for these scores: every row's
+    /// largest entry of `P^λ` stays above e^-700 (∞ when every row is one-hot or uniform up to rounding).
+    public var representableLambda: Double = .infinity
+
+    /// Cluster-size multiple of N/K above which the labels count as degenerate.
+    public static let degenerateShare = 10.0
+
+    /// True when the solve broke down numerically (a checked error is NaN or infinite) even after the repairs
+    /// of `SinkhornKnoppSolver`: the labels are then not usable.
+    public var numericalBreakdown: Bool { !errorHistory.allSatisfy(\.isFinite) }
+
     /// Seconds per iteration (iterate time ÷ iterations).
     public var secondsPerIteration: Double { iterations > 0 ? iterateSeconds / Double(iterations) : 0 }
     /// Total seconds of the solve.
@@ -63,4 +78,15 @@ public struct SinkhornResult: Sendable {
     public var clusterScaling: [Double]
     /// Iterations, convergence, marginals, cluster sizes, memory and timing.
     public var diagnostics: SinkhornDiagnostics
+}
+
+extension SinkhornResult {
+    /// Throws `SinkhornError.numericalBreakdown` when the labels are not usable (`numericalBreakdown`), so a
+    /// caller (the `label` command, the trainer) stops instead of using them. `options` are the solve's.
+    public func requireUsable(head: Int, options: SinkhornOptions) throws {
+        let d = diagnostics
+        guard d.numericalBreakdown else { return }
+        throw SinkhornError.numericalBreakdown(head: head, lambda: options.lambda, precision: options.precision,
+                                               iterations: d.iterations, representableLambda: d.representableLambda)
+    }
 }

@@ -18,12 +18,18 @@ public enum SinkhornError: Error, Equatable, CustomStringConvertible {
     case nonFiniteScore(head: Int, row: Int, column: Int, value: Float)
     /// A probability is negative or above 1.
     case invalidProbability(head: Int, row: Int, column: Int, value: Float)
+    /// A probability row is all zero: it gives no cluster any mass.
+    case zeroProbabilityRow(head: Int, row: Int)
     /// The scores buffer does not hold `heads x n x k` elements.
     case shapeMismatch(count: Int, heads: Int, samples: Int, clusters: Int)
     /// A warm-start scaling has the wrong length or a non-positive or non-finite entry.
     case invalidWarmStart(expectedCount: Int, count: Int, badIndex: Int?)
     /// Option combination that has no meaning (for example bf16 storage with f64 precision).
     case incompatibleOptions(String)
+    /// The iteration broke down numerically (a non-finite error) even after the repairs, so the labels are
+    /// unusable; `representableLambda` is a λ at which float64 can hold the reference's `P^λ`.
+    case numericalBreakdown(head: Int, lambda: Double, precision: SinkhornPrecision, iterations: Int,
+                            representableLambda: Double)
     /// The stored matrix and work buffers do not fit in the memory available.
     case insufficientMemory(needed: Int, available: Int, fittingStorage: SinkhornStorage?)
 
@@ -41,12 +47,21 @@ public enum SinkhornError: Error, Equatable, CustomStringConvertible {
             return "non-finite score \(v) at head \(h), row \(r), column \(c)"
         case let .invalidProbability(h, r, c, v):
             return "probability \(v) outside [0, 1] at head \(h), row \(r), column \(c)"
+        case let .zeroProbabilityRow(h, r):
+            return "probability row \(r) of head \(h) is all zero: every sample needs some probability mass"
         case let .shapeMismatch(count, h, n, k):
             return "scores hold \(count) values, expected heads x N x K = \(h) x \(n) x \(k) = \(h * n * k)"
         case let .invalidWarmStart(expected, count, bad):
             if let bad { return "warm-start scaling r[\(bad)] is not finite and > 0" }
             return "warm-start scaling has \(count) entries, expected K = \(expected)"
         case let .incompatibleOptions(why): return "incompatible options: \(why)"
+        case let .numericalBreakdown(h, lambda, precision, iterations, representable):
+            var hint = representable.isFinite
+                ? "; λ ≤ \(Int(representable.rounded(.down))) keeps float64 P^λ representable for these scores"
+                : ""
+            if precision == .f64 { hint += "; f32 precision (the default) solves any λ by its log-domain truncated method" }
+            return "head \(h): the Sinkhorn-Knopp iteration broke down numerically at λ = \(lambda) after "
+                + "\(iterations) iterations (a non-finite error); its labels are unusable\(hint)"
         case let .insufficientMemory(needed, available, fitting):
             let hint = fitting.map { "; storage \($0.rawValue) would fit" } ?? "; no storage option fits"
             return "not enough memory: needs \(needed) bytes, \(available) available\(hint)"

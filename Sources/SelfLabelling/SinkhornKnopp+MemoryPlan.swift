@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Tensors
 
 /// The memory a Sinkhorn-Knopp solve needs, computed before anything large is allocated.
 public struct SinkhornMemoryPlan: Sendable, Equatable {
@@ -36,23 +34,7 @@ public struct SinkhornMemoryPlan: Sendable, Equatable {
     }
 
     /// `MemAvailable` from `/proc/meminfo` in bytes (nil where it cannot be read).
-    public static func systemAvailableBytes() -> Int? {
-        #if canImport(Glibc)
-        guard let f = fopen("/proc/meminfo", "r") else { return nil }
-        defer { fclose(f) }
-        var line = [CChar](repeating: 0, count: 256)
-        while fgets(&line, Int32(line.count), f) != nil {
-            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if text.hasPrefix("MemAvailable:") {
-                let digits = text.dropFirst("MemAvailable:".count).filter { $0.isNumber }
-                if let kib = Int(digits) { return kib * 1024 }
-            }
-        }
-        return nil
-        #else
-        return nil
-        #endif
-    }
+    public static func systemAvailableBytes() -> Int? { ResourceUsage.availableMemoryBytes }
 
     /// Throws `SinkhornError.insufficientMemory` when the plan does not fit in `available` bytes, naming the
     /// smallest-element storage that would fit (if any) under `.f32` precision with the dense method.

@@ -4,8 +4,8 @@ import Tensors
 
 /// One streaming pass over the stored matrix — the whole cost of an iteration.
 ///
-/// Iterate mode, for each row n (rows in fixed blocks, 4 rows at a time so `r` and the cluster sums are
-/// loaded once per 4 rows):
+/// Iterate mode, for each sample row n (rows in fixed blocks; the C kernel takes 8 rows at a time so `r'` and
+/// the cluster sums are loaded once per 8 rows, the rest of a 64-row group one by one):
 ///
 ///     s_n = Σ_k A_nk r'_k              (float32 products and 16-lane sums, float64 every 256 columns)
 ///     c'_n = 1 / (N s_n)               (float64; the previous c'_n is read first for the error)
@@ -13,14 +13,15 @@ import Tensors
 ///
 /// so one read of `A` gives both the reference's `c_new = (1/N) / (A r)` and the next `Aᵀ c`. Column-sum mode
 /// skips the first line and uses the given `c'`. Each block owns its float64 sums and error; the caller adds
-/// the blocks in index order, so results do not depend on the thread count.
+/// the blocks in index order, so results do not depend on the thread count (they may differ in the last bits
+/// between C kernels: the AVX2 and AVX-512 instances fuse multiply-adds, the portable one does not).
 struct SinkhornPass: @unchecked Sendable {
     let n: Int, kp: Int
-    /// r' (kp entries, zero in the padding): float32 for `.f32` (natural order),
+    /// r' per cluster (kp entries, zero in the padding): float32 for `.f32` (natural order),
     /// float64 for `.f64` precision.
     let r32: UnsafePointer<Float>
     let r64: UnsafePointer<Double>
-    /// c' per row: read (previous or given), then overwritten in iterate mode.
+    /// c' per sample row: read (previous or given), then overwritten in iterate mode.
     let c: UnsafeMutablePointer<Double>
     /// Per-block float64 cluster sums (blockCount x kp) and errors (blockCount).
     let blockAcc: UnsafeMutablePointer<Double>

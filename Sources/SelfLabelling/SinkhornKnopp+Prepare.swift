@@ -28,139 +28,65 @@ struct SinkhornPrepare {
         }
     }
 
-    /// Per-row outputs and per-block column maxima; throws the first bad score in row-major order.
-    /// `rowTemp`: one kp row per worker (the logarithms of a probability row).
+    /// The C kernels' view of these scores, writing `rowShift` and `logC0`.
+    private func arguments(rowShift: UnsafeMutablePointer<Double>, logC0: UnsafeMutablePointer<Double>?) -> CSKPrepare {
+        CSKPrepare(scores: scores, k: k, kp: kp, lambda: Float(lambda), probabilities: kind == .probabilities ? 1 : 0,
+                   drop: SinkhornTruncatedMatrix.drop(clusters: k), rowShift: rowShift, logC0: logC0)
+    }
+
+    /// Per-row outputs and per-block column maxima (C kernel `csk_statistics_block`); throws the first bad
+    /// score in row-major order. Returns per block the entries within the truncated method's drop of their row
+    /// maximum (with no column shift: what its first build keeps when every `b_k` is 0).
+    /// `rowTemp`: one kp row per worker.
     func statistics(rowShift: UnsafeMutablePointer<Double>, logC0: UnsafeMutablePointer<Double>,
                     blockColMax: UnsafeMutablePointer<Float>, rowTemp: UnsafeMutablePointer<Float>,
-                    threads: Int) throws {
-        var bad = [(Int, Int, Float, Bool)?](repeating: nil, count: layout.blockCount)
-        try bad.withUnsafeMutableBufferPointer { badPtr in
-            let ctx = UnsafeSendable((rowShift, logC0, blockColMax, badPtr.baseAddress!, rowTemp))
-            sinkhornForEachBlock(layout, threads: threads) { b, w in
-                let (rowShift, logC0, colMaxAll, bad, rowTemp) = ctx.value
-                let colMax = colMaxAll + b * kp
-                colMax.initialize(repeating: -.infinity, count: kp)
-                for row in layout.rows(ofBlock: b) {
-                    let z = scores + row * k
-                    if let (col, value, isProb) = firstInvalid(z) {
-                        bad[b] = (row, col, value, isProb)
-                        return
+                    threads: Int) throws -> [Int] {
+        let g = layout.blockCount
+        var near = [Int](repeating: 0, count: g)
+        var bad = [CSKBadScore?](repeating: nil, count: g)
+        let args = arguments(rowShift: rowShift, logC0: logC0)
+        near.withUnsafeMutableBufferPointer { nearPtr in
+            bad.withUnsafeMutableBufferPointer { badPtr in
+                let ctx = UnsafeSendable((nearPtr.baseAddress!, badPtr.baseAddress!, blockColMax, rowTemp))
+                sinkhornForEachBlock(layout, threads: threads) { b, w in
+                    let (near, bad, colMax, rowTemp) = ctx.value
+                    let rows = layout.rows(ofBlock: b)
+                    var count = 0, report = CSKBadScore()
+                    withUnsafePointer(to: args) { a in
+                        if csk_statistics_block(a, rows.lowerBound, rows.upperBound, colMax + b * kp,
+                                                rowTemp + w * kp, &count, &report) != 0 {
+                            bad[b] = report
+                        }
                     }
-                    if kind == .logits {
-                        let (m, logSum) = rowMaxAndLogSumExp(z)
-                        rowShift[row] = Double(m)
-                        logC0[row] = -lambda * logSum
-                        updateColumnMax(colMax, z, shift: m)
-                    } else {
-                        let y = rowTemp + w * kp
-                        csk_log_floats(z, y, k)
-                        let m = rowMax(y)
-                        rowShift[row] = Double(m)
-                        logC0[row] = lambda * Double(m)
-                        updateColumnMax(colMax, y, shift: m)
-                    }
+                    near[b] = count
+                    release(block: b)
                 }
-                release(block: b)
-            }
-            for case let (row, col, value, isProb)? in badPtr {
-                if isProb { throw SinkhornError.invalidProbability(head: head, row: row, column: col, value: value) }
-                throw SinkhornError.nonFiniteScore(head: head, row: row, column: col, value: value)
             }
         }
-    }
-
-    /// The first non-finite (or, for probabilities, negative, above 1, or all-zero row) entry of a row.
-    private func firstInvalid(_ z: UnsafePointer<Float>) -> (Int, Float, Bool)? {
-        var j = 0
-        var clean = true
-        while j + 8 <= k {
-            let v = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self)
-            if any((v - v) .!= 0) { clean = false; break }
-            j += 8
-        }
-        if clean { while j < k { if !z[j].isFinite { clean = false; break }; j += 1 } }
-        if !clean { for j in 0..<k where !z[j].isFinite { return (j, z[j], false) } }
-        if kind == .probabilities {
-            var positive = false
-            for j in 0..<k {
-                if z[j] < 0 || z[j] > 1 { return (j, z[j], true) }
-                if z[j] > 0 { positive = true }
+        if let first = bad.lazy.compactMap({ $0 }).first {
+            let (row, col) = (Int(first.row), Int(first.column))
+            if first.isProbability == 0 {
+                throw SinkhornError.nonFiniteScore(head: head, row: row, column: col, value: first.value)
             }
-            if !positive { return (0, 0, true) }
+            if col < 0 { throw SinkhornError.zeroProbabilityRow(head: head, row: row) }
+            throw SinkhornError.invalidProbability(head: head, row: row, column: col, value: first.value)
         }
-        return nil
+        return near
     }
 
-    /// `max_k z_k` of a row without NaNs.
-    private func rowMax(_ z: UnsafePointer<Float>) -> Float {
-        var mv = SIMD8<Float>(repeating: -.infinity)
-        var j = 0
-        while j + 8 <= k {
-            let v = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self)
-            mv.replace(with: v, where: v .> mv)  // vectorises, unlike pointwiseMax's NaN-aware lanes
-            j += 8
-        }
-        var m = mv.max()
-        while j < k { m = max(m, z[j]); j += 1 }
-        return m
-    }
-
-    /// `max_k z_k` and `log Σ_k exp(z_k − max)` of a finite row.
-    private func rowMaxAndLogSumExp(_ z: UnsafePointer<Float>) -> (Float, Double) {
-        let m = rowMax(z)
-        var sums = SIMD8<Float>()  // terms in (0, 1]; float32 is ample for the starting c0
-        var j = 0
-        let mSplat = SIMD8<Float>(repeating: m)
-        while j + 8 <= k {
-            sums += sinkhornExp(UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self) - mSplat)
-            j += 8
-        }
-        if j < k { sums += sinkhornExp(loadPartial(z + j, k - j, fill: -.infinity) - mSplat) }
-        return (m, log(Double(sums.sum())))
-    }
-
-    private func updateColumnMax(_ colMax: UnsafeMutablePointer<Float>, _ z: UnsafePointer<Float>, shift m: Float) {
-        let mSplat = SIMD8<Float>(repeating: m)
-        var j = 0
-        while j + 8 <= k {
-            let raw = UnsafeMutableRawPointer(colMax + j)
-            let d = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self) - mSplat
-            var m = raw.load(as: SIMD8<Float>.self)
-            m.replace(with: d, where: d .> m)
-            raw.storeBytes(of: m, as: SIMD8<Float>.self)
-            j += 8
-        }
-        while j < k { colMax[j] = max(colMax[j], z[j] - m); j += 1 }
-    }
-
-    /// Writes the stored matrix `A_nk = exp(λ (y_nk − m_n) − b_k)` rounded to `E`, rows padded with zeros to
-    /// `kp` columns. `colShift` holds `b` (kp entries, 0 in the padding); `rowTemp` one `kp` row per worker.
-    func storeF32<E: SinkhornElement>(_: E.Type, into matrix: UnsafeMutableRawPointer,
-                                      rowShift: UnsafePointer<Double>, colShift: UnsafePointer<Float>,
-                                      rowTemp: UnsafeMutablePointer<Float>, threads: Int) {
-        let ctx = UnsafeSendable((matrix, rowShift, colShift, rowTemp))
-        let lam = Float(lambda)
-        let rowBytes = kp * E.byteSize
+    /// Writes the stored matrix `A_nk = exp(λ (y_nk − m_n) − b_k)` rounded to `element` (C kernel
+    /// `csk_store_block`), rows padded with zeros to `kp` columns. `colShift` holds `b` (kp entries, 0 in the
+    /// padding); `rowTemp` one `kp` row per worker.
+    func storeF32(_ element: CSKElement, into matrix: UnsafeMutableRawPointer, rowShift: UnsafeMutablePointer<Double>,
+                  colShift: UnsafePointer<Float>, rowTemp: UnsafeMutablePointer<Float>, threads: Int) {
+        let args = arguments(rowShift: rowShift, logC0: nil)
+        let ctx = UnsafeSendable((matrix, rowTemp))
         sinkhornForEachBlock(layout, threads: threads) { b, w in
-            let (matrix, rowShift, colShift, rowTemp) = ctx.value
-            let y = rowTemp + w * kp
-            for row in layout.rows(ofBlock: b) {
-                let z = scores + row * k
-                if kind == .logits {
-                    y.update(from: z, count: k)
-                } else {
-                    csk_log_floats(z, y, k)
-                }
-                for j in k..<kp { y[j] = -.infinity }
-                let m = SIMD8<Float>(repeating: Float(rowShift[row]))
-                let out = matrix + row * rowBytes
-                var j = 0
-                while j < kp {
-                    let v = UnsafeRawPointer(y + j).load(as: SIMD8<Float>.self)
-                    let bk = UnsafeRawPointer(colShift + j).load(as: SIMD8<Float>.self)
-                    E.store8(sinkhornExp(lam * (v - m) - bk), out + j * E.byteSize)
-                    j += 8
-                }
+            let (matrix, rowTemp) = ctx.value
+            let rows = layout.rows(ofBlock: b)
+            withUnsafePointer(to: args) { a in
+                csk_store_block(a, rows.lowerBound, rows.upperBound, colShift, Int32(element.rawValue), matrix,
+                                rowTemp + w * kp)
             }
             release(block: b)
         }

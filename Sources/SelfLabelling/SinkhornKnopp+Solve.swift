@@ -1,6 +1,36 @@
 import Foundation
 import Tensors
 
+/// What the prepare step leaves for the iterate and label steps of one head: the problem's shape, its shifts
+/// (`m_n` per sample, `b_k` per cluster) and the starting per-sample scaling `c'`, all in the workspace.
+struct SinkhornProblem {
+    let scores: UnsafePointer<Float>
+    let head: Int, n: Int, k: Int, kp: Int
+    let layout: SinkhornLayout
+    let plan: SinkhornMemoryPlan
+    let prepare: SinkhornPrepare
+    /// m_n (N), c' (N, c0 on entry to the iterations) and b_k (kp).
+    let rowShift: UnsafeMutablePointer<Double>
+    let c: UnsafeMutablePointer<Double>
+    let colShift: UnsafeMutablePointer<Double>
+    /// When the solve started (monotonic seconds).
+    let started: Double
+    /// Per row block, the entries within the truncated method's drop of their row maximum (no column shift).
+    let nearRowMaximum: [Int]
+    /// The largest λ at which every row's largest entry of float64 `P^λ` stays above e^-700
+    /// (`SinkhornDiagnostics.representableLambda`).
+    let representableLambda: Double
+}
+
+/// What the iterate step leaves for the label step.
+struct SinkhornIterated {
+    let state: SinkhornIteration.State
+    let method: SinkhornMethod
+    let storedBytes: Int, keptEntries: Int, rebuilds: Int
+    /// When preparing ended and iterating started (the dense method's store counts as preparing).
+    let prepared: Double
+}
+
 extension SinkhornKnoppSolver {
     /// One head. In float32 precision, a numerical breakdown of the dense iteration (a non-finite error: the
     /// scalings of a very peaked problem can leave float32's range even after the log-domain shifts) is
@@ -38,6 +68,12 @@ extension SinkhornKnoppSolver {
         return repaired
     }
 
+    /// −log of the smallest float64 entry the reference's `P^λ` may need (e^-700 ≈ 1e-304).
+    static let float64ExponentRange = 700.0
+
+    /// The largest log-ratio kept between entries of the starting per-sample scaling c0.
+    static let startingSampleScalingRange = 600.0
+
     /// Whether this solver may use the truncated method on these scores (see `SinkhornTruncation.automatic`).
     func truncates(clusters k: Int) -> Bool { SinkhornTruncatedMatrix.applies(options, clusters: k) }
 
@@ -46,116 +82,63 @@ extension SinkhornKnoppSolver {
     /// `truncatedDensity`: try the truncated method, keeping at most this share of the entries (nil: dense).
     func solveHeadOnce(_ scores: UnsafePointer<Float>, head: Int, n: Int, k: Int,
                        warmStart: [Double]?, truncatedDensity: Double?) throws -> SinkhornResult {
-        let o = options
+        let problem = try prepare(scores, head: head, n: n, k: k, warmStart: warmStart)
+        var iterated: SinkhornIterated? = nil
+        if let density = truncatedDensity, !tooDenseToTruncate(problem, maxDensity: density) {
+            iterated = try iterateTruncated(problem, maxDensity: density, warmStart: warmStart)
+        }
+        return label(problem, try iterated ?? iterateDense(problem, warmStart: warmStart))
+    }
+
+    /// Whether the truncated method's first build is known, from the statistics pass, to keep more than
+    /// `maxDensity` of some block's entries (exactly its own test when every column shift is 0, as for any
+    /// problem where every cluster is some sample's favourite): then it is not tried.
+    func tooDenseToTruncate(_ p: SinkhornProblem, maxDensity: Double) -> Bool {
+        for j in 0..<p.k where p.colShift[j] != 0 { return false }
+        for b in 0..<p.layout.blockCount {
+            let cap = Int((Double(p.layout.rows(ofBlock: b).count * p.k) * maxDensity).rounded(.up))
+            if p.nearRowMaximum[b] > cap { return true }
+        }
+        return false
+    }
+
+    /// Prepare: checks the warm start, reads the scores once (validation, row shifts `m`, column shifts `b`,
+    /// the reference's starting `c0`) and scales `c0` so that its largest entry is 1.
+    func prepare(_ scores: UnsafePointer<Float>, head: Int, n: Int, k: Int,
+                 warmStart: [Double]?) throws -> SinkhornProblem {
         if let w = warmStart {
             guard w.count == k else { throw SinkhornError.invalidWarmStart(expectedCount: k, count: w.count, badIndex: nil) }
             if let bad = w.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
                 throw SinkhornError.invalidWarmStart(expectedCount: k, count: k, badIndex: bad)
             }
         }
-        let t0 = ResourceUsage.monotonicSeconds
+        let started = ResourceUsage.monotonicSeconds
         let layout = SinkhornLayout(samples: n)
         let plan = memoryPlan(samples: n, clusters: k)
-        let kp = plan.paddedClusters, g = layout.blockCount, threads = o.threads
-        let ws = workspace
-        let rowShift = ws.doubles("rowShift", n), c = ws.doubles("c", n)
-        let colMaxBlocks = ws.floats("colMax", g * kp)
-        let prep = SinkhornPrepare(scores: scores, n: n, k: k, kp: kp, lambda: o.lambda, kind: o.scoreKind,
-                                   head: head, layout: layout, releasePages: o.releaseFileBackedScores)
-        try prep.statistics(rowShift: rowShift, logC0: c, blockColMax: colMaxBlocks,
-                            rowTemp: ws.floats("rowTemp", threads * kp), threads: threads)
-
-        // Column shifts b_k = λ · max over blocks (0 in the padding).
-        let colShift = ws.doubles("colShift", kp)
-        for j in 0..<kp {
+        let kp = plan.paddedClusters, g = layout.blockCount, ws = workspace
+        let rowShift = ws.rowShift(n), c = ws.c(n), colShift = ws.colShift(kp), colMax = ws.blockColMax(g * kp)
+        let prep = SinkhornPrepare(scores: scores, n: n, k: k, kp: kp, lambda: options.lambda,
+                                   kind: options.scoreKind, head: head, layout: layout,
+                                   releasePages: options.releaseFileBackedScores)
+        let near = try prep.statistics(rowShift: rowShift, logC0: c, blockColMax: colMax,
+                                       rowTemp: ws.rowTemp(options.threads * kp), threads: options.threads)
+        for j in 0..<kp {  // b_k = λ · max over blocks (0 in the padding)
             var m = -Float.infinity
-            if j < k { for b in 0..<g { m = max(m, colMaxBlocks[b * kp + j]) } }
-            colShift[j] = j < k ? o.lambda * Double(m) : 0
+            if j < k { for b in 0..<g { m = max(m, colMax[b * kp + j]) } }
+            colShift[j] = j < k ? options.lambda * Double(m) : 0
         }
-        // Starting c' = c0 normalised so that its largest entry is 1.
-        var maxLogC0 = -Double.infinity
-        for i in 0..<n { maxLogC0 = max(maxLogC0, c[i]) }
-        for i in 0..<n { c[i] = exp(c[i] - maxLogC0) }
-
-        let tStatistics = ResourceUsage.monotonicSeconds
-        var method = SinkhornMethod.dense
-        var truncatedState: (SinkhornIteration.State, SinkhornTruncatedMatrix)? = nil
-        if let density = truncatedDensity {
-            let c0 = ws.doubles("c0", n), colShift0 = ws.doubles("colShift0", kp)
-            c0.update(from: c, count: n)
-            colShift0.update(from: colShift, count: kp)
-            let m = SinkhornTruncatedMatrix(scores: scores, kind: o.scoreKind, n: n, k: k, kp: kp, lambda: o.lambda,
-                                            rowMax: rowShift,
-                                            layout: layout, threads: threads,
-                                            releasePages: o.releaseFileBackedScores, maxDensity: density,
-                                            workspace: ws)
-            let iter = SinkhornIteration(solver: self, source: .truncated(m), layout: layout, n: n, k: k, kp: kp,
-                                         c: c, colShift: colShift, head: head)
-            if let state = try iter.run(warmStart: warmStart) {
-                truncatedState = (state, m)
-                method = .truncated
-            } else {  // too dense to pay off: start again densely
-                c.update(from: c0, count: n)
-                colShift.update(from: colShift0, count: kp)
-            }
-        }
-        let t1: Double
-        let state: SinkhornIteration.State
-        if let (s, _) = truncatedState {
-            t1 = tStatistics
-            state = s
-        } else {
-            if !ws.hasMatrix(bytes: plan.matrixBytes) {
-                var dense = o
-                dense.truncation = .off
-                let available = o.availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? Int.max
-                try SinkhornMemoryPlan(samples: n, clusters: k, options: dense).check(available: available, options: dense)
-            }
-            let matrix = ws.matrix(bytes: plan.matrixBytes)
-            if o.precision == .f64 {
-                prep.storeF64(into: matrix.assumingMemoryBound(to: Double.self), rowShift: rowShift,
-                              colShift: colShift, threads: threads)
-            } else {
-                let colShift32 = ws.floats("colShift32", kp)
-                for j in 0..<kp { colShift32[j] = Float(colShift[j]) }
-                let temp = ws.floats("rowTemp", threads * kp)
-                switch o.storage {
-                case .f32: prep.storeF32(F32Element.self, into: matrix, rowShift: rowShift, colShift: colShift32,
-                                         rowTemp: temp, threads: threads)
-                case .bf16: prep.storeF32(BF16Element.self, into: matrix, rowShift: rowShift, colShift: colShift32,
-                                          rowTemp: temp, threads: threads)
-                case .f16: prep.storeF32(F16Element.self, into: matrix, rowShift: rowShift, colShift: colShift32,
-                                         rowTemp: temp, threads: threads)
-                }
-            }
-            t1 = ResourceUsage.monotonicSeconds
-            let iter = SinkhornIteration(solver: self, source: .stored(UnsafeRawPointer(matrix)), layout: layout,
-                                         n: n, k: k, kp: kp, c: c, colShift: colShift, head: head)
-            state = try iter.run(warmStart: warmStart)!
-        }
-        let t2 = ResourceUsage.monotonicSeconds
-
-        // log r of the reference's problem: log r'_k − b_k.
-        var logR = [Double](repeating: 0, count: k)
-        for j in 0..<k { logR[j] = state.logR[j] - colShift[j] }
-        let labels = SinkhornLabels(scores: scores, n: n, k: k, lambda: o.lambda, kind: o.scoreKind,
-                                    layout: layout, releasePages: o.releaseFileBackedScores).assign(logR: logR, threads: threads)
-        let t3 = ResourceUsage.monotonicSeconds
-
-        var sizes = [Int](repeating: 0, count: k)
-        for l in labels { sizes[Int(l)] += 1 }
-        let maxLogR = logR.max() ?? 0
-        let diagnostics = SinkhornDiagnostics(
-            iterations: state.iterations, converged: state.converged, finalError: state.errors.last ?? .nan,
-            errorHistory: state.errors, maxMarginalDeviation: state.marginalDeviation,
-            minClusterSize: sizes.min() ?? 0, maxClusterSize: sizes.max() ?? 0,
-            emptyClusters: sizes.filter { $0 == 0 }.count,
-            storedMatrixBytes: truncatedState?.1.storedBytes ?? plan.matrixBytes,
-            prepareSeconds: t1 - t0, iterateSeconds: t2 - t1, labelSeconds: t3 - t2, method: method,
-            keptEntries: truncatedState?.1.keptEntries ?? n * k, rebuilds: truncatedState?.1.builds ?? 0,
-            fullPasses: state.fullPasses)
-        return SinkhornResult(labels: labels,
-                              clusterScaling: logR.map { Swift.max(exp($0 - maxLogR), Double.leastNormalMagnitude) },
-                              diagnostics: diagnostics)
+        var maxLogC0 = -Double.infinity, minLogC0 = Double.infinity
+        for i in 0..<n { maxLogC0 = max(maxLogC0, c[i]); minLogC0 = min(minLogC0, c[i]) }
+        // Where c0 spans more than e^600 (λ in the thousands, where float64 cannot hold the reference's P^λ
+        // and the official loop itself breaks down), the smallest entries are raised to e^-600 of the
+        // largest: a different positive start, the same fixed point, no zero column sum.
+        for i in 0..<n { c[i] = exp(max(c[i] - maxLogC0, -Self.startingSampleScalingRange)) }
+        // Before scaling, log c0_n = λ log max_k P_nk (≤ 0), so −min_n log c0_n / λ is the largest row's
+        // −log max_k P_nk.
+        let spread = -minLogC0 / options.lambda
+        return SinkhornProblem(scores: scores, head: head, n: n, k: k, kp: kp, layout: layout, plan: plan,
+                               prepare: prep, rowShift: rowShift, c: c, colShift: colShift, started: started,
+                               nearRowMaximum: near,
+                               representableLambda: spread > 0 ? Self.float64ExponentRange / spread : .infinity)
     }
 }

@@ -85,9 +85,9 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
         self.releasePages = releasePages
         blockCount = layout.blockCount
         blocks = ws.sparseBlocks(layout.blockCount)
-        rowOffset = ws.floats("truncRowOffset", n)
-        colOffset = ws.floats("truncColOffset", kp)
-        rowTemp = ws.floats("truncRowTemp", threads * kp)
+        rowOffset = ws.truncatedRowOffset(n)
+        colOffset = ws.truncatedColOffset(kp)
+        rowTemp = ws.truncatedRowTemp(threads * kp)
         rowOffset.initialize(repeating: 0, count: n)
         self.scores = CSKScores(scores: scores, k: k, kp: kp, lambda: Float(lambda), rowMax: rowMax,
                                 colOffset: colOffset, rowOffset: rowOffset,

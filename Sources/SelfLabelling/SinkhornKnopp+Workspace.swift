@@ -2,14 +2,71 @@ import CSinkhornKernels
 import Dispatch
 import Tensors
 
+/// One reusable work buffer of `T`s (64-byte aligned), reallocated only when a solve needs it larger.
+final class SinkhornBuffer<T>: @unchecked Sendable {
+    private var pointer: UnsafeMutablePointer<T>? = nil
+    private var capacity = 0
+
+    /// The buffer with room for at least `count` elements (contents unspecified).
+    func callAsFunction(_ count: Int) -> UnsafeMutablePointer<T> {
+        if let p = pointer, capacity >= count { return p }
+        pointer?.deallocate()
+        let bytes = max(count * MemoryLayout<T>.stride, 64)
+        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            .bindMemory(to: T.self, capacity: bytes / MemoryLayout<T>.stride)
+        pointer = p
+        capacity = bytes / MemoryLayout<T>.stride
+        return p
+    }
+
+    deinit { pointer?.deallocate() }
+}
+
 /// The buffers of a Sinkhorn-Knopp solve, kept between calls (heads, warm-started re-solves) so that the
-/// largest allocation — the stored matrix — is made once. Pointers are handed to worker threads through
-/// `SinkhornPass`, which only ever writes disjoint rows and per-block slots.
+/// largest allocation — the stored matrix — is made once. Every buffer is a named field; sizes are given at
+/// each use (N: samples, kp: padded clusters, G: row blocks, T: threads). Pointers are handed to worker
+/// threads through `SinkhornPass`, which only ever writes disjoint rows and per-block slots.
 final class SinkhornWorkspace: @unchecked Sendable {
+    /// The dense method's stored matrix (N x kp elements).
     private(set) var matrix: UnsafeMutableRawPointer? = nil
     private(set) var matrixCapacity = 0
-    /// Named work buffers by element type and name: pointer and capacity in bytes.
-    private var buffers: [String: (UnsafeMutableRawPointer, Int)] = [:]
+
+    // Prepare (N, kp and G x kp).
+    /// m_n: the row shifts (N).
+    let rowShift = SinkhornBuffer<Double>()
+    /// c'_n: the per-sample scaling, starting as c0 (N).
+    let c = SinkhornBuffer<Double>()
+    /// Per-block column maxima of the shifted scores (G x kp).
+    let blockColMax = SinkhornBuffer<Float>()
+    /// b_k: the column shifts (kp), and their float32 copy for the dense float32 store.
+    let colShift = SinkhornBuffer<Double>()
+    let colShift32 = SinkhornBuffer<Float>()
+    /// One kp row per worker (T x kp).
+    let rowTemp = SinkhornBuffer<Float>()
+    /// The starting c0 and b, kept to start the dense method afresh when the truncated one does not pay off.
+    let c0 = SinkhornBuffer<Double>()
+    let colShift0 = SinkhornBuffer<Double>()
+
+    // Iterate.
+    /// r' in float32 and float64 (kp).
+    let r32 = SinkhornBuffer<Float>()
+    let r64 = SinkhornBuffer<Double>()
+    /// Per-block float64 cluster sums (G x kp) and errors (G).
+    let blockAcc = SinkhornBuffer<Double>()
+    let blockErr = SinkhornBuffer<Double>()
+    /// Per-worker float32 cluster sums (T x kp).
+    let scratch = SinkhornBuffer<Float>()
+    /// c' before a check, to rerun that iteration on the full matrix (truncated method, N).
+    let savedC = SinkhornBuffer<Double>()
+
+    // The truncated matrix.
+    /// M_n: its row offsets (N), and their values before a rebuild.
+    let truncatedRowOffset = SinkhornBuffer<Float>()
+    let truncatedOldRowOffset = SinkhornBuffer<Float>()
+    /// o_k: its column offsets (kp).
+    let truncatedColOffset = SinkhornBuffer<Float>()
+    /// One kp row per worker for its kernels (T x kp).
+    let truncatedRowTemp = SinkhornBuffer<Float>()
 
     /// A matrix buffer of at least `bytes` bytes (64-byte aligned); reallocated only when it grows.
     func matrix(bytes: Int) -> UnsafeMutableRawPointer {
@@ -46,27 +103,9 @@ final class SinkhornWorkspace: @unchecked Sendable {
     /// Whether the matrix buffer already holds `bytes`.
     func hasMatrix(bytes: Int) -> Bool { matrix != nil && matrixCapacity >= bytes }
 
-    /// A named float64 buffer of `count` elements (64-byte aligned), reused when large enough (contents unspecified).
-    func doubles(_ name: String, _ count: Int) -> UnsafeMutablePointer<Double> { buffer(name, count, Double.self) }
-
-    /// A named float32 buffer of `count` elements (64-byte aligned), reused when large enough (contents unspecified).
-    func floats(_ name: String, _ count: Int) -> UnsafeMutablePointer<Float> { buffer(name, count, Float.self) }
-
-    /// A named buffer of `count` `T`s (at least 64 bytes, 64-byte aligned), reallocated only when it grows.
-    private func buffer<T>(_ name: String, _ count: Int, _: T.Type) -> UnsafeMutablePointer<T> {
-        let key = "\(T.self) \(name)"
-        let bytes = max(count * MemoryLayout<T>.stride, 64)
-        if let (p, capacity) = buffers[key], capacity >= bytes { return p.assumingMemoryBound(to: T.self) }
-        buffers[key]?.0.deallocate()
-        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        buffers[key] = (p, bytes)
-        return p.bindMemory(to: T.self, capacity: bytes / MemoryLayout<T>.stride)
-    }
-
     deinit {
         freeSparse()
         matrix?.deallocate()
-        for (p, _) in buffers.values { p.deallocate() }
     }
 }
 
@@ -85,14 +124,6 @@ func sinkhornForEachBlock(_ layout: SinkhornLayout, threads: Int, _ body: (Int, 
             for b in (g * w / t)..<(g * (w + 1) / t) { box.value(b, w) }
         }
     }
-}
-
-/// Loads `count` (< 8) floats at `p` into the low lanes; the other lanes are `fill`.
-@inline(__always)
-func loadPartial(_ p: UnsafePointer<Float>, _ count: Int, fill: Float) -> SIMD8<Float> {
-    var v = SIMD8<Float>(repeating: fill)
-    for i in 0..<count { v[i] = p[i] }
-    return v
 }
 
 #if canImport(Glibc)

@@ -15,7 +15,8 @@ import Tensors
 /// Differences from the reference, none changing the fixed point: the matrix is shifted per row and per column
 /// in the log domain (so float32 and even bf16/f16 storage work where `P^λ` underflows), each iteration is one
 /// fused streaming pass over the stored matrix split over threads by fixed row blocks (labels do not depend on
-/// the thread count), iterations are capped, and bad input throws `SinkhornError`.
+/// the thread count; for a given C kernel — portable, AVX2 or AVX-512, see `CSinkhornKernels` — they are
+/// deterministic), iterations are capped, and bad input throws `SinkhornError`.
 ///
 /// One solver keeps its buffers between calls: solve heads or successive label optimisations with the same
 /// solver and pass the previous `clusterScaling` as `warmStart`.
@@ -35,9 +36,8 @@ public final class SinkhornKnoppSolver: @unchecked Sendable {
         }
         guard options.maxIterations >= 1 else { throw SinkhornError.invalidMaxIterations(options.maxIterations) }
         guard options.threads >= 1 else { throw SinkhornError.invalidThreadCount(options.threads) }
-        if options.precision == .f64 && options.storage != .f32 {
-            throw SinkhornError.incompatibleOptions(
-                "f64 precision stores the matrix in float64; storage \(options.storage.rawValue) needs f32 precision")
+        if let conflict = options.storage.conflict(with: options.precision) {
+            throw SinkhornError.incompatibleOptions("storage \(options.storage.rawValue) \(conflict)")
         }
         self.options = options
     }

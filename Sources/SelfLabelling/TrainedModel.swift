@@ -22,9 +22,7 @@ public struct TrainedModel {
         let archive = try SafetensorsArchive(contentsOf: path)
         if archive.metadata[TrainingCheckpoint.stateKey] != nil {
             let c = try TrainingCheckpoint(contentsOf: path)
-            guard let arch = c.state.configuration.architecture else {
-                throw TrainingError.checkpointMismatch(path: path, reason: "unknown architecture \(c.state.configuration.arch)")
-            }
+            let arch = c.state.configuration.architecture
             let network = try build(arch, heads: c.labels.clusters, state: c.modelState, path: path)
             return TrainedModel(network: network, architecture: arch, configuration: c.state.configuration,
                                 labels: c.labels)

@@ -20,7 +20,7 @@ extension Trainer {
             text += "\n"
         }
         try AtomicFile.write(to: csv, text: text)
-        log("wrote \(weights), \(npy), \(csv)")
+        notify { $0.note("wrote \(weights), \(npy), \(csv)") }
         return (weights, npy, csv)
     }
 
@@ -28,7 +28,7 @@ extension Trainer {
     /// `TrainedModel.load` can rebuild it (`model_init.safetensors` at the start of a run, `model_final` at
     /// the end).
     func writeWeights(to path: String) throws {
-        try network.writeModelFile(architecture: configuration.architecture?.rawValue ?? configuration.arch, to: path)
+        try network.writeModelFile(architecture: configuration.architecture.rawValue, to: path)
     }
 
     /// Quotes a CSV field when it contains a comma, quote or newline (RFC 4180).

@@ -36,24 +36,27 @@ public final class Trainer {
     public let kernels: Kernels
     public let experiment: String
     public let checkpoints: CheckpointFolder
+    /// Where the run stands; stored as is in every checkpoint.
+    public internal(set) var progress: TrainingProgress
+    /// The terminal's view of the run (one of `observers`).
+    public let console = TrainingConsole()
+    /// Everything that follows the run: the metrics log, the TensorBoard events and the console by default.
+    public var observers: [any TrainingObserver]
     /// Where human-readable lines go (default: the progress line's log, on standard error).
-    public var log: (String) -> Void
+    public var log: (String) -> Void {
+        get { console.log }
+        set { console.log = newValue }
+    }
     /// Stop (as if interrupted) once this many iterations have run in this call of `run()`: for tests.
     public var stopAfterIterations: Int?
 
-    let progress = ProgressLine()
-    let metrics: MetricsLog
-    let events: TrainingEvents
     let optimizer: SGD
     let solver: SinkhornKnoppSolver
     let lrSchedule: LearningRateSchedule
     var labels: PseudoLabels
     var warmStarts: [[Double]?]
-    var schedule: LabelSchedule
-    var epoch = 0, batch = 0, iteration = 0, labelOptimisations = 0
-    var lowestLoss: Double?
-    var epochLossSum = 0.0, epochLossCount = 0
     var lastCheckpoint: String?
+    var lastEpochLoss: Double?
 
     /// A checkpoint to continue from, with its path.
     public struct ResumePoint {
@@ -79,9 +82,7 @@ public final class Trainer {
         try configuration.validate(samples: dataset.count)
         let experiment = configuration.exp
         let checkpoints = CheckpointFolder(experiment: experiment)
-        let restored = resumePoint?.checkpoint
-        let restoredPath = resumePoint?.path
-        if let c = restored, let path = restoredPath, c.labels.count != dataset.count {
+        if let c = resumePoint?.checkpoint, let path = resumePoint?.path, c.labels.count != dataset.count {
             throw TrainingError.checkpointMismatch(path: path,
                 reason: "it has labels for \(c.labels.count) images, the training set has \(dataset.count)")
         }
@@ -95,23 +96,22 @@ public final class Trainer {
         self.kernels = kernels
         self.experiment = experiment
         self.checkpoints = checkpoints
-        let progress = self.progress
-        self.log = { progress.log($0) }
-        metrics = try MetricsLog(path: (experiment as NSString).appendingPathComponent("metrics.jsonl"))
-        events = try TrainingEvents(folder: (experiment as NSString).appendingPathComponent("runs"),
-                                    comment: configuration.comment, warn: { progress.log($0) })
-        lrSchedule = configuration.lrSchedule == .cifar
-            ? .cifar(base: configuration.lr, epochs: configuration.epochs)
-            : .imagenet(base: configuration.lr, dropEvery: configuration.lrdrop)
+        let console = self.console
+        observers = [
+            try TrainingMetricsRecorder(path: (experiment as NSString).appendingPathComponent("metrics.jsonl")),
+            try TrainingEvents(folder: (experiment as NSString).appendingPathComponent("runs"),
+                               comment: configuration.comment, warn: { console.log($0) }),
+            console,
+        ]
+        lrSchedule = configuration.learningRateSchedule
         optimizer = SGD(parameters: network.namedParameters(), learningRate: lrSchedule.rate(epoch: 0),
                         momentum: Float(configuration.momentum), weightDecay: Float(configuration.weightDecay))
         solver = try SinkhornKnoppSolver(options: SinkhornOptions(
             lambda: configuration.lamb, tolerance: configuration.skTol, maxIterations: configuration.skMaxIters,
-            precision: configuration.dtype == "f64" ? .f64 : .f32,
-            storage: SinkhornStorage(rawValue: configuration.skStorage) ?? .f32,
+            precision: configuration.dtype, storage: configuration.skStorage,
             threads: ComputeThreads.count))
         let clusters = [Int](repeating: configuration.ncl, count: configuration.hc)
-        if let c = restored, let path = restoredPath {
+        if let c = resumePoint?.checkpoint, let path = resumePoint?.path {
             do {
                 try network.load(stateDict: c.modelState)
                 try optimizer.loadMomentumState(c.momentum)
@@ -123,156 +123,169 @@ public final class Trainer {
             }
             labels = c.labels
             warmStarts = c.warmStarts
-            schedule = LabelSchedule(remaining: c.state.scheduleRemaining)
-            epoch = c.state.epoch; batch = c.state.batch; iteration = c.state.iteration
-            labelOptimisations = c.state.labelOptimisations
-            lowestLoss = c.state.lowestLoss
-            epochLossSum = c.state.epochLossSum; epochLossCount = c.state.epochLossCount
+            progress = c.state.progress
             lastCheckpoint = path
         } else {
             var rng = Xoshiro256(seed: configuration.seed, 0x4C41_4245_4C53)
             labels = PseudoLabels.randomEquipartition(clusters: clusters, count: dataset.count, using: &rng)
             warmStarts = Array(repeating: nil, count: configuration.hc)
-            schedule = LabelSchedule(spacing: configuration.schedule, epochs: configuration.epochs,
-                                     samples: dataset.count, count: configuration.nopts)
+            progress = TrainingProgress(schedule: LabelSchedule(spacing: configuration.schedule, epochs: configuration.epochs,
+                                                                samples: dataset.count, count: configuration.nopts))
         }
     }
 
     /// The current pseudo-labels.
     public var pseudoLabels: PseudoLabels { labels }
 
-    /// Runs (or continues) training until the last epoch or a stop request.
+    /// Runs (or continues) training until the last epoch or a stop request: the paper's Algorithm 1. Each
+    /// epoch walks the shuffled data; before a batch, a label optimisation runs when the schedule says so
+    /// (`optimizeLabels`: network pass, Sinkhorn-Knopp per head); then one SGD step on the batch against the
+    /// current pseudo-labels (`step`). Epoch ends and stop requests write checkpoints.
     public func run() throws -> TrainingOutcome {
         let loader = BatchLoader(dataset: dataset, transform: trainTransform, batchSize: configuration.batchSize,
                                  shuffle: true, seed: configuration.seed, workers: configuration.workers)
-        let batches = loader.batchCount
-        let totalIterations = configuration.epochs * batches
-        let start = Date()
-        var ranThisCall = 0
-        var imagesThisCall = 0
-        if iteration == 0 && batch == 0 && epoch == 0 {
+        var pace = Pace(totalIterations: configuration.epochs * loader.batchCount)
+        if progress.isAtStart {
             try writeWeights(to: (experiment as NSString).appendingPathComponent("model_init.safetensors"))
         }
-        let times = schedule.epochs(samples: dataset.count).prefix(12).map { String(format: "%.2f", $0) }
-        log("training \(configuration.arch) on \(dataset.count) images: \(configuration.epochs) epochs of \(batches) "
-            + "batches, \(configuration.hc) head(s) x \(configuration.ncl) clusters; label optimisations at epochs "
-            + times.joined(separator: ", ") + (schedule.remaining.count > 13 ? ", …" : ""))
-        while epoch < configuration.epochs {
-            let lr = lrSchedule.rate(epoch: epoch)
-            optimizer.learningRate = lr
-            if batch == 0 && lrSchedule.rate(epoch: epoch + 1) != lr {
-                try save(to: checkpoints.preLRDropPath(epoch: epoch), reason: "pre-lr-drop")
-            }
-            network.setTraining(true)
-            let epochIterator = loader.epoch(epoch, startingAt: batch)
-            let epochStart = Date()
-            var epochImages = 0
-            while let b = try epochIterator.next() {
-                if schedule.takeIfDue(iteration: iteration, batchSize: configuration.batchSize) {
+        notify { $0.trainingStarted(TrainingStart(configuration: configuration, images: dataset.count,
+            batchesPerEpoch: loader.batchCount, labelOptimisationEpochs: progress.schedule.epochs(samples: dataset.count))) }
+        while progress.epoch < configuration.epochs {
+            let lr = try beginEpoch()
+            let batches = loader.epoch(progress.epoch, startingAt: progress.batch)
+            pace.beginEpoch()
+            while let batch = try batches.next() {
+                if progress.schedule.takeIfDue(iteration: progress.iteration, batchSize: configuration.batchSize) {
                     try optimizeLabels()
                     network.setTraining(true)
                 }
-                let loss = try step(b)
-                epochLossSum += loss * Double(b.indices.count)
-                epochLossCount += b.indices.count
-                epochImages += b.indices.count
-                imagesThisCall += b.indices.count
-                let inBatch = batch
-                batch += 1; iteration += 1; ranThisCall += 1
-                let elapsed = Date().timeIntervalSince(epochStart)
-                let rate = Double(epochImages) / max(elapsed, 1e-9)
-                let meanLoss = epochLossSum / Double(max(epochLossCount, 1))
-                if inBatch % configuration.logIter == 0 {
-                    metrics.write(["kind": "train", "epoch": epoch, "iteration": iteration - 1, "loss": loss,
-                                   "loss_mean": meanLoss, "lr": Double(lr), "images_per_second": rate])
-                    events.scalar("Loss", loss, step: iteration - 1)
-                    events.scalar("lr", Double(lr), step: iteration - 1)
-                    events.scalar("Freq(Hz)", rate, step: iteration - 1)
-                    if !progress.isTerminal {
-                        log(String(format: "epoch %d iteration %d/%d loss %.4f (mean %.4f) lr %.3g %.1f img/s",
-                                   epoch, iteration - 1, totalIterations, loss, meanLoss, Double(lr), rate))
-                    }
-                }
-                let eta = Double(totalIterations - iteration) * Date().timeIntervalSince(start) / Double(max(ranThisCall, 1))
-                progress.show(String(format: "epoch %d/%d  it %d/%d  loss %.4f  %.1f img/s  lr %.3g  ETA %@",
-                                     epoch + 1, configuration.epochs, iteration, totalIterations, meanLoss, rate,
-                                     Double(lr), ProgressLine.duration(eta)))
+                let loss = try step(batch)
+                let logged = progress.batch % configuration.logIter == 0
+                progress.recordStep(loss: loss, images: batch.indices.count)
+                pace.recordStep(images: batch.indices.count)
+                notify { $0.iterationFinished(pace.report(progress, loss: loss, lr: lr, epochs: configuration.epochs,
+                                                         logged: logged)) }
                 let signal = StopRequest.signal
-                if signal != nil || (stopAfterIterations.map { ranThisCall >= $0 } ?? false) {
-                    epochIterator.stop()
-                    let path = checkpoints.regularPath(epoch: epoch, batch: batch)
-                    try save(to: path, reason: "interrupted")
-                    log("stopped at epoch \(epoch), iteration \(iteration); state saved to \(path). "
-                        + "Continue with: selflabel train" + (configuration.data.map { " --data \($0)" } ?? "")
-                        + " --exp \(experiment) --resume")
-                    return .stopped(signal: signal, checkpoint: path)
+                if signal != nil || (stopAfterIterations.map { pace.stepsThisCall >= $0 } ?? false) {
+                    batches.stop()
+                    return .stopped(signal: signal, checkpoint: try stop())
                 }
             }
-            let mean = epochLossSum / Double(max(epochLossCount, 1))
-            log(String(format: "epoch %d done: mean loss %.4f, %.1f img/s", epoch, mean,
-                       Double(epochImages) / max(Date().timeIntervalSince(epochStart), 1e-9)))
-            metrics.write(["kind": "epoch", "epoch": epoch, "loss_mean": mean, "lr": Double(lr)])
-            events.scalar("epoch_loss", mean, step: epoch)
-            if epoch % configuration.logIntv == 0 { logParameterNorms() }
-            epoch += 1; batch = 0
-            epochLossSum = 0; epochLossCount = 0
-            let isLowest = lowestLoss.map { mean < $0 } ?? true
-            if isLowest { lowestLoss = mean }
-            try save(to: checkpoints.regularPath(epoch: epoch, batch: 0), reason: "epoch")
-            checkpoints.prune(keep: 2)
-            if isLowest { try save(to: checkpoints.lowestPath, reason: "lowest", remember: false) }
-            lastEpochLoss = mean
+            try endEpoch(lr: lr, imagesPerSecond: pace.epochImagesPerSecond)
         }
         let outputs = try writeFinalOutputs()
-        events.flush()
-        return .completed(TrainingSummary(epochs: configuration.epochs, iterations: iteration,
-                                          labelOptimisations: labelOptimisations, finalLoss: lastEpochLoss ?? .nan,
-                                          seconds: Date().timeIntervalSince(start), finalWeights: outputs.weights,
-                                          labelsNpy: outputs.npy, labelsCSV: outputs.csv))
+        let summary = TrainingSummary(epochs: configuration.epochs, iterations: progress.iteration,
+                                      labelOptimisations: progress.labelOptimisations, finalLoss: lastEpochLoss ?? .nan,
+                                      seconds: pace.secondsThisCall, finalWeights: outputs.weights,
+                                      labelsNpy: outputs.npy, labelsCSV: outputs.csv)
+        notify { $0.trainingFinished(summary) }
+        return .completed(summary)
     }
 
-    var lastEpochLoss: Double?
-
-    /// The extended log of every `--log-intv`-th epoch (the official code draws its conv filters there): the
-    /// L2 norm of every parameter tensor, as TensorBoard scalars `weights/<name>` and one metrics record.
-    func logParameterNorms() {
-        var fields: [(String, Any)] = [("kind", "weights"), ("epoch", epoch)]
-        for (name, p) in network.namedParameters() {
-            let norm = p.value.withUnsafeBufferPointer { b in b.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
-            events.scalar("weights/" + name, norm, step: epoch)
-            fields.append((name, norm))
+    /// Sets the epoch's learning rate (writing the pre-drop checkpoint when it is about to fall) and puts the
+    /// network in training mode; returns the rate.
+    func beginEpoch() throws -> Double {
+        let lr = lrSchedule.rate(epoch: progress.epoch)
+        optimizer.learningRate = lr
+        if progress.batch == 0 && lrSchedule.rate(epoch: progress.epoch + 1) != lr {
+            try save(to: checkpoints.preLRDropPath(epoch: progress.epoch), reason: "pre-lr-drop")
         }
-        metrics.write(record: fields)
+        network.setTraining(true)
+        return Double(lr)
+    }
+
+    /// Closes the epoch: reports it (with the parameter norms every `--log-intv`-th epoch), writes its
+    /// checkpoint, keeps the last two, and the lowest-loss one.
+    func endEpoch(lr: Double, imagesPerSecond: Double) throws {
+        let epoch = progress.epoch
+        let (mean, isLowest) = progress.finishEpoch()
+        let norms = epoch % configuration.logIntv == 0 ? parameterNorms() : nil
+        notify { $0.epochFinished(EpochReport(epoch: epoch, meanLoss: mean, learningRate: lr,
+                                              imagesPerSecond: imagesPerSecond, parameterNorms: norms)) }
+        try save(to: checkpoints.regularPath(epoch: progress.epoch, batch: 0), reason: "epoch")
+        checkpoints.prune(keep: 2)
+        if isLowest { try save(to: checkpoints.lowestPath, reason: "lowest", remember: false) }
+        lastEpochLoss = mean
+    }
+
+    /// Writes the checkpoint of a requested stop and reports how to continue; returns its path.
+    func stop() throws -> String {
+        let path = checkpoints.regularPath(epoch: progress.epoch, batch: progress.batch)
+        try save(to: path, reason: "interrupted")
+        let command = "selflabel train" + (configuration.data.map { " --data \($0)" } ?? "") + " --exp \(experiment) --resume"
+        notify { $0.trainingStopped(TrainingStop(epoch: progress.epoch, iteration: progress.iteration, checkpoint: path,
+                                                 resumeCommand: command)) }
+        return path
+    }
+
+    /// The L2 norm of every parameter tensor, by name (the official code draws its conv filters here).
+    func parameterNorms() -> [(name: String, norm: Double)] {
+        network.namedParameters().map { name, p in
+            (name, p.value.withUnsafeBufferPointer { b in b.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() })
+        }
     }
 
     /// One SGD step on a batch; returns the loss.
     func step(_ b: Batch) throws -> Double {
         let tape = Tape(recording: true, kernels: kernels,
-                        generator: Xoshiro256(seed: configuration.seed, 0x4452_4F50, UInt64(iteration)))
+                        generator: Xoshiro256(seed: configuration.seed, 0x4452_4F50, UInt64(progress.iteration)))
         let out = try network.forward(tape.constant(b.images))
         let loss = try multiHeadCrossEntropy(out.heads, targets: labels.targets(for: b.indices))
         let value = Double(loss.value.scalar)
         guard value.isFinite else {
-            throw TrainingError.nonFiniteLoss(epoch: epoch, iteration: iteration, loss: value,
+            throw TrainingError.nonFiniteLoss(epoch: progress.epoch, iteration: progress.iteration, loss: value,
                                               lastCheckpoint: lastCheckpoint)
         }
         optimizer.step(tape.gradients(of: loss))
         return value
     }
 
+    /// Tells every observer.
+    func notify(_ event: (any TrainingObserver) -> Void) { observers.forEach(event) }
+
     /// The current state as a checkpoint.
     func checkpoint(reason: String) -> TrainingCheckpoint {
-        TrainingCheckpoint(
-            state: .init(epoch: epoch, batch: batch, iteration: iteration, scheduleRemaining: schedule.remaining,
-                         labelOptimisations: labelOptimisations, lowestLoss: lowestLoss, epochLossSum: epochLossSum,
-                         epochLossCount: epochLossCount, configuration: configuration, reason: reason),
-            modelState: network.stateDict(), momentum: optimizer.momentumState(), labels: labels,
-            warmStarts: warmStarts)
+        TrainingCheckpoint(state: .init(progress: progress, configuration: configuration, reason: reason),
+                           modelState: network.stateDict(), momentum: optimizer.momentumState(), labels: labels,
+                           warmStarts: warmStarts)
     }
 
     func save(to path: String, reason: String, remember: Bool = true) throws {
-        events.flush()
+        notify { $0.checkpointWillBeWritten(path: path, reason: reason) }
         try checkpoint(reason: reason).write(to: path)
         if remember { lastCheckpoint = path }
+    }
+}
+
+/// Clocks of one call of `Trainer.run()`: images per second in the current epoch, and the ETA.
+struct Pace {
+    let totalIterations: Int
+    let start = Date()
+    var epochStart = Date()
+    var epochImages = 0
+    var stepsThisCall = 0
+
+    init(totalIterations: Int) { self.totalIterations = totalIterations }
+
+    mutating func beginEpoch() {
+        epochStart = Date()
+        epochImages = 0
+    }
+
+    mutating func recordStep(images: Int) {
+        epochImages += images
+        stepsThisCall += 1
+    }
+
+    var epochImagesPerSecond: Double { Double(epochImages) / max(Date().timeIntervalSince(epochStart), 1e-9) }
+    var secondsThisCall: Double { Date().timeIntervalSince(start) }
+
+    /// The report of the step just recorded (`progress` already counts it).
+    func report(_ progress: TrainingProgress, loss: Double, lr: Double, epochs: Int, logged: Bool) -> IterationReport {
+        let eta = Double(totalIterations - progress.iteration) * secondsThisCall / Double(max(stepsThisCall, 1))
+        return IterationReport(epoch: progress.epoch, epochs: epochs, iteration: progress.iteration - 1,
+                               totalIterations: totalIterations, loss: loss, epochMeanLoss: progress.epochMeanLoss,
+                               learningRate: lr, imagesPerSecond: epochImagesPerSecond, secondsLeft: eta,
+                               isLogged: logged)
     }
 }

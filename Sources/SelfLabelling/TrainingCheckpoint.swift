@@ -7,36 +7,48 @@ import Tensors
 ///
 /// - tensors `model.<state_dict key>` (weights and buffers, PyTorch names), `momentum.<parameter>` (SGD
 ///   buffers), `labels` (int32, heads × N) and `sinkhorn_r.<head>` (float64 cluster scalings, the warm starts);
-/// - metadata `selflabel.state`: the JSON of `TrainingCheckpoint.State` (position, remaining label-optimisation
-///   times, lowest loss, the configuration).
+/// - metadata `selflabel.state`: the JSON of `TrainingCheckpoint.State` (the `TrainingProgress`: position,
+///   remaining label-optimisation times, lowest loss; and the configuration).
 ///
 /// Random generators need no stored state: every random draw is derived from the seed and a counter (the
 /// epoch for the shuffle, (epoch, index) per augmented sample, the iteration for dropout), so a position plus
 /// the seed reproduces the streams exactly. The file is written atomically (temporary file, fsync, rename).
 public struct TrainingCheckpoint {
-    /// The scalar part of the training state.
+    /// The scalar part of the training state: the progress, the settings and why it was written. Its JSON
+    /// keeps `TrainingProgress`'s fields at the top level, next to `version`, `configuration` and `reason`.
     public struct State: Codable, Sendable, Equatable {
         /// Format version of this record.
         public var version = 1
-        /// Epoch to continue in.
-        public var epoch: Int
-        /// Batch within `epoch` to continue at (0 = the epoch's start).
-        public var batch: Int
-        /// Global iteration counter (`epoch · batchesPerEpoch + batch`).
-        public var iteration: Int
-        /// Remaining label-optimisation times (samples seen), with the sentinel.
-        public var scheduleRemaining: [Double]
-        /// Label optimisations done so far.
-        public var labelOptimisations: Int
-        /// Lowest epoch-mean loss so far (nil before the first complete epoch).
-        public var lowestLoss: Double?
-        /// Sum and count of the losses of the current epoch so far (for its mean).
-        public var epochLossSum: Double
-        public var epochLossCount: Int
+        /// Where the run stands.
+        public var progress: TrainingProgress
         /// The run's settings.
         public var configuration: TrainingConfiguration
         /// Why this checkpoint was written ("epoch", "pre-lr-drop", "lowest", "interrupted", "final").
         public var reason: String
+
+        public init(progress: TrainingProgress, configuration: TrainingConfiguration, reason: String) {
+            self.progress = progress
+            self.configuration = configuration
+            self.reason = reason
+        }
+
+        private enum CodingKeys: String, CodingKey { case version, configuration, reason }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            version = try c.decode(Int.self, forKey: .version)
+            configuration = try c.decode(TrainingConfiguration.self, forKey: .configuration)
+            reason = try c.decode(String.self, forKey: .reason)
+            progress = try TrainingProgress(from: decoder)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try progress.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(version, forKey: .version)
+            try c.encode(configuration, forKey: .configuration)
+            try c.encode(reason, forKey: .reason)
+        }
     }
 
     public var state: State
@@ -71,7 +83,11 @@ public struct TrainingCheckpoint {
         guard let json = archive.metadata[Self.stateKey] else {
             throw TrainingError.notACheckpoint(path: path)
         }
-        state = try JSONDecoder().decode(State.self, from: Data(json.utf8))
+        do {
+            state = try JSONDecoder().decode(State.self, from: Data(json.utf8))
+        } catch {
+            throw TrainingError.unreadableState(path: path, reason: "\(error)")
+        }
         var model: StateDict = [], momentum: [(name: String, tensor: Tensor)] = []
         var warm: [Int: [Double]] = [:]
         for e in archive.entries {

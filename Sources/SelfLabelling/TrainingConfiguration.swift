@@ -1,4 +1,6 @@
 import Foundation
+import NeuralNetworks
+import Tensors
 
 /// Every setting of a SeLa training run: the official `main.py` options with the same meanings and defaults,
 /// plus SelfLabel's own (seed, schedule spacing, pseudo-label augmentation, threads, Sinkhorn-Knopp
@@ -14,7 +16,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     /// Official settings bundles.
     public enum Preset: String, Codable, Sendable, CaseIterable {
-        case imagenet, cifar
+        case cifar, imagenet
+    }
+
+    /// The official AlexNet variants (`--archspec`; only `alexnet` has two).
+    public enum ArchSpec: String, Codable, Sendable, CaseIterable {
+        case big, small
     }
 
     public var epochs = 200
@@ -24,13 +31,13 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var lrdrop = 150
     /// Weight decay exponent: the decay is 10^wd.
     public var wd = -5.0
-    /// Sinkhorn-Knopp arithmetic: "f64" (the reference's) or "f32" (log-domain float32).
-    public var dtype = "f64"
+    /// Sinkhorn-Knopp arithmetic: f64 (the reference's) or f32 (log-domain float32).
+    public var dtype: SinkhornPrecision = .f64
     public var nopts = 100
     public var augs = 3
     public var lamb = 25.0
-    public var arch = "alexnet"
-    public var archspec = "big"
+    public var arch: Architecture = .alexnet
+    public var archspec: ArchSpec = .big
     public var ncl = 3000
     public var hc = 1
     public var exp = "self-label-default"
@@ -47,14 +54,14 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var threads = 0
     public var skTol = 0.1
     public var skMaxIters = 1000
-    /// Storage of the shifted score matrix: "f32", "bf16" or "f16".
-    public var skStorage = "f32"
+    /// Storage of the shifted score matrix of the dense method (f32 precision only).
+    public var skStorage: SinkhornStorage = .f32
     public var lrSchedule: LRSchedule = .imagenet
     public var momentum = 0.9
     /// Side of the (square) network input; 0 = the architecture's own (224, or 32 for CIFAR-sized nets).
     public var cropSize = 0
-    /// Kernels: "cpu" (oneDNN, falling back to the reference for anything it declines) or "reference".
-    public var backend = "cpu"
+    /// Kernels: cpu (oneDNN, falling back to the reference for anything it declines) or reference.
+    public var backend: Kernels.Name = .cpu
     /// Write each label optimisation's network outputs (heads × N × K, float32) to `<exp>/scores/` so the
     /// step can be rerun offline with `selflabel label`.
     public var saveScores = false
@@ -62,7 +69,18 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public init() {}
 
     /// The weight decay value, 10^wd.
-    public var weightDecay: Double { power(10, wd) }
+    public var weightDecay: Double { pow(10, wd) }
+
+    /// The network architecture these settings name (`alexnet` with `archspec` small is `alexnet_small`).
+    public var architecture: Architecture { arch == .alexnet && archspec == .small ? .alexnetSmall : arch }
+
+    /// The kernels `backend` names.
+    public var kernels: Kernels { Kernels(named: backend) }
+
+    /// The learning-rate schedule these settings name (`lrSchedule`, `lr`, `lrdrop`, `epochs`).
+    public var learningRateSchedule: LearningRateSchedule {
+        lrSchedule == .cifar ? .cifar(base: lr, epochs: epochs) : .imagenet(base: lr, dropEvery: lrdrop)
+    }
 
     /// Applies a preset's official values (the caller then re-applies options the user gave explicitly).
     public mutating func apply(_ preset: Preset) {
@@ -73,24 +91,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             // cifar.py: ncl 128, λ 10, nopts 400, lr 0.05, batch 64, 800 epochs, weight decay 5e-4,
             // linear label schedule, its step LR schedule; 10 heads as in the paper's CIFAR runs.
             hc = 10; ncl = 128; lamb = 10; nopts = 400; lr = 0.05; batchSize = 64; epochs = 800
-            wd = log10(5e-4); schedule = .linear; lrSchedule = .cifar; arch = "alexnet_cifar"
+            wd = log10(5e-4); schedule = .linear; lrSchedule = .cifar; arch = .alexnetCIFAR
         }
     }
 
-    /// The learning rate for `epoch` under the configured schedule.
-    public func learningRate(epoch: Int) -> Double {
-        switch lrSchedule {
-        case .imagenet:
-            return epoch < 350 ? lr * power(0.1, Double(epoch / max(lrdrop, 1))) : lr * power(0.1, 3)
-        case .cifar:
-            // (first drop epoch, drop interval) per official run length.
-            let steps: [Int: (Int, Int)] = [200: (80, 40), 400: (160, 80), 800: (320, 160), 1600: (640, 320)]
-            guard let (start, every) = steps[epochs], epoch >= start else { return lr }
-            return lr * power(0.1, Double((epoch - start) / every))
-        }
-    }
-
-    /// Checks settings that do not depend on the data; throws the first problem found.
+    /// Checks settings that do not depend on the data, each on its own and across settings (the one place for
+    /// such rules); throws the first problem found.
     public func validate() throws(TrainingConfigurationError) {
         func need(_ ok: Bool, _ option: String, _ value: Any, _ rule: String) throws(TrainingConfigurationError) {
             if !ok { throw TrainingConfigurationError(option: option, value: "\(value)", rule: rule) }
@@ -100,12 +106,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try need(lr > 0 && lr.isFinite, "--lr", lr, "must be a positive number")
         try need(lrdrop >= 1, "--lrdrop", lrdrop, "must be at least 1")
         try need(wd.isFinite && wd <= 0, "--wd", wd, "is an exponent (decay = 10^wd) and must be <= 0")
-        try need(["f32", "f64"].contains(dtype), "--dtype", dtype, "must be f32 or f64")
         try need(nopts >= 1, "--nopts", nopts, "must be at least 1")
         try need((0...3).contains(augs), "--augs", augs, "must be 0, 1, 2 or 3")
         try need((0...3).contains(paugs), "--paugs", paugs, "must be 0, 1, 2 or 3")
         try need(lamb > 0 && lamb.isFinite, "--lamb", lamb, "must be a positive number")
-        try need(["big", "small"].contains(archspec), "--archspec", archspec, "must be big or small")
         try need(ncl >= 2, "--ncl", ncl, "must be at least 2")
         try need(hc >= 1, "--hc", hc, "must be at least 1")
         try need(workers >= 0, "--workers", workers, "must be >= 0")
@@ -114,9 +118,11 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try need(threads >= 0, "--threads", threads, "must be >= 0 (0 = all cores)")
         try need(skTol > 0 && skTol.isFinite, "--sk-tol", skTol, "must be a positive number")
         try need(skMaxIters >= 10, "--sk-max-iters", skMaxIters, "must be at least 10 (the error is checked every 10)")
-        try need(["f32", "bf16", "f16"].contains(skStorage), "--sk-storage", skStorage, "must be f32, bf16 or f16")
         try need(!exp.isEmpty, "--exp", exp, "must name a folder")
-        try need(["cpu", "reference"].contains(backend), "--backend", backend, "must be cpu or reference")
+        // Rules across settings.
+        if let conflict = skStorage.conflict(with: dtype, storageOption: "--sk-storage", precisionOption: "--dtype") {
+            throw TrainingConfigurationError(option: "--sk-storage", value: skStorage.rawValue, rule: conflict)
+        }
     }
 
     /// Checks the settings against the training set's size.
@@ -135,53 +141,4 @@ public struct TrainingConfigurationError: Error, CustomStringConvertible, Equata
         self.option = option; self.value = value; self.rule = rule
     }
     public var description: String { "\(option) \(value) \(rule)" }
-}
-
-/// `a^b` through the C library, as Python's `**` on floats.
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func power(_ a: Double, _ b: Double) -> Double { Glibc.pow(a, b) }
-#elseif canImport(Darwin)
-import Darwin
-@inline(__always) func power(_ a: Double, _ b: Double) -> Double { Darwin.pow(a, b) }
-#endif
-
-extension TrainingConfiguration {
-    /// Settings that may change when a run is resumed: they do not affect the results.
-    public static let changeableOnResume: Set<String> = ["workers", "threads", "logIter", "logIntv", "comment", "data",
-                                                         "saveScores"]
-
-
-    /// For `--resume`: the stored run's configuration with the explicitly given settings `explicit` (property
-    /// names) taken from `self` where they may change, or an error naming the first one that would alter the
-    /// stored run.
-    public func resumed(from stored: TrainingConfiguration, explicit: Set<String>) throws(TrainingConfigurationError)
-        -> TrainingConfiguration {
-        let mine = Self.fields(self), theirs = Self.fields(stored)
-        var result = stored
-        for key in explicit.sorted() {
-            let a = mine[key] ?? "", b = theirs[key] ?? ""
-            if Self.changeableOnResume.contains(key) {
-                continue
-            } else if a != b {
-                throw TrainingConfigurationError(option: "--" + key, value: a,
-                    rule: "differs from the resumed run's \(b): --resume continues the stored run unchanged")
-            }
-        }
-        if explicit.contains("workers") { result.workers = workers }
-        if explicit.contains("threads") { result.threads = threads }
-        if explicit.contains("logIter") { result.logIter = logIter }
-        if explicit.contains("logIntv") { result.logIntv = logIntv }
-        if explicit.contains("comment") { result.comment = comment }
-        if explicit.contains("saveScores") { result.saveScores = saveScores }
-        result.data = data
-        return result
-    }
-
-    /// Each stored property as text, by name.
-    static func fields(_ c: TrainingConfiguration) -> [String: String] {
-        guard let data = try? JSONEncoder().encode(c),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
-        return object.mapValues { "\($0)" }
-    }
 }

@@ -2,6 +2,7 @@
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFiniteLoss(epoch: Int, iteration: Int, loss: Double, lastCheckpoint: String?)
     case notACheckpoint(path: String)
+    case unreadableState(path: String, reason: String)
     case nothingToResume(folder: String)
     case checkpointMismatch(path: String, reason: String)
     case scoresTooLarge(bytes: Int, available: Int)
@@ -13,6 +14,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             return "loss became \(loss) at epoch \(epoch), iteration \(iteration); "
                 + (last.map { "last good checkpoint: \($0)" } ?? "no checkpoint was written yet")
         case let .notACheckpoint(path): return "\(path) is not a SelfLabel training checkpoint"
+        case let .unreadableState(path, reason): return "\(path): the training state cannot be read: \(reason)"
         case let .nothingToResume(folder): return "--resume: no checkpoint found in \(folder)"
         case let .checkpointMismatch(path, reason): return "checkpoint \(path) does not fit this run: \(reason)"
         case let .scoresTooLarge(bytes, available):

@@ -12,22 +12,16 @@ extension TrainingConfiguration {
     /// the CIFAR augmentations at 32×32.
     public static var embeddedDemo: TrainingConfiguration {
         var c = TrainingConfiguration()
-        c.arch = "convnet_tiny"
+        c.arch = .convnetTiny
         c.hc = 10; c.ncl = 100
         c.epochs = 16; c.batchSize = 128; c.lr = 0.05
         c.nopts = 10; c.schedule = .linear; c.lamb = 10
         c.wd = -4; c.lrSchedule = .cifar
-        c.dtype = "f32"; c.augs = 3
+        c.dtype = .f32; c.augs = 3
         c.exp = "selflabel-demo"; c.comment = "selflabel-demo"; c.logIter = 10
         c.workers = 1
         return c
     }
-
-    /// The kernels `backend` names.
-    public var kernels: Kernels { backend == "reference" ? .reference : OneDNNBackend.kernels }
-
-    /// The network architecture these settings name (`alexnet` with `archspec` small is `alexnet_small`).
-    public var architecture: Architecture? { Architecture.named(arch, archspec: archspec) }
 }
 
 /// A whole `selflabel train` invocation: opens the data, builds the network, trains (or resumes), and for
@@ -60,9 +54,17 @@ public struct TrainingRun {
                 TransformPipeline.official(augs: c.paugs, imageSize: image, cropSize: crop) ?? eval, eval)
     }
 
-    /// Runs it; returns the signal number when a signal stopped the run (its checkpoint is written).
-    @discardableResult
-    public func execute() throws -> Int32? {
+    /// How a run ended.
+    public enum Outcome: Sendable {
+        /// A signal (or a test's stop) ended it; its checkpoint is written.
+        case stopped(signal: Int32?)
+        /// Every epoch ran; for the embedded demo, `heldOut` compares the trained network with its random
+        /// initialisation (also written to `<exp>/summary.json`).
+        case completed(TrainingSummary, heldOut: HeldOutComparison?)
+    }
+
+    /// Runs it.
+    public func execute() throws -> Outcome {
         let started = Date()
         var configuration = self.configuration
         var resumePoint: Trainer.ResumePoint?
@@ -71,12 +73,11 @@ public struct TrainingRun {
             configuration = try configuration.resumed(from: point.checkpoint.state.configuration,
                                                       explicit: explicitSettings)
             resumePoint = point
-            log("resuming from \(point.path) (epoch \(point.checkpoint.state.epoch), iteration \(point.checkpoint.state.iteration))")
+            let at = point.checkpoint.state.progress
+            log("resuming from \(point.path) (epoch \(at.epoch), iteration \(at.iteration))")
         }
-        if configuration.threads > 0 { ComputeThreads.set(configuration.threads) } else { ComputeThreads.set(ComputeThreads.defaultCount) }
-        guard let architecture = configuration.architecture else {
-            throw TrainingConfigurationError(option: "--arch", value: configuration.arch, rule: "is not a known architecture")
-        }
+        ComputeThreads.set(configuration.threads > 0 ? configuration.threads : ComputeThreads.defaultCount)
+        let architecture = configuration.architecture
         let embedded = configuration.data == nil
         let train: any Dataset = embedded ? try EmbeddedCIFAR10.train : try DatasetLocator.open(configuration.data!, split: .train)
         let (trainT, pseudoT, evalT) = TrainingRun.transforms(for: configuration, inputSize: architecture.inputSize)
@@ -93,14 +94,16 @@ public struct TrainingRun {
         StopRequest.installHandlers()
         let trainer = try Trainer(configuration: configuration, network: network, dataset: train,
                                   trainTransform: trainT, pseudoTransform: pseudoT, kernels: kernels, resumeFrom: resumePoint)
+        let summary: TrainingSummary
         switch try trainer.run() {
         case .stopped(let signal, _):
-            return signal
-        case .completed(let summary):
+            return .stopped(signal: signal)
+        case .completed(let s):
+            summary = s
             log(String(format: "finished: %d epochs, %d iterations, %d label optimisations, final mean loss %.4f, %.0f s",
-                       summary.epochs, summary.iterations, summary.labelOptimisations, summary.finalLoss, summary.seconds))
+                       s.epochs, s.iterations, s.labelOptimisations, s.finalLoss, s.seconds))
         }
-        guard embedded else { return nil }
+        guard embedded else { return .completed(summary, heldOut: nil) }
         let trained = try HeldOutScores.measure(network: network, train: train, test: try EmbeddedCIFAR10.test,
                                                 transform: evalT, workers: configuration.workers, kernels: kernels)
         // The paper's picture: head 0's clusters as rows of thumbnails framed by true class.
@@ -110,26 +113,19 @@ public struct TrainingRun {
         let pictures = try gallery.write(to: (configuration.exp as NSString).appendingPathComponent("clusters"),
                                          dataset: train, title: "SelfLabel demo: clusters of head 0")
         log("cluster picture: \(pictures.png) (page: \(pictures.html))")
-        let seconds = Date().timeIntervalSince(started)
-        if let baseline {
-            print(String(format: "held-out (1,000 images): kNN top-1 (k=10, σ=0.1): trained %.3f, random init %.3f; "
-                         + "NMI(head 0, classes): trained %.3f, random init %.3f", trained.knnTop1, baseline.knnTop1,
-                         trained.nmi, baseline.nmi))
-            let json = "{\"knn_top1\": {\"trained\": \(trained.knnTop1), \"random_init\": \(baseline.knnTop1)}, "
-                + "\"nmi\": {\"trained\": \(trained.nmi), \"random_init\": \(baseline.nmi)}, \"seconds\": \(seconds)}\n"
-            try AtomicFile.write(to: (configuration.exp as NSString).appendingPathComponent("summary.json"), text: json)
-        } else {
-            print(String(format: "held-out (1,000 images): kNN top-1 (k=10, σ=0.1): %.3f; NMI(head 0, classes): %.3f",
-                         trained.knnTop1, trained.nmi))
+        let comparison = HeldOutComparison(trained: trained, randomInitialisation: baseline,
+                                           seconds: Date().timeIntervalSince(started))
+        if baseline != nil {
+            try comparison.write(to: (configuration.exp as NSString).appendingPathComponent("summary.json"))
         }
-        return nil
+        return .completed(summary, heldOut: comparison)
     }
 }
 
 /// The two numbers the embedded demo reports on held-out images: weighted-kNN top-1 (k = 10, σ = 0.1, memory
 /// bank = the training images with their true classes, on pre-head features) and the NMI of head 0's clusters
 /// with the true classes.
-public struct HeldOutScores: Sendable {
+public struct HeldOutScores: Sendable, Equatable {
     public var knnTop1: Double
     public var nmi: Double
 

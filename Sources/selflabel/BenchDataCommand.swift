@@ -23,6 +23,7 @@ struct BenchDataCommand: ParsableCommand {
     @Option(help: "Epochs to time.") var epochs: Int = 1
     @Option(help: "Seed of the shuffling and augmentation.") var seed: UInt64 = 0
     @Flag(help: "Decode JPEGs at full size (no DCT-domain downscaling).") var exactDecoding = false
+    @OptionGroup var imageLimit: ImageLimitOptions
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
@@ -36,6 +37,7 @@ struct BenchDataCommand: ParsableCommand {
     }
 
     func run() throws {
+        imageLimit.apply()
         let dataset: any Dataset
         let scanStart = ResourceUsage.monotonicSeconds
         if let data {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Interop
 import SelfLabelling
 import Tensors
 
@@ -11,7 +12,10 @@ struct BenchSinkhornCommand: ParsableCommand {
         discussion: """
         With --logits it times exactly what `selflabel label` does on that file. Without, it generates \
         deterministic logits: standard normal x 3 (Box-Muller on Xoshiro256 seeded with (seed, chunk) for fixed \
-        chunks of 2^20 values, so the values do not depend on the thread count); generation is not timed.
+        chunks of 2^20 values, so the values do not depend on the thread count); generation is not timed. \
+        --family generates one of issue 17's families instead (SinkhornFamilySpec: flat rows N(0, sigma^2), \
+        peaked rows N(0, 9), mixed, skewed winners, or their probabilities); --save-scores writes them for \
+        scripts/reference/sinkhorn_families.py, and --compare-labels reports the agreement with its labels.
         """)
 
     @Option(help: "Samples N (ignored with --logits: the file's shape is used).") var n: Int = 200_000
@@ -19,15 +23,35 @@ struct BenchSinkhornCommand: ParsableCommand {
     @Option(help: "Heads H (ignored with --logits).") var heads: Int = 1
     @Option(help: "Seed of the generated logits.") var seed: UInt64 = 0
     @Option(help: "Time this float32 .npy (N, K) or (H, N, K) instead of generated logits.") var logits: String?
+    @Option(help: "Generate this family instead: flat, mixed or peaked (one head).") var family: SinkhornScoreFamily?
+    @Option(help: "--family mixed: the share of flat rows.") var fraction: Double = 0.6
+    @Option(help: "--family mixed|peaked: skew of the peaked rows' winners (0: none; 3: a few clusters win most).")
+    var skew: Double = 0
+    @Option(help: "--family: sigma of the flat rows' logits.") var sigma: Double = 0.02
+    @Flag(help: "Probabilities: --family generates the rows' softmax; with --logits the file holds probabilities.")
+    var probabilities = false
+    @Option(help: "Write the generated scores to this .npy (float32 N x K).") var saveScores: String?
+    @Option(help: "Write the labels to this .npy (int64).") var saveLabels: String?
+    @Option(help: "Report the share of labels equal to this .npy (int64, N).") var compareLabels: String?
     @OptionGroup var solver: SinkhornCLIOptions
 
     func validate() throws {
         if logits == nil { guard n > 0, k > 0, heads > 0 else { throw ValidationError("--n, --k, --heads must be > 0") } }
+        if family != nil && (logits != nil || heads != 1) {
+            throw ValidationError("--family generates one head; it cannot be combined with --logits or --heads")
+        }
+        if family == nil && saveScores != nil { throw ValidationError("--save-scores needs --family") }
+        if family == nil && logits == nil && probabilities {
+            throw ValidationError("--probabilities needs --family or --logits")
+        }
+        guard (0...1).contains(fraction), skew >= 0, sigma > 0 else {
+            throw ValidationError("--fraction must be in [0, 1], --skew >= 0 and --sigma > 0")
+        }
     }
 
     func run() throws {
         ComputeThreads.set(solver.threads)
-        let options = solver.options()
+        let options = solver.options(scoreKind: probabilities ? .probabilities : .logits)
         var generateSeconds = 0.0, loadSeconds = 0.0
         let results: [SinkhornResult]
         let (h, rows, cols): (Int, Int, Int)
@@ -39,7 +63,13 @@ struct BenchSinkhornCommand: ParsableCommand {
             results = try LabelRun.solve(scores, options: options, showProgress: false)
         } else {
             let t0 = ResourceUsage.monotonicSeconds
-            let z = BenchSinkhornCommand.generate(count: heads * n * k, seed: seed)
+            let z = family.map {
+                SinkhornFamilySpec(family: $0, flatSigma: sigma, fraction: fraction, skew: skew,
+                                   probabilities: probabilities, seed: seed).generate(samples: n, clusters: k)
+            } ?? BenchSinkhornCommand.generate(count: heads * n * k, seed: seed)
+            if let saveScores {
+                try z.withUnsafeBytes { try Npy.write(raw: $0, dtype: .float32, shape: [n, k], to: saveScores) }
+            }
             generateSeconds = ResourceUsage.monotonicSeconds - t0
             (h, rows, cols) = (heads, n, k)
             let solver = try SinkhornKnoppSolver(options: options)
@@ -48,10 +78,20 @@ struct BenchSinkhornCommand: ParsableCommand {
             }
         }
         let d = results.map(\.diagnostics)
+        let labels = results.flatMap { $0.labels.map(Int64.init) }
+        if let saveLabels { try Npy.write(labels, shape: [labels.count], to: saveLabels) }
+        var agreement: Double? = nil
+        if let compareLabels {
+            let other = try NpyArray(contentsOf: compareLabels).int64s()
+            guard other.count == labels.count else {
+                throw ValidationError("--compare-labels \(compareLabels) holds \(other.count) labels, not \(labels.count)")
+            }
+            agreement = Double(zip(other, labels).filter { $0 == $1 }.count) / Double(max(1, labels.count))
+        }
         let iterations = d.map(\.iterations).reduce(0, +)
         let prepare = d.map(\.prepareSeconds).reduce(0, +), iterate = d.map(\.iterateSeconds).reduce(0, +)
         let label = d.map(\.labelSeconds).reduce(0, +)
-        print(JSONLine([
+        var line = JSONLine([
             "what": "sinkhorn", "n": rows, "k": cols, "heads": h, "lamb": solver.lamb, "tol": solver.tol,
             "dtype": solver.dtype.rawValue, "storage": solver.storageName, "threads": solver.threads,
             "accelerate": solver.accelerate, "logits": logits ?? "generated", "iterations": iterations, "converged": d.allSatisfy(\.converged),
@@ -65,7 +105,11 @@ struct BenchSinkhornCommand: ParsableCommand {
             "max_marginal_deviation": d.map(\.maxMarginalDeviation).max()!,
             "method": d.map(\.method.rawValue).joined(separator: ","), "kept_entries": d.map(\.keptEntries).reduce(0, +),
             "rebuilds": d.map(\.rebuilds).reduce(0, +), "full_passes": d.map(\.fullPasses).reduce(0, +),
-        ]).text)
+            "family": family?.rawValue ?? (logits == nil ? "normal x 3" : "file"), "probabilities": probabilities,
+        ])
+        if family != nil { line.append("fraction", fraction); line.append("skew", skew); line.append("sigma", sigma) }
+        if let agreement { line.append("agreement", agreement) }
+        print(line.text)
     }
 
     /// Standard normal x 3, from fixed chunks of 2^20 values each seeded with (seed, chunk index).

@@ -11,33 +11,20 @@ struct BenchTrainStepCommand: ParsableCommand {
         commandName: "train-step",
         abstract: "Time full training steps (forward, multi-head loss, backward, SGD); prints one JSON line.")
 
-    /// Kernel backends selectable at run time.
-    enum Backend: String, ExpressibleByArgument, CaseIterable {
-        case reference, cpu
-        /// `cpu` asks oneDNN first (falling back to the reference for what it declines).
-        var kernels: Kernels { self == .cpu ? OneDNNBackend.kernels : .reference }
-    }
-
-    @Option(help: "Architecture: \(BenchTrainStepCommand.architectures.joined(separator: ", ")).")
-    var arch: String = "alexnet_cifar"
+    @Option(help: "Architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var arch: Architecture = .alexnetCIFAR
     @Option(help: "Images per step.") var batch: Int = 128
     @Option(help: "Number of classification heads.") var hc: Int = 10
     @Option(help: "Classes per head.") var ncl: Int = 128
     @Option(help: "Compute threads (oneDNN/OpenMP, OpenBLAS and our loops).") var threads: Int = ComputeThreads.defaultCount
     @Option(help: "Timed steps.") var steps: Int = 10
     @Option(help: "Untimed warm-up steps.") var warmup: Int = 2
-    @Option(help: "Kernel backend: reference or cpu (oneDNN).") var backend: Backend = .cpu
+    @Option(help: "Kernel backend: reference or cpu (oneDNN).") var backend: Kernels.Name = .cpu
     @Option(help: "Seed for weights, batch and targets.") var seed: UInt64 = 0
     @Flag(help: "Also print one JSON line per kernel op (total ms over the timed steps) and per phase.")
     var profile = false
 
-    static let architectures = ["alexnet_cifar", "resnet18_cifar", "alexnet", "alexnet_small", "resnet50", "resnetv2",
-                                "convnet_tiny"]
-
     func validate() throws {
-        guard Architecture(rawValue: arch) != nil else {
-            throw ValidationError("--arch \(arch) is not one of \(BenchTrainStepCommand.architectures.joined(separator: ", "))")
-        }
         guard batch >= 2 else { throw ValidationError("--batch must be at least 2 (batch norm), got \(batch)") }
         guard hc >= 1, ncl >= 1 else { throw ValidationError("--hc and --ncl must be positive, got \(hc), \(ncl)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
@@ -46,16 +33,15 @@ struct BenchTrainStepCommand: ParsableCommand {
 
     func run() throws {
         ComputeThreads.set(threads)
-        let architecture = Architecture(rawValue: arch)!
-        let r = try TrainStepBenchmark.run(architecture: architecture, batch: batch, heads: hc, classes: ncl,
-                                           steps: steps, warmup: warmup, kernels: backend.kernels, seed: seed,
+        let r = try TrainStepBenchmark.run(architecture: arch, batch: batch, heads: hc, classes: ncl,
+                                           steps: steps, warmup: warmup, kernels: Kernels(named: backend), seed: seed,
                                            profile: profile)
         let ms = r.stepSeconds.map { $0 * 1000 }
         let sorted = ms.sorted()
         let mean = ms.reduce(0, +) / Double(ms.count)
         let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2]
             : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-        print(JSONLine(["what": "train_step", "impl": "swift", "backend": backend.rawValue, "arch": arch,
+        print(JSONLine(["what": "train_step", "impl": "swift", "backend": backend.rawValue, "arch": arch.rawValue,
                         "batch": batch, "hc": hc, "ncl": ncl, "threads": threads, "steps": steps,
                         "images_per_second": Double(batch) / (mean / 1000),
                         "ms_per_step_mean": mean, "ms_per_step_median": median, "ms_per_step_min": sorted[0],
@@ -63,11 +49,11 @@ struct BenchTrainStepCommand: ParsableCommand {
                         "final_loss": r.finalLoss]).text)
         if let p = r.profile {
             for (phase, seconds) in r.phases {
-                print(JSONLine(["what": "train_step_phase", "arch": arch, "phase": phase,
+                print(JSONLine(["what": "train_step_phase", "arch": arch.rawValue, "phase": phase,
                                 "ms_per_step": seconds * 1000 / Double(steps)]).text)
             }
             for e in p.entries {
-                print(JSONLine(["what": "train_step_op", "arch": arch, "op": e.op, "backend": e.backend,
+                print(JSONLine(["what": "train_step_op", "arch": arch.rawValue, "op": e.op, "backend": e.backend,
                                 "calls_per_step": Double(e.calls) / Double(steps),
                                 "ms_per_step": e.seconds * 1000 / Double(steps)]).text)
             }

@@ -46,7 +46,7 @@ struct EvalClusterCommand: ParsableCommand {
           help: "With a training checkpoint: evaluate its stored Sinkhorn-Knopp labels (train split) instead of the argmax.")
     var fromTraining = false
 
-    @Option(help: "With --checkpoint: kernels, cpu (oneDNN) or reference.") var backend: String = "cpu"
+    @Option(help: "With --checkpoint: kernels, cpu (oneDNN) or reference.") var backend: Kernels.Name = .cpu
     @Option(help: "With --checkpoint: data loader threads.") var workers: Int = 2
 
     @Option(help: "Clusters per head K (labels in 0..<K), to count empty clusters; default: the clusters that occur.")
@@ -60,7 +60,6 @@ struct EvalClusterCommand: ParsableCommand {
         guard (labels != nil && checkpoint == nil) || (labels == nil && targets == nil && checkpoint != nil) else {
             throw ValidationError("give either --labels (with --targets, or with the train split of --data as the truth), or --checkpoint (with --data)")
         }
-        guard ["cpu", "reference"].contains(backend) else { throw ValidationError("--backend \(backend) must be cpu or reference") }
     }
 
     /// Labels (heads × N, row-major), the true classes and N, from the files or from a trained network.
@@ -100,7 +99,7 @@ struct EvalClusterCommand: ParsableCommand {
             return (l.values.map(Int.init), truth, l.heads, l.count)
         }
         let out = try NetworkOutputs.compute(network: model.network, dataset: dataset, transform: model.evaluationTransform,
-                                             workers: workers, kernels: backend == "reference" ? .reference : OneDNNBackend.kernels)
+                                             workers: workers, kernels: Kernels(named: backend))
         let keep = (0..<truth.count).filter { !out.skipped.contains($0) }
         return (out.headArgmax.flatMap { h in keep.map { h[$0] } }, keep.map { truth[$0] }, out.headArgmax.count, keep.count)
     }

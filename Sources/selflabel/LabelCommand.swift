@@ -25,13 +25,15 @@ struct LabelCommand: ParsableCommand {
     func run() throws {
         ComputeThreads.set(solver.threads)
         let t0 = ResourceUsage.monotonicSeconds
+        let outputs = LabelOutputs(labels: out, report: report)
+        try outputs.check(input: logits)  // before the solve, which takes minutes at ImageNet scale
         let scores = try LabelRun.load(logits)
         let results = try LabelRun.solve(scores, options: options, showProgress: true)
+        for (h, r) in results.enumerated() { try r.requireUsable(head: h, options: options) }
         var labels: [Int64] = []
         labels.reserveCapacity(scores.heads * scores.samples)
         for r in results { labels.append(contentsOf: r.labels.map(Int64.init)) }
         let shape = scores.hasHeadAxis ? [scores.heads, scores.samples] : [scores.samples]
-        try Npy.write(labels, shape: shape, to: out)
         let total = ResourceUsage.monotonicSeconds - t0
         var line = JSONLine(["what": "label", "logits": logits, "out": out, "heads": scores.heads,
                              "n": scores.samples, "k": scores.clusters, "lamb": solver.lamb, "tol": solver.tol,
@@ -39,20 +41,20 @@ struct LabelCommand: ParsableCommand {
                              "accelerate": solver.accelerate, "truncation": solver.truncation.rawValue, "total_seconds": total,
                              "peak_rss_mb": ResourceUsage.peakRSSMegabytes])
         line.append("converged", results.allSatisfy { $0.diagnostics.converged })
+        line.append("degenerate_labels", results.contains { $0.diagnostics.degenerateLabels })
         line.append("per_head", results.map { LabelRun.json($0.diagnostics) })
-        if let report { try AtomicFile.write(to: report, text: line.text + "\n") }
+        try outputs.write(labels: labels, shape: shape, reportText: line.text + "\n")
         print(line.text)
-        for (h, r) in results.enumerated() where !r.diagnostics.converged {
+        for (h, r) in results.enumerated() {
             let d = r.diagnostics
-            if d.finalError.isFinite {
+            if !d.converged {
                 LabelRun.standardError("warning: head \(h) hit the iteration cap \(solver.maxIters) with error \(d.finalError)\n")
-            } else {
-                let range = solver.dtype == .f64 ? "float64, as the reference loop's would; --dtype f32 rescales and does not"
-                    : "the arithmetic"
-                LabelRun.standardError("warning: head \(h) broke down numerically after \(d.iterations) iterations "
-                    + "(non-finite error: the scalings left the range of \(range)); its labels are not usable\n")
+            }
+            if d.degenerateLabels {
+                LabelRun.standardError("warning: head \(h) labels are degenerate: \(d.emptyClusters) empty clusters, "
+                    + "largest cluster \(d.maxClusterSize) samples (\(scores.samples / scores.clusters) would be equal "
+                    + "shares); the scores may not separate the samples (for example all-equal rows)\n")
             }
         }
     }
 }
-

@@ -70,6 +70,7 @@ enum LabelRun {
                   "iterate_seconds": d.iterateSeconds, "label_seconds": d.labelSeconds,
                   "seconds_per_iteration": d.secondsPerIteration, "method": d.method.rawValue,
                   "kept_entries": d.keptEntries, "rebuilds": d.rebuilds, "full_passes": d.fullPasses,
-                  "repaired_breakdown": d.repairedBreakdown, "fell_back_to_float64": d.fellBackToFloat64])
+                  "repaired_breakdown": d.repairedBreakdown, "fell_back_to_float64": d.fellBackToFloat64,
+                  "degenerate_labels": d.degenerateLabels])
     }
 }

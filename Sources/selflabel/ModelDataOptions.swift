@@ -11,24 +11,25 @@ struct ModelDataOptions: ParsableArguments {
     var checkpoint: String
     @Option(help: "Data folder (image folder with train/ and val/ or test/, CIFAR binary, MNIST IDX); default: the embedded CIFAR-10 subset.")
     var data: String?
+    @OptionGroup var imageLimit: ImageLimitOptions
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Option(help: "Data loader threads.") var workers: Int = 2
     @Option(name: .customLong("batch-size"), help: "Images per forward pass.") var batchSize: Int = 256
-    @Option(help: "Kernels: cpu (oneDNN) or reference.") var backend: String = "cpu"
+    @Option(help: "Kernels: cpu (oneDNN) or reference.") var backend: Kernels.Name = .cpu
 
     /// The kernels `--backend` names.
-    var kernels: Kernels { backend == "reference" ? .reference : OneDNNBackend.kernels }
+    var kernels: Kernels { Kernels(named: backend) }
 
     func validate() throws {
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
         guard workers >= 0 else { throw ValidationError("--workers must be >= 0, got \(workers)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-        guard ["cpu", "reference"].contains(backend) else { throw ValidationError("--backend \(backend) must be cpu or reference") }
     }
 
     /// Sets the thread count and loads the model.
     func loadModel() throws -> TrainedModel {
         ComputeThreads.set(threads ?? ComputeThreads.defaultCount)
+        imageLimit.apply()
         return try TrainedModel.load(checkpoint)
     }
 

@@ -3,14 +3,16 @@ import ArgumentParser
 /// `selflabel`: the command-line entry point. Thin by design: each subcommand parses and validates its
 /// options, then calls library code.
 @main
-struct SelfLabelCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct SelfLabelCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "selflabel",
         abstract: "Self-labelling via simultaneous clustering and representation learning (SeLa), in Swift.",
         subcommands: [TrainCommand.self, LabelCommand.self, FeaturesCommand.self, EvalCommand.self,
                       ExportLabelsCommand.self, VisualizeCommand.self, ConvertCommand.self, ExportCommand.self,
                       BenchCommand.self]
     )
+
+    public init() {}
 }
 
 /// `selflabel bench …`: measurements that print one JSON object per line.

@@ -19,8 +19,8 @@ struct SinkhornCLIOptions: ParsableArguments {
     var truncation: SinkhornTruncation = .automatic
 
     func validate() throws {
-        if dtype == .f64, let s = storage, s != .f32 {
-            throw ValidationError("--storage \(s.rawValue) needs --dtype f32 (f64 stores float64)")
+        if let s = storage, let conflict = s.conflict(with: dtype, storageOption: "--storage", precisionOption: "--dtype") {
+            throw ValidationError("--storage \(s.rawValue) \(conflict)")
         }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
@@ -39,3 +39,4 @@ struct SinkhornCLIOptions: ParsableArguments {
 extension SinkhornPrecision: ExpressibleByArgument {}
 extension SinkhornStorage: ExpressibleByArgument {}
 extension SinkhornTruncation: ExpressibleByArgument {}
+extension SinkhornScoreFamily: ExpressibleByArgument {}

@@ -23,6 +23,7 @@ struct VisualizeCommand: ParsableCommand {
     @Option(help: "Head to show.") var head: Int = 0
     @Option(help: "Seed for choosing thumbnails.") var seed: UInt64 = 0
     @Option(help: "Data loader threads.") var workers: Int = 2
+    @OptionGroup var imageLimit: ImageLimitOptions
 
     func validate() throws {
         guard (checkpoint == nil) != (labels == nil) else { throw ValidationError("give exactly one of --checkpoint and --labels") }
@@ -32,6 +33,7 @@ struct VisualizeCommand: ParsableCommand {
     }
 
     func run() throws {
+        imageLimit.apply()
         let dataset: any Dataset = data != nil ? try DatasetLocator.open(data!, split: .train) : try EmbeddedCIFAR10.train
         let assignment: [Int]
         if let labels {

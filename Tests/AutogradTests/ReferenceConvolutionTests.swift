@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 import Tensors
 
@@ -31,12 +32,6 @@ import Tensors
         return (y, gx, gw)
     }
 
-    static func expectClose(_ a: [Float], _ e: [Double], _ what: String) {
-        let scale = max(e.map(abs).max() ?? 0, 1e-6)
-        let worst = zip(a, e).map { abs(Double($0) - $1) }.max() ?? 0
-        #expect(a.count == e.count && worst <= 1e-5 * scale, "\(what): max difference \(worst) vs scale \(scale)")
-    }
-
     @Test(arguments: [
         Case(input: [20, 16, 64, 64], weight: [4, 16, 3, 3], stride: 1, padding: 1),   // 2 chunks (14 + 6 images)
         Case(input: [9, 8, 60, 61], weight: [3, 8, 5, 5], stride: 2, padding: 2),
@@ -52,16 +47,16 @@ import Tensors
         let bias = Tensor.randomUniform([c.weight[0]], low: -1, high: 1, using: &rng)
         let ref = Self.naive(x, w, gy, g)
         let y = ReferenceBackend.conv2dForward(x, weight: w, bias: nil, geometry: g)
-        Self.expectClose(y.scalars, ref.y, "\(c) forward")
+        expectClose(y.scalars, ref.y, rtol: 1e-5, "\(c) forward")
         let yb = ReferenceBackend.conv2dForward(x, weight: w, bias: bias, geometry: g).scalars
         let plane = outShape[2] * outShape[3], o = outShape[1]
-        Self.expectClose(yb, ref.y.enumerated().map { $0.element + Double(bias.scalars[($0.offset / plane) % o]) }, "\(c) forward + bias")
-        Self.expectClose(ReferenceBackend.conv2dBackwardData(gy, weight: w, inputShape: c.input, geometry: g).scalars, ref.gx,
-                         "\(c) backward data")
+        expectClose(yb, ref.y.enumerated().map { $0.element + Double(bias.scalars[($0.offset / plane) % o]) }, rtol: 1e-5, "\(c) forward + bias")
+        expectClose(ReferenceBackend.conv2dBackwardData(gy, weight: w, inputShape: c.input, geometry: g).scalars, ref.gx,
+                    rtol: 1e-5, "\(c) backward data")
         let gw = ReferenceBackend.conv2dBackwardWeights(gy, input: x, weightShape: c.weight, includeBias: true, geometry: g)
-        Self.expectClose(gw.weight.scalars, ref.gw, "\(c) backward weights")
+        expectClose(gw.weight.scalars, ref.gw, rtol: 1e-5, "\(c) backward weights")
         var gb = [Double](repeating: 0, count: o)
         for (i, v) in gy.scalars.enumerated() { gb[(i / plane) % o] += Double(v) }
-        Self.expectClose(gw.bias?.scalars ?? [], gb, "\(c) bias gradient")
+        expectClose(gw.bias?.scalars ?? [], gb, rtol: 1e-5, "\(c) bias gradient")
     }
 }

@@ -1,5 +1,6 @@
 import DataPipeline
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct DatasetTests {
@@ -51,7 +52,7 @@ import Testing
     }
 
     @Test func imageFolderWithClassesAndFlat() throws {
-        let dir = try Fixtures.temporaryFolder()
+        let dir = try temporaryFolder("dp")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let fm = FileManager.default
         for cls in ["dog", "cat", "Zebra"] { try fm.createDirectory(atPath: "\(dir)/train/\(cls)", withIntermediateDirectories: true) }

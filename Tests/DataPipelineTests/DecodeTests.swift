@@ -17,7 +17,7 @@ import Testing
         let e = Fixtures.entry("decode", file)
         let want = try Fixtures.rgbImage("decode/\(file).rgb", width: e["width"] as! Int, height: e["height"] as! Int)
         let got = try ImageDecoder().decodeFile(Fixtures.path("decode/\(file)"))
-        expectClose(got, want, tolerance: tolerance, file)
+        expectImagesClose(got, want, tolerance: tolerance, file)
     }
 
     @Test func truncatedJPEGIsATypedError() throws {

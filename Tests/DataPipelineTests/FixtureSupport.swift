@@ -27,20 +27,14 @@ enum Fixtures {
     static func rgbImage(_ relative: String, width: Int, height: Int) throws -> PixelImage {
         PixelImage(width: width, height: height, channels: 3, pixels: try bytes(relative))
     }
-
-    /// A fresh temporary folder (removed by the caller with `removeTemporary`).
-    static func temporaryFolder() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dp-tests-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
 }
 
-/// Largest absolute difference between two images' bytes, and the number of differing bytes; records an issue
+/// Largest absolute difference between two images' bytes (an integer bound per byte, unlike the
+/// scale-relative `expectClose` of TestSupport), and the number of differing bytes; records an issue
 /// naming the first difference and the caller's location when sizes differ or the maximum exceeds `tolerance`.
 @discardableResult
-func expectClose(_ got: PixelImage, _ want: PixelImage, tolerance: Int, _ what: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) -> Int {
+func expectImagesClose(_ got: PixelImage, _ want: PixelImage, tolerance: Int, _ what: String,
+                       sourceLocation: SourceLocation = #_sourceLocation) -> Int {
     guard got.width == want.width, got.height == want.height, got.channels == want.channels else {
         let message = "\(what): size \(got.width)x\(got.height)x\(got.channels), expected "
             + "\(want.width)x\(want.height)x\(want.channels)"

@@ -1,6 +1,7 @@
 import DataPipeline
 import Foundation
 import Tensors
+import TestSupport
 import Testing
 
 /// A synthetic dataset: image `i` is 8x6 RGB with pixel (x, y) = (i mod 256, i / 256, x + 8y); indices listed in
@@ -154,7 +155,7 @@ final class WarningLog: @unchecked Sendable {
 /// In the serialized `LoaderTests` suite: `earlyStopLeavesNoThreadsRunning` counts the process's loader threads.
 extension LoaderTests {
     @Test func corruptFilesInAFolderAreSkippedWithTheirPaths() throws {
-        let dir = try Fixtures.temporaryFolder()
+        let dir = try temporaryFolder("dp")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let fm = FileManager.default
         try fm.createDirectory(atPath: "\(dir)/a", withIntermediateDirectories: true)

@@ -1,5 +1,6 @@
 import DataPipeline
 import Foundation
+import TestSupport
 import Testing
 
 /// The image-folder reader on real CIFAR-10 JPEG files: a subset of ../shared/data/cifar10-jpg.tar.gz
@@ -15,7 +16,7 @@ import Testing
 
     @Test(.enabled(if: available, "../shared/data/cifar10-jpg.tar.gz not found next to the package: skipping the real CIFAR-10 folder test"))
     func readsTheRealTestFolderSubset() throws {
-        let dir = try Fixtures.temporaryFolder()
+        let dir = try temporaryFolder("dp")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let tar = Process()
         tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")

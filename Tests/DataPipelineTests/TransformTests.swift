@@ -25,12 +25,12 @@ import Testing
 
     @Test(arguments: [("resize_down_20", 20), ("resize_up_100", 100), ("resize_down_33", 33)])
     func resizeMatchesTorchvision(name: String, size: Int) throws {
-        expectClose(Self.run(.resize(size), on: try Self.photo()), try Self.reference(name), tolerance: 1, name)
+        expectImagesClose(Self.run(.resize(size), on: try Self.photo()), try Self.reference(name), tolerance: 1, name)
     }
 
     @Test(arguments: [("center_crop_32", 32), ("center_crop_70", 70)])
     func centerCropMatchesTorchvision(name: String, size: Int) throws {
-        expectClose(Self.run(.centerCrop(size), on: try Self.photo()), try Self.reference(name), tolerance: 0, name)
+        expectImagesClose(Self.run(.centerCrop(size), on: try Self.photo()), try Self.reference(name), tolerance: 0, name)
     }
 
     @Test(arguments: ["resized_crop", "resized_crop_up"])
@@ -39,7 +39,7 @@ import Testing
         let box = CropBox(top: e["top"] as! Int, left: e["left"] as! Int,
                           height: e["boxHeight"] as! Int, width: e["boxWidth"] as! Int)
         let got = AppliedTransform.resizedCrop(box, size: e["size"] as! Int).apply(try Self.photo())
-        expectClose(got, try Self.reference(name), tolerance: 1, name)
+        expectImagesClose(got, try Self.reference(name), tolerance: 1, name)
     }
 
     @Test(arguments: ["brightness_1.3", "brightness_0.6", "contrast_0.7", "contrast_1.35", "saturation_1.4",
@@ -55,7 +55,7 @@ import Testing
         case "hue": ColorAdjust.adjustHue(&img, factor: factor)
         default: ColorAdjust.grayscale(&img)
         }
-        expectClose(img, try Self.reference(name), tolerance: name.hasPrefix("hue") ? 2 : 1, name)
+        expectImagesClose(img, try Self.reference(name), tolerance: name.hasPrefix("hue") ? 2 : 1, name)
     }
 
     @Test func toTensorNormalizeMatchesTorchvision() throws {

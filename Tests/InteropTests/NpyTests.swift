@@ -1,6 +1,7 @@
 import Foundation
 import Interop
 import Tensors
+import TestSupport
 import Testing
 
 /// Path of a committed fixture written by `Fixtures/npy/make_npy_fixtures.py`.
@@ -11,11 +12,7 @@ private func fixture(_ name: String) -> String {
 /// NumPy's `np.arange(n) - 3` as Doubles, the base of every valid fixture.
 private func arange(_ n: Int) -> [Double] { (0..<n).map { Double($0 - 3) } }
 
-private func temporaryPath(_ name: String) -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("selflabel-npy-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir.appendingPathComponent(name).path
-}
+private func temporaryPath(_ name: String) throws -> String { try temporaryFolder("npy") + "/" + name }
 
 @Suite struct NpyReadingTests {
     struct Case: CustomTestStringConvertible, Sendable {
@@ -125,7 +122,7 @@ private func temporaryPath(_ name: String) -> String {
 
 @Suite struct NpyWritingTests {
     @Test func roundTripEveryDType() throws {
-        let p = temporaryPath("x.npy")
+        let p = try temporaryPath("x.npy")
         let t = Tensor(shape: [2, 3, 4], generator: { Float($0) * 0.25 - 1 })
         try Npy.write(t, to: p)
         #expect(try NpyArray(contentsOf: p).tensor().scalars == t.scalars)
@@ -165,7 +162,7 @@ private func temporaryPath(_ name: String) -> String {
 
     @Test func headerIsAlignedAndMatchesNumPy() throws {
         // NumPy writes exactly this header for a (2, 3) float32 array (compare the committed fixture).
-        let p = temporaryPath("y.npy")
+        let p = try temporaryPath("y.npy")
         try Npy.write(Tensor(shape: [2, 3], generator: { (Float($0) - 3) * 0.5 }), to: p)
         let ours = try Data(contentsOf: URL(fileURLWithPath: p))
         let numpy = try Data(contentsOf: URL(fileURLWithPath: fixture("f4_2x3.npy")))

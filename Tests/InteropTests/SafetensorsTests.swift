@@ -1,17 +1,12 @@
 import Foundation
 import Interop
 import Tensors
+import TestSupport
 import Testing
 
 /// Path of a committed fixture in `Fixtures/safetensors/` (see `safetensors_make_fixtures.py` there).
 private func safetensorsFixture(_ name: String) -> String {
     Bundle.module.resourceURL!.appendingPathComponent("Fixtures/safetensors/\(name)").path
-}
-
-private func temporaryFolder() -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("selflabel-safetensors-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir.path
 }
 
 /// A file image from a header text and data bytes (header length computed, no padding).
@@ -64,7 +59,7 @@ private let swiftWritten = SafetensorsArchive(entries: [
         let path = safetensorsFixture("safetensors_swift_written.safetensors")
         let committed = try? Array(Data(contentsOf: URL(fileURLWithPath: path)))
         if committed != bytes {
-            let out = temporaryFolder() + "/safetensors_swift_written.safetensors"
+            let out = try temporaryFolder("safetensors") + "/safetensors_swift_written.safetensors"
             try swiftWritten.write(to: out)
             Issue.record("writer output differs from the committed fixture; new output at \(out)")
         }
@@ -73,7 +68,7 @@ private let swiftWritten = SafetensorsArchive(entries: [
     }
 
     @Test func roundTripThroughAFile() throws {
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder("safetensors")
         let path = dir + "/model.safetensors"
         var entries: [SafetensorsEntry] = []
         // Non-contiguous (transposed) tensor: written in logical row-major order.

@@ -1,16 +1,11 @@
 import Foundation
 import Interop
+import TestSupport
 import Testing
 
 /// Path of a committed fixture in `Fixtures/tensorboard/` (see `tensorboard_make_fixtures.py` there).
 private func tensorboardFixture(_ name: String) -> String {
     Bundle.module.resourceURL!.appendingPathComponent("Fixtures/tensorboard/\(name)").path
-}
-
-private func temporaryFolder() -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("selflabel-tb-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir.path
 }
 
 /// The events of `tensorboard_make_fixtures.py`'s EVENTS list.
@@ -64,7 +59,7 @@ private func writeReferenceEvents(in dir: String) throws -> String {
 
     @Test func writerFileMatchesTheCommittedFileCheckedByTensorBoard() throws {
         // The committed file is loaded by the real tensorboard package in scripts/reference/check_tensorboard.py.
-        let dir = temporaryFolder()
+        let dir = try temporaryFolder("tb")
         let path = try writeReferenceEvents(in: dir)
         #expect(path == dir + "/events.out.tfevents.1700000000.selflabel-fixture")
         let written = try Array(Data(contentsOf: URL(fileURLWithPath: path)))

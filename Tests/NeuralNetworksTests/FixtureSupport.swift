@@ -46,26 +46,3 @@ func hashUniform(seed: UInt64, count: Int, low: Double = -1, high: Double = 1) -
 func hashTensor(_ seed: UInt64, _ shape: [Int], _ low: Double = -1, _ high: Double = 1) -> Tensor {
     Tensor(shape: shape, scalars: hashUniform(seed: seed, count: shape.reduce(1, *), low: low, high: high))
 }
-
-/// Expects `actual ≈ expected` element-wise: `max|a − e| ≤ rtol · max(max|e|, floor)`; reports the worst element.
-func expectClose(_ actual: Tensor, _ expected: Tensor, rtol: Double, floor: Double = 1e-6, _ what: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(actual.shape == expected.shape, "\(what): shape \(actual.shape), expected \(expected.shape)",
-            sourceLocation: sourceLocation)
-    guard actual.shape == expected.shape else { return }
-    expectClose(actual.scalars, expected.scalars, rtol: rtol, floor: floor, what, sourceLocation: sourceLocation)
-}
-
-/// Array form of `expectClose`.
-func expectClose(_ a: [Float], _ e: [Float], rtol: Double, floor: Double = 1e-6, _ what: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    let scale = max(e.map { abs(Double($0)) }.max() ?? 0, floor)
-    var worst = 0.0, at = 0
-    for i in 0..<min(a.count, e.count) {
-        let d = abs(Double(a[i]) - Double(e[i]))
-        if d > worst { worst = d; at = i }
-    }
-    #expect(a.count == e.count && worst <= rtol * scale,
-            "\(what): max |difference| \(worst) at \(at) (actual \(a.isEmpty ? 0 : a[at]), expected \(e.isEmpty ? 0 : e[at])), allowed \(rtol * scale)",
-            sourceLocation: sourceLocation)
-}

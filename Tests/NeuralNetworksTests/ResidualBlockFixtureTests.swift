@@ -1,5 +1,6 @@
 import Autograd
 import NeuralNetworks
+import TestSupport
 import Testing
 import Tensors
 

@@ -33,9 +33,3 @@ func runSelflabel(_ arguments: [String], environment: [String: String]? = nil) t
     return CommandResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
                          stderr: String(decoding: e, as: UTF8.self))
 }
-
-func temporaryFolder(_ tag: String) -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("selflabel-\(tag)-\(UUID().uuidString)").path
-    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}

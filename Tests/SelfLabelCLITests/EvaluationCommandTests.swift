@@ -1,12 +1,13 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The evaluation commands, end to end on a network trained for one epoch on a tiny CIFAR-binary data set.
 @Suite(.serialized) struct EvaluationCommandTests {
     static let workspace: (data: String, exp: String) = {
-        let data = temporaryFolder("eval-data")
+        let data = try! temporaryFolder("eval-data")
         try! writeTinyCIFAR10(data, perFile: 12)
-        let exp = temporaryFolder("eval-exp")
+        let exp = try! temporaryFolder("eval-exp")
         let r = try! runSelflabel(["train", "--data", data, "--exp", exp, "--arch", "convnet_tiny", "--epochs", "1",
                                    "--hc", "2", "--ncl", "5", "--batch-size", "20", "--nopts", "1", "--dtype", "f32"])
         precondition(r.status == 0, "training failed: \(r.stderr)")

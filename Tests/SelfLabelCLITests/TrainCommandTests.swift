@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct TrainCommandTests {
@@ -10,7 +11,7 @@ import Testing
         (["--augs", "5"], "--augs 5 must be 0, 1, 2 or 3"),
         (["--sk-storage", "f8"], "--sk-storage f8 must be f32, bf16 or f16"),
         (["--dtype", "f16"], "--dtype f16 must be f32 or f64"),
-        (["--arch", "vgg"], "--arch vgg is not one of"),
+        (["--arch", "vgg"], "--arch vgg must be alexnet, alexnet_small, alexnet_cifar,"),
         (["--schedule", "cubic"], "--schedule cubic must be quadratic or linear"),
         (["--preset", "mnist"], "--preset mnist must be cifar or imagenet"),
         (["--dtype", "f64", "--sk-storage", "bf16"], "--sk-storage bf16 needs --dtype f32"),
@@ -22,21 +23,21 @@ import Testing
     }
 
     @Test func ncLargerThanTheDataSetIsRefused() throws {
-        let exp = temporaryFolder("cli-ncl")
+        let exp = try temporaryFolder("cli-ncl")
         let r = try runSelflabel(["train", "--exp", exp, "--ncl", "6000", "--epochs", "1"])
         #expect(r.status != 0)
         #expect(r.stderr.contains("--ncl 6000 is larger than the number of training images (5000)"), "stderr: \(r.stderr)")
     }
 
     @Test func unrecognisedDataFolderListsWhatWasLookedFor() throws {
-        let dir = temporaryFolder("cli-empty")
+        let dir = try temporaryFolder("cli-empty")
         let r = try runSelflabel(["train", "--data", dir, "--exp", dir + "/exp"])
         #expect(r.status != 0)
         #expect(r.stderr.contains("no data set recognised") && r.stderr.contains("data_batch_1.bin"), "stderr: \(r.stderr)")
     }
 
     @Test func resumeWithoutCheckpointSaysSo() throws {
-        let exp = temporaryFolder("cli-resume")
+        let exp = try temporaryFolder("cli-resume")
         let r = try runSelflabel(["train", "--exp", exp, "--resume"])
         #expect(r.status != 0)
         #expect(r.stderr.contains("no checkpoint found"), "stderr: \(r.stderr)")
@@ -64,9 +65,9 @@ func writeTinyCIFAR10(_ dir: String, perFile: Int = 20, seed: UInt64 = 1) throws
     /// SIGINT during training writes a checkpoint, says how to resume and exits with 128 + 2; `--resume` then
     /// finishes the run, and a changed setting on resume is refused.
     @Test func interruptThenResume() throws {
-        let data = temporaryFolder("cli-data")
+        let data = try temporaryFolder("cli-data")
         try writeTinyCIFAR10(data)
-        let exp = temporaryFolder("cli-sigint")
+        let exp = try temporaryFolder("cli-sigint")
         let p = Process()
         p.executableURL = selflabelBinary()
         p.arguments = ["train", "--data", data, "--exp", exp, "--arch", "convnet_tiny", "--epochs", "30", "--hc", "1",

@@ -68,7 +68,7 @@ struct SinkhornErrorTests {
         #expect(throws: SinkhornError.invalidProbability(head: 0, row: 7, column: 4, value: -0.5)) { try run(p, n: 20, k: 10, o) }
         p[7 * 10 + 4] = 0.1
         for j in 0..<10 { p[3 * 10 + j] = 0 }
-        #expect(throws: SinkhornError.invalidProbability(head: 0, row: 3, column: 0, value: 0)) { try run(p, n: 20, k: 10, o) }
+        #expect(throws: SinkhornError.zeroProbabilityRow(head: 0, row: 3)) { try run(p, n: 20, k: 10, o) }
     }
 
     @Test("warm start of the wrong length or with a zero entry")

@@ -13,7 +13,7 @@ struct SinkhornNumericsTests {
         let p = Float(1) / Float(k)
         #expect(pow(p, 25) == 0)
         let ref = try solve(z, n: n, k: k, .init(precision: .f64))
-        let official = ReferenceSinkhorn(logits: z, n: n, k: k, lambda: 25)
+        let official = SinkhornKnopp.reference(z, samples: n, clusters: k, lambda: 25)
         #expect(ref.labels == official.labels)
         #expect(ref.iterations == official.iterations)
         for storage in SinkhornStorage.allCases {  // flat scores: the dense method, whatever truncation says
@@ -49,7 +49,7 @@ struct SinkhornNumericsTests {
         }
         let fromLogits = try solve(z, n: n, k: k, .init(lambda: 10))
         let fromProbabilities = try solve(p, n: n, k: k, .init(lambda: 10, kind: .probabilities))
-        let ref = ReferenceSinkhorn(logits: p, n: n, k: k, lambda: 10, probabilities: true)
+        let ref = SinkhornKnopp.reference(p, samples: n, clusters: k, lambda: 10, kind: .probabilities)
         #expect(agreement(fromProbabilities.labels, ref.labels) == 1)
         #expect(agreement(fromLogits.labels, fromProbabilities.labels) >= 0.999)
     }
@@ -145,7 +145,7 @@ struct SinkhornOverRelaxationTests {
     func fewerIterationsSameLabels(_ c: (Int, Int, Double, UInt64)) throws {
         let (n, k, lambda, seed) = c
         let z = testLogits(n: n, k: k, seed: seed)
-        let ref = ReferenceSinkhorn(logits: z, n: n, k: k, lambda: lambda)
+        let ref = SinkhornKnopp.reference(z, samples: n, clusters: k, lambda: lambda)
         var o = SinkhornOptionsBuilder(lambda: lambda)
         o.options.overRelaxation = true
         let fast = try solve(z, n: n, k: k, o)

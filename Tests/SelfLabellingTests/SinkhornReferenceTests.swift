@@ -15,7 +15,7 @@ struct SinkhornReferenceTests {
     @Test("f64 reproduces the reference loop: same iterations, errors and labels", arguments: cases)
     func f64MatchesReference(_ c: Case) throws {
         let z = testLogits(n: c.n, k: c.k, seed: c.seed)
-        let ref = ReferenceSinkhorn(logits: z, n: c.n, k: c.k, lambda: c.lambda)
+        let ref = SinkhornKnopp.reference(z, samples: c.n, clusters: c.k, lambda: c.lambda)
         let ours = try solve(z, n: c.n, k: c.k, .init(lambda: c.lambda, precision: .f64))
         #expect(ours.iterations == ref.iterations)
         #expect(ours.labels == ref.labels)
@@ -27,7 +27,7 @@ struct SinkhornReferenceTests {
           arguments: cases)
     func f32MatchesReference(_ c: Case) throws {
         let z = testLogits(n: c.n, k: c.k, seed: c.seed)
-        let ref = ReferenceSinkhorn(logits: z, n: c.n, k: c.k, lambda: c.lambda)
+        let ref = SinkhornKnopp.reference(z, samples: c.n, clusters: c.k, lambda: c.lambda)
         for (storage, truncation) in [(SinkhornStorage.f32, SinkhornTruncation.off), (.bf16, .off), (.f32, .automatic)] {
             let ours = try solve(z, n: c.n, k: c.k, .init(lambda: c.lambda, storage: storage, truncation: truncation))
             let agree = agreement(ours.labels, ref.labels)

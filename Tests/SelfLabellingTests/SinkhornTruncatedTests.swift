@@ -24,7 +24,7 @@ struct SinkhornTruncatedTests {
     func matchesReference(_ c: (Int, Int, Double, UInt64)) throws {
         let (n, k, lambda, seed) = c
         let z = Self.peaked(n: n, k: k, seed: seed)
-        let ref = ReferenceSinkhorn(logits: z, n: n, k: k, lambda: lambda)
+        let ref = SinkhornKnopp.reference(z, samples: n, clusters: k, lambda: lambda)
         let ours = try solve(z, n: n, k: k, .init(lambda: lambda))
         let dense = try solve(z, n: n, k: k, .init(lambda: lambda, truncation: .off))
         let d = ours.diagnostics
@@ -51,7 +51,7 @@ struct SinkhornTruncatedTests {
             let sum = e.reduce(0, +)
             for j in 0..<k { p[i * k + j] = (j + i) % 7 == 0 ? 0 : Float(e[j] / sum) }
         }
-        let ref = ReferenceSinkhorn(logits: p, n: n, k: k, lambda: 25, probabilities: true)
+        let ref = SinkhornKnopp.reference(p, samples: n, clusters: k, lambda: 25, kind: .probabilities)
         let ours = try solve(p, n: n, k: k, .init(kind: .probabilities))
         expectTruncated(ours, n: n, k: k)
         #expect(ours.labels == ref.labels)

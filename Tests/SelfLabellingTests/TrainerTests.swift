@@ -4,20 +4,15 @@ import Interop
 import NeuralNetworks
 import SelfLabelling
 import Tensors
+import TestSupport
 import Testing
-
-private func temporaryFolder() -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("selflabel-train-\(UUID().uuidString)").path
-    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
 
 /// A tiny but real run: 240 embedded CIFAR-10 images, convnet_tiny, 2 heads x 8 clusters, 2 epochs, 3 label
 /// optimisations.
 private func tinyConfiguration(exp: String) -> TrainingConfiguration {
     var c = TrainingConfiguration()
-    c.arch = "convnet_tiny"; c.hc = 2; c.ncl = 8; c.epochs = 2; c.batchSize = 64; c.lr = 0.05
-    c.nopts = 3; c.schedule = .linear; c.lamb = 10; c.dtype = "f32"; c.wd = -4; c.lrSchedule = .cifar
+    c.arch = .convnetTiny; c.hc = 2; c.ncl = 8; c.epochs = 2; c.batchSize = 64; c.lr = 0.05
+    c.nopts = 3; c.schedule = .linear; c.lamb = 10; c.dtype = .f32; c.wd = -4; c.lrSchedule = .cifar
     c.exp = exp; c.comment = "test"; c.logIter = 1; c.workers = 2; c.seed = 7
     return c
 }
@@ -42,7 +37,7 @@ private func trainLosses(_ exp: String) throws -> [String] {
 
 @Suite(.serialized) struct TrainerTests {
     @Test func tinyEndToEndRun() throws {
-        let exp = temporaryFolder()
+        let exp = try temporaryFolder("train")
         let trainer = try makeTrainer(tinyConfiguration(exp: exp))
         trainer.log = { _ in }
         guard case .completed(let summary) = try trainer.run() else { Issue.record("run did not complete"); return }
@@ -68,7 +63,7 @@ private func trainLosses(_ exp: String) throws -> [String] {
         #expect(checkpoints.regular().count == 2)
         #expect(FileManager.default.fileExists(atPath: checkpoints.lowestPath))
         let last = try TrainingCheckpoint(contentsOf: checkpoints.latest!)
-        #expect(last.state.epoch == 2 && last.labels == trainer.pseudoLabels)
+        #expect(last.state.progress.epoch == 2 && last.labels == trainer.pseudoLabels)
         #expect(try trainLosses(exp).count == 8)
         // The random initialisation is kept for comparisons, and rebuilds the same network.
         let initial = try TrainedModel.load(exp + "/model_init.safetensors")
@@ -91,7 +86,7 @@ private func trainLosses(_ exp: String) throws -> [String] {
     @Test(arguments: ["reference", "cpu"])
     func resumeIsIdenticalToAnUninterruptedRun(backend: String) throws {
         let kernels: Kernels = backend == "cpu" ? OneDNNBackend.kernels : .reference
-        let full = temporaryFolder(), split = temporaryFolder()
+        let full = try temporaryFolder("train"), split = try temporaryFolder("train")
         let a = try makeTrainer(tinyConfiguration(exp: full), kernels: kernels)
         a.log = { _ in }
         _ = try a.run()
@@ -116,7 +111,7 @@ private func trainLosses(_ exp: String) throws -> [String] {
 
     /// A diverging run stops with the epoch, iteration and last good checkpoint instead of training on NaN.
     @Test func nonFiniteLossStopsTheRun() throws {
-        var c = tinyConfiguration(exp: temporaryFolder())
+        var c = tinyConfiguration(exp: try temporaryFolder("train"))
         c.lr = 1e30
         let trainer = try makeTrainer(c)
         trainer.log = { _ in }
@@ -127,13 +122,13 @@ private func trainLosses(_ exp: String) throws -> [String] {
     }
 
     @Test func invalidSettingsAreRejectedWithTheirOwnMessage() throws {
-        var c = tinyConfiguration(exp: temporaryFolder())
+        var c = tinyConfiguration(exp: try temporaryFolder("train"))
         c.ncl = 500
         #expect(throws: TrainingConfigurationError(option: "--ncl", value: "500",
             rule: "is larger than the number of training images (240): equal-size clusters are impossible")) {
             _ = try makeTrainer(c)
         }
-        c = tinyConfiguration(exp: temporaryFolder())
+        c = tinyConfiguration(exp: try temporaryFolder("train"))
         #expect(throws: TrainingError.nothingToResume(folder: c.exp + "/checkpoints")) { _ = try makeTrainer(c, resume: true) }
         let cases: [(WritableKeyPath<TrainingConfiguration, Int>, Int, String)] = [
             (\.epochs, 0, "--epochs"), (\.batchSize, 0, "--batch-size"), (\.nopts, 0, "--nopts"),
@@ -147,8 +142,9 @@ private func trainLosses(_ exp: String) throws -> [String] {
         var bad = tinyConfiguration(exp: "x")
         bad.lamb = -1
         #expect { try bad.validate() } throws: { ($0 as? TrainingConfigurationError)?.option == "--lamb" }
-        bad = tinyConfiguration(exp: "x")
-        bad.skStorage = "f8"
-        #expect { try bad.validate() } throws: { ($0 as? TrainingConfigurationError)?.option == "--sk-storage" }
+        // An unknown name for a typed setting is an error naming the option, never a silent default.
+        #expect { try tinyConfiguration(exp: "x").applying(["skStorage": "f8"]) } throws: {
+            ($0 as? TrainingConfigurationError)?.option == "--sk-storage"
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Tensors
+import TestSupport
 import Testing
 
 @Suite struct ElementwiseTests {
@@ -37,7 +38,7 @@ import Testing
                 let x = broadcastElement(a, idx), y = broadcastElement(b, idx)
                 return ref(x, y)
             }
-            expectClose(got.scalars, expected, rtol: 1e-6, atol: 0, "\(name) \(sa) \(sb)")
+            expectAllClose(got.scalars, expected, rtol: 1e-6, atol: 0, "\(name) \(sa) \(sb)")
         }
     }
 
@@ -48,24 +49,24 @@ import Testing
         let b = randomTensor([4], seed: 4)
         let got = t * b
         let expected = allIndices([6, 4]).map { i in base[[i[1], i[0]]] * b[[i[1]]] }
-        expectClose(got.scalars, expected, rtol: 0, atol: 0, "transposed * row")
+        expectAllClose(got.scalars, expected, rtol: 0, atol: 0, "transposed * row")
         let sliced = randomTensor([5, 3], seed: 5)[1..<4]
-        expectClose((sliced + 1).scalars, sliced.scalars.map { $0 + 1 }, rtol: 0, atol: 0, "row slice + scalar")
+        expectAllClose((sliced + 1).scalars, sliced.scalars.map { $0 + 1 }, rtol: 0, atol: 0, "row slice + scalar")
         let p = randomTensor([2, 3, 4], seed: 6).permuted([2, 0, 1])
-        expectClose((p - p).scalars, [Float](repeating: 0, count: 24), rtol: 0, atol: 0, "permuted - itself")
+        expectAllClose((p - p).scalars, [Float](repeating: 0, count: 24), rtol: 0, atol: 0, "permuted - itself")
     }
 
     @Test func unaryOpsMatchScalarLoop() {
         let x = randomTensor([3, 50_001], seed: 7)   // large enough to be split across threads
         let pos = x.abs() + 0.1
-        expectClose(x.exp().scalars, x.scalars.map { expf($0) }, rtol: 0, atol: 0, "exp")
-        expectClose(pos.log().scalars, pos.scalars.map { logf($0) }, rtol: 0, atol: 0, "log")
-        expectClose(pos.sqrt().scalars, pos.scalars.map { sqrtf($0) }, rtol: 0, atol: 0, "sqrt")
-        expectClose(pos.pow(1.7).scalars, pos.scalars.map { powf($0, 1.7) }, rtol: 0, atol: 0, "pow")
-        expectClose(x.relu().scalars, x.scalars.map { Swift.max($0, 0) }, rtol: 0, atol: 0, "relu")
-        expectClose((-x).scalars, x.scalars.map { -$0 }, rtol: 0, atol: 0, "neg")
-        expectClose((2 - x).scalars, x.scalars.map { 2 - $0 }, rtol: 0, atol: 0, "scalar - x")
-        expectClose((1 / pos).scalars, pos.scalars.map { 1 / $0 }, rtol: 0, atol: 0, "scalar / x")
+        expectAllClose(x.exp().scalars, x.scalars.map { expf($0) }, rtol: 0, atol: 0, "exp")
+        expectAllClose(pos.log().scalars, pos.scalars.map { logf($0) }, rtol: 0, atol: 0, "log")
+        expectAllClose(pos.sqrt().scalars, pos.scalars.map { sqrtf($0) }, rtol: 0, atol: 0, "sqrt")
+        expectAllClose(pos.pow(1.7).scalars, pos.scalars.map { powf($0, 1.7) }, rtol: 0, atol: 0, "pow")
+        expectAllClose(x.relu().scalars, x.scalars.map { Swift.max($0, 0) }, rtol: 0, atol: 0, "relu")
+        expectAllClose((-x).scalars, x.scalars.map { -$0 }, rtol: 0, atol: 0, "neg")
+        expectAllClose((2 - x).scalars, x.scalars.map { 2 - $0 }, rtol: 0, atol: 0, "scalar - x")
+        expectAllClose((1 / pos).scalars, pos.scalars.map { 1 / $0 }, rtol: 0, atol: 0, "scalar / x")
         #expect(Tensor([.nan, -1, 2]).relu().scalars[0].isNaN)
     }
 
@@ -104,7 +105,7 @@ import Testing
             allIndices([2, 3, 4]).filter { $0[1] == j }.reduce(Float(0)) { $0 + g[$1] }
         }
         #expect(r.shape == [3, 1])
-        expectClose(r.scalars, expected, rtol: 1e-6, atol: 1e-6, "reduced(toShape:)")
+        expectAllClose(r.scalars, expected, rtol: 1e-6, atol: 1e-6, "reduced(toShape:)")
         #expect(g.reduced(toShape: [2, 3, 4]).scalars == g.scalars)
     }
 }

@@ -1,4 +1,5 @@
 import Tensors
+import TestSupport
 import Testing
 
 @Suite struct LinearAlgebraTests {
@@ -27,7 +28,7 @@ import Testing
                 let a = randomTensor(ta ? [k, m] : [m, k], seed: 1), b = randomTensor(tb ? [n, k] : [k, n], seed: 2)
                 let got = Tensor.matmul(a, b, transposeA: ta, transposeB: tb)
                 #expect(got.shape == [m, n])
-                expectClose(got.scalars, naive(a, b, ta, tb), rtol: 1e-5, atol: 1e-5, "gemm \(m)x\(k)x\(n) tA=\(ta) tB=\(tb)")
+                expectAllClose(got.scalars, naive(a, b, ta, tb), rtol: 1e-5, atol: 1e-5, "gemm \(m)x\(k)x\(n) tA=\(ta) tB=\(tb)")
             }
         }
     }
@@ -35,23 +36,23 @@ import Testing
     @Test func transposedViewsAndAccumulation() {
         let a = randomTensor([5, 7], seed: 3), b = randomTensor([5, 4], seed: 4)
         // a.transposed() is a non-contiguous view; it must equal the transpose flag.
-        expectClose(Tensor.matmul(a.transposed(), b).scalars, naive(a, b, true, false), rtol: 1e-5, atol: 1e-5, "view")
+        expectAllClose(Tensor.matmul(a.transposed(), b).scalars, naive(a, b, true, false), rtol: 1e-5, atol: 1e-5, "view")
         var c = Tensor.ones([7, 4])
         Tensor.gemm(a, transposeA: true, b, transposeB: false, into: &c, alpha: 2, beta: 0.5)
-        expectClose(c.scalars, naive(a, b, true, false).map { 2 * $0 + 0.5 }, rtol: 1e-5, atol: 1e-5, "alpha/beta")
+        expectAllClose(c.scalars, naive(a, b, true, false).map { 2 * $0 + 0.5 }, rtol: 1e-5, atol: 1e-5, "alpha/beta")
         // A strided (row-sliced from a wider matrix, permuted) operand is handled by copying.
         let wide = randomTensor([6, 10], seed: 5)
         let strided = wide.permuted([1, 0])[2..<9].permuted([1, 0])   // (6, 7) with column stride 1, row stride 10
-        expectClose(Tensor.matmul(strided, a.transposed()).scalars, naive(strided.materialized(), a, false, true),
+        expectAllClose(Tensor.matmul(strided, a.transposed()).scalars, naive(strided.materialized(), a, false, true),
                     rtol: 1e-5, atol: 1e-5, "strided")
     }
 
     @Test func gemvMatchesTripleLoop() {
         let a = randomTensor([9, 4], seed: 6), x = randomTensor([4], seed: 7), y = randomTensor([9], seed: 8)
-        expectClose(Tensor.matvec(a, x).scalars, naive(a, x.reshaped([4, 1]), false, false), rtol: 1e-5, atol: 1e-5, "gemv")
-        expectClose(Tensor.matvec(a, y, transposeA: true).scalars, naive(a, y.reshaped([9, 1]), true, false),
+        expectAllClose(Tensor.matvec(a, x).scalars, naive(a, x.reshaped([4, 1]), false, false), rtol: 1e-5, atol: 1e-5, "gemv")
+        expectAllClose(Tensor.matvec(a, y, transposeA: true).scalars, naive(a, y.reshaped([9, 1]), true, false),
                     rtol: 1e-5, atol: 1e-5, "gemv T")
-        expectClose(Tensor.matvec(a.transposed(), y).scalars, naive(a, y.reshaped([9, 1]), true, false),
+        expectAllClose(Tensor.matvec(a.transposed(), y).scalars, naive(a, y.reshaped([9, 1]), true, false),
                     rtol: 1e-5, atol: 1e-5, "gemv view")
     }
 }

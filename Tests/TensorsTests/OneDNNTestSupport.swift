@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 import Tensors
 #if canImport(Glibc)
@@ -7,17 +8,10 @@ import Glibc
 /// Helpers for comparing `OneDNNBackend` with `ReferenceBackend`.
 enum OneDNNCheck {
     /// Relative error of `actual` against `expected`: `max|a − e| / max(max|e|, 1e-30)` (the largest deviation
-    /// measured against the tensor's scale, so it is meaningful for values near zero too).
+    /// measured against the tensor's scale, so it is meaningful for values near zero too; NaN gives +∞).
     static func relativeError(_ actual: Tensor, _ expected: Tensor) -> Double {
         precondition(actual.shape == expected.shape, "relativeError: shapes \(actual.shape) and \(expected.shape)")
-        let a = actual.scalars, e = expected.scalars
-        var diff = 0.0, scale = 0.0
-        for i in 0..<a.count {
-            diff = max(diff, abs(Double(a[i]) - Double(e[i])))
-            scale = max(scale, abs(Double(e[i])))
-        }
-        if diff.isNaN { return .infinity }
-        return diff / max(scale, 1e-30)
+        return scaleRelativeDifference(actual.scalars, expected.scalars, floor: 1e-30).relative
     }
 
     /// Tolerance for every op comparison (the acceptance bound).

@@ -1,5 +1,6 @@
 import Foundation
 import Tensors
+import TestSupport
 import Testing
 
 @Suite struct ReductionTests {
@@ -26,18 +27,18 @@ import Testing
         let t = randomTensor(shape, seed: UInt64(c))
         for axis in 0..<shape.count {
             let n = Double(shape[axis])
-            expectClose(t.sum(alongAxis: axis).scalars, reference(t, axis: axis, initial: 0, +),
+            expectAllClose(t.sum(alongAxis: axis).scalars, reference(t, axis: axis, initial: 0, +),
                         rtol: 1e-4, atol: 1e-4, "sum axis \(axis) of \(shape)")
-            expectClose(t.mean(alongAxis: axis).scalars, reference(t, axis: axis, initial: 0, +).map { Float(Double($0) / n) },
+            expectAllClose(t.mean(alongAxis: axis).scalars, reference(t, axis: axis, initial: 0, +).map { Float(Double($0) / n) },
                         rtol: 1e-4, atol: 1e-5, "mean axis \(axis) of \(shape)")
             #expect(t.sum(alongAxis: axis, keepingDimensions: true).shape[axis] == 1)
             guard shape[axis] > 0 else { continue }
-            expectClose(t.max(alongAxis: axis).scalars, reference(t, axis: axis, initial: -.infinity) { Swift.max($0, $1) },
+            expectAllClose(t.max(alongAxis: axis).scalars, reference(t, axis: axis, initial: -.infinity) { Swift.max($0, $1) },
                         rtol: 0, atol: 0, "max axis \(axis) of \(shape)")
-            expectClose(t.min(alongAxis: axis).scalars, reference(t, axis: axis, initial: .infinity) { Swift.min($0, $1) },
+            expectAllClose(t.min(alongAxis: axis).scalars, reference(t, axis: axis, initial: .infinity) { Swift.min($0, $1) },
                         rtol: 0, atol: 0, "min axis \(axis) of \(shape)")
             let lse = reference(t, axis: axis, initial: 0) { $0 + Foundation.exp($1) }.map { Float(Foundation.log(Double($0))) }
-            expectClose(t.logSumExp(alongAxis: axis).scalars, lse, rtol: 1e-5, atol: 1e-5, "logsumexp axis \(axis) of \(shape)")
+            expectAllClose(t.logSumExp(alongAxis: axis).scalars, lse, rtol: 1e-5, atol: 1e-5, "logsumexp axis \(axis) of \(shape)")
             // argmax: the element at the returned index is the maximum, and the first such.
             let am = t.argmax(alongAxis: axis), mx = t.max(alongAxis: axis, keepingDimensions: true)
             var outShape = shape
@@ -60,7 +61,7 @@ import Testing
         let multi = randomTensor([2, 3, 4, 5], seed: 10)
         let s = multi.sum(alongAxes: [0, 2, 3])
         let ref = (0..<3).map { j in allIndices([2, 3, 4, 5]).filter { $0[1] == j }.reduce(0.0) { $0 + Double(multi[$1]) } }
-        expectClose(s.scalars, ref.map { Float($0) }, rtol: 1e-5, atol: 1e-5, "sum over 0,2,3")
+        expectAllClose(s.scalars, ref.map { Float($0) }, rtol: 1e-5, atol: 1e-5, "sum over 0,2,3")
         #expect(multi.mean(alongAxes: [1, 3], keepingDimensions: true).shape == [2, 1, 4, 1])
     }
 

@@ -11,34 +11,15 @@ the share of one core that feeding the step takes.
 """
 import argparse
 import json
+import os
+import sys
 import time
 
 import torch
 import torch.nn as nn
 
-CIFAR = [(96, 5, 1, 2), "M", (256, 5, 1, 2), "M", (384, 3, 1, 1), (384, 3, 1, 1), (256, 3, 1, 1), "M"]
-
-
-class AlexNetCIFAR(nn.Module):
-    def __init__(self, heads):
-        super().__init__()
-        layers, c = [], 3
-        for v in CIFAR:
-            if v == "M":
-                layers.append(nn.MaxPool2d(3, 2))
-            else:
-                cout, k, s, p = v
-                layers += [nn.Conv2d(c, cout, k, s, p), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
-                c = cout
-        self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(nn.Dropout(0.5), nn.Linear(2304, 4096), nn.ReLU(inplace=True),
-                                        nn.Dropout(0.5), nn.Linear(4096, 4096), nn.ReLU(inplace=True))
-        self.heads = nn.ModuleList([nn.Linear(4096, k) for k in heads])
-
-    def forward(self, x):
-        x = self.classifier(torch.flatten(self.features(x), 1))
-        return [h(x) for h in self.heads]
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+import reference_models as rm  # noqa: E402  (the shared reference architectures)
 
 def main():
     p = argparse.ArgumentParser()
@@ -50,7 +31,7 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = AlexNetCIFAR([a.ncl] * a.hc)
+    model = rm.AlexNet(rm.CIFAR, 256 * 3 * 3, [a.ncl] * a.hc)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
     x = torch.randn(a.batch, 3, 32, 32)
     y = torch.randint(0, a.ncl, (a.hc, a.batch))

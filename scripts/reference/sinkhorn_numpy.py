@@ -4,6 +4,12 @@ and label comparisons against `selflabel bench sinkhorn --logits FILE` / `selfla
 
     python3 scripts/reference/sinkhorn_numpy.py --logits Z.npy [--lamb 25] [--threads 2] [--out LABELS.npy]
     python3 scripts/reference/sinkhorn_numpy.py --make-logits Z.npy --n 200000 --k 3000 [--seed 0]
+    python3 scripts/reference/sinkhorn_numpy.py --logits P.npy --probabilities ...   (probabilities as given)
+
+Issue 17's families: `selflabel bench sinkhorn --family flat|mixed|peaked [--fraction f] [--skew s]
+[--probabilities] --save-scores S.npy` writes the scores; this script reads them (--probabilities for the
+probability families) and `selflabel bench sinkhorn --logits S.npy --compare-labels LABELS.npy` times ours on
+the same file and reports the agreement (scripts/reference/sinkhorn_families.sh runs the table).
 
 The loop is the reference's, line for line: P = softmax(z) in float32 (as torch computes it), stored in a
 float64 (N, K) array, transposed view, PS **= lamb, r = inv_K / (PS @ c), c_new = inv_N / (r.T @ PS).T,
@@ -21,6 +27,8 @@ import time
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--logits")
+    ap.add_argument("--probabilities", action="store_true",
+                    help="the file holds probabilities P (the official loop's PS as given), not logits")
     ap.add_argument("--lamb", type=float, default=25.0)
     ap.add_argument("--tol", type=float, default=0.1)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
@@ -56,6 +64,9 @@ def main():
     PS = np.zeros((N, K), dtype=np.float64)
     for lo in range(0, N, 10_000):
         b = z[lo:lo + 10_000]
+        if a.probabilities:
+            PS[lo:lo + 10_000] = b
+            continue
         e = np.exp(b - b.max(1, keepdims=True))
         PS[lo:lo + 10_000] = e / e.sum(1, keepdims=True)
     del z

@@ -32,7 +32,8 @@ typedef struct {
     double omega;         ///< Over-relaxation: c' ← (c'_old · ratio)^{1−ω} · c'_SK^ω (1 = plain).
 } CSKPass;
 
-/// Processes rows [rowStart, rowEnd) of one block: per row (4 at a time)
+/// Processes rows [rowStart, rowEnd) of one block: per row (8 at a time, so r' and the cluster sums are loaded
+/// once per 8 rows)
 ///   s_n = Σ_k A_nk r'_k   (float32 products and 16-lane sums, widened to float64 every 256 columns),
 ///   c'_n = 1/(N s_n)      (float64, when iterating),
 ///   acc_k += A_nk c'_n    (float32 within 64 rows in `scratch`, then float64 into `acc`).
@@ -85,6 +86,37 @@ double csk_truncated_pass_block(const CSKPass *pass, const CSKSparseBlock *block
 /// in `csk_truncated_pass_block`, so on the kept entries both see the same values. `rowTemp`: kp floats.
 double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, long rowStart, long rowEnd,
                              double *acc, float *rowTemp);
+
+/// The scores of one head as the prepare step reads them, and its per-row outputs.
+typedef struct {
+    const float *scores;  ///< N x k float32 logits or probabilities, row-major.
+    long k;               ///< Columns (clusters).
+    long kp;              ///< k rounded up to a multiple of 16.
+    float lambda;         ///< λ.
+    int probabilities;    ///< 1: y = log P (float32 logarithm), else y = z.
+    float drop;           ///< Entries with λ (y − m) ≥ −drop count as near the row maximum.
+    double *rowShift;     ///< Out (statistics) / in (store): m_n = max_k y_nk.
+    double *logC0;        ///< Out: log c0_n = −λ log Σ_k exp(y_nk − m_n) (logits) or λ m_n (probabilities).
+} CSKPrepare;
+
+/// The first invalid score of a block.
+typedef struct {
+    long row;
+    long column;   ///< −1: an all-zero probability row.
+    float value;
+    int isProbability;  ///< 0: non-finite; 1: a probability outside [0, 1] (or an all-zero row).
+} CSKBadScore;
+
+/// Statistics of rows [rowStart, rowEnd): validates them (first bad entry in row-major order into `bad`,
+/// returning 1), writes m_n and log c0_n, the block's column maxima `colMax_k = max_n (y_nk − m_n)` (kp floats,
+/// overwritten) and the count of entries near their row maximum (`near`). `rowTemp`: kp floats. Returns 0.
+int csk_statistics_block(const CSKPrepare *prepare, long rowStart, long rowEnd, float *colMax, float *rowTemp,
+                         long *near, CSKBadScore *bad);
+
+/// Stores rows [rowStart, rowEnd) of the dense method's matrix `A_nk = exp(λ (y_nk − m_n) − b_k)` (b: kp
+/// floats, 0 in the padding) as `element` (a CSKElement), rows kp elements long. `rowTemp`: kp floats.
+void csk_store_block(const CSKPrepare *prepare, long rowStart, long rowEnd, const float *colShift, int element,
+                     void *matrix, float *rowTemp);
 
 /// out[i] = log(x[i]) for x[i] ≥ 0 (0 gives −∞), float32, the same logarithm as the truncated method's
 /// probabilities (about 1 ulp). `out` may equal `x`.

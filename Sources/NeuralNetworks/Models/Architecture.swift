@@ -1,7 +1,7 @@
 import Tensors
 
 /// The network architectures SelfLabel can build, by the names the CLI uses (`--arch`).
-public enum Architecture: String, CaseIterable, Sendable {
+public enum Architecture: String, CaseIterable, Codable, Sendable {
     /// Official SeLa AlexNet, 'big' configuration (224×224 input).
     case alexnet
     /// Official SeLa AlexNet, 'small' configuration (`--archspec small`, 224×224 input).

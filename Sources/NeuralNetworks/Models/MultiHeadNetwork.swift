@@ -61,7 +61,11 @@ public final class MultiHeadNetwork: Layer {
     /// Number of clusters per head.
     public var headClasses: [Int] { heads.map(\.outFeatures) }
     /// State-dict prefix of each head.
-    public var headNames: [String] { heads.count == 1 ? ["top_layer"] : heads.indices.map { "top_layer\($0)" } }
+    public var headNames: [String] { MultiHeadNetwork.headNames(count: heads.count) }
+    /// State-dict prefix of each of `count` heads: `top_layer` for one head, `top_layer0`, `top_layer1`, … for more.
+    public static func headNames(count: Int) -> [String] {
+        count == 1 ? ["top_layer"] : (0..<count).map { "top_layer\($0)" }
+    }
     /// Tap names available through `forward(_:taps:)`.
     public var tapNames: [String] { trunk.tapNames }
     /// Pre-head feature length.

@@ -21,25 +21,16 @@ public final class ResNetV1Trunk: FeatureExtractor {
                 generator: inout some RandomNumberGenerator) {
         var layers: [any Layer] = [Conv2d(3, width, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
                                    BatchNorm2d(width), ReLU(), MaxPool2d(kernelSize: 3, stride: 2, padding: 1)]
-        var inPlanes = width
         let expansion = block == .bottleneck ? Bottleneck.expansion : 1
-        for (stage, count) in blocks.enumerated() {
-            let planes = width << stage
-            var stageBlocks: [any Layer] = []
-            for b in 0..<count {
-                let stride = b == 0 && stage > 0 ? 2 : 1
-                switch block {
-                case .bottleneck: stageBlocks.append(Bottleneck(inPlanes, planes, stride: stride, generator: &generator))
-                case .basic:
-                    stageBlocks.append(BasicBlock(inPlanes, planes, stride: stride, shortcutName: "downsample", generator: &generator))
-                }
-                inPlanes = planes * expansion
+        layers += resNetStages(blocks, width: width, expansion: expansion, generator: &generator) {
+            switch block {
+            case .bottleneck: Bottleneck($0, $1, stride: $2, generator: &$3)
+            case .basic: BasicBlock($0, $1, stride: $2, shortcutName: "downsample", generator: &$3)
             }
-            layers.append(Sequential(stageBlocks))
         }
         layers.append(AvgPool2d(kernelSize: 7, stride: 1))
         features = Sequential(layers)
-        featureDimension = inPlanes
+        featureDimension = (width << (blocks.count - 1)) * expansion
     }
 
     public var tapNames: [String] { ["layer1", "layer2", "layer3", "layer4", "pool"] }
@@ -65,20 +56,12 @@ public final class PreActResNetTrunk: FeatureExtractor {
     public init(blocks: [Int] = [3, 4, 6, 3], width: Int = 64, generator: inout some RandomNumberGenerator) {
         var layers: [any Layer] = [Conv2d(3, width, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
                                    MaxPool2d(kernelSize: 3, stride: 2, padding: 1)]
-        var inPlanes = width
-        for (stage, count) in blocks.enumerated() {
-            let planes = width << stage
-            var stageBlocks: [any Layer] = []
-            for b in 0..<count {
-                stageBlocks.append(PreActBottleneck(inPlanes, planes, stride: b == 0 && stage > 0 ? 2 : 1,
-                                                    generator: &generator))
-                inPlanes = planes * 4
-            }
-            layers.append(Sequential(stageBlocks))
+        layers += resNetStages(blocks, width: width, expansion: 4, generator: &generator) {
+            PreActBottleneck($0, $1, stride: $2, generator: &$3)
         }
         layers.append(AdaptiveAvgPool2d())
         features = Sequential(layers)
-        featureDimension = inPlanes
+        featureDimension = (width << (blocks.count - 1)) * 4
     }
 
     public var tapNames: [String] { ["layer1", "layer2", "layer3", "layer4", "pool"] }
@@ -105,18 +88,9 @@ public final class ResNet18CIFARTrunk: FeatureExtractor {
     public init(generator: inout some RandomNumberGenerator) {
         conv1 = Conv2d(3, 64, kernelSize: 3, padding: 1, bias: false, generator: &generator)
         bn1 = BatchNorm2d(64)
-        var inPlanes = 64
-        var stages: [Sequential] = []
-        for stage in 0..<4 {
-            let planes = 64 << stage
-            var blocks: [any Layer] = []
-            for b in 0..<2 {
-                blocks.append(BasicBlock(inPlanes, planes, stride: b == 0 && stage > 0 ? 2 : 1, generator: &generator))
-                inPlanes = planes
-            }
-            stages.append(Sequential(blocks))
+        stages = resNetStages([2, 2, 2, 2], expansion: 1, generator: &generator) {
+            BasicBlock($0, $1, stride: $2, generator: &$3)
         }
-        self.stages = stages
     }
 
     public var tapNames: [String] { ["layer1", "layer2", "layer3", "layer4", "pool"] }
@@ -134,5 +108,24 @@ public final class ResNet18CIFARTrunk: FeatureExtractor {
 
     public var children: [(name: String, layer: any Layer)] {
         [("conv1", conv1), ("bn1", bn1)] + stages.enumerated().map { (name: "layer\($0.offset + 1)", layer: $0.element) }
+    }
+}
+
+/// ResNet stages as torchvision and pytorch-cifar build them: stage `s` holds `counts[s]` blocks of
+/// `width · 2^s` planes (width 64 in every official network); the first block of every stage after the first
+/// has stride 2; a block's output has `planes · expansion` channels, the next block's input. `block(inPlanes, planes, stride, &generator)` makes
+/// one block; blocks are made (and draw from `generator`) in order.
+func resNetStages<G: RandomNumberGenerator>(
+    _ counts: [Int], width: Int = 64, expansion: Int, generator: inout G,
+    block: (_ inPlanes: Int, _ planes: Int, _ stride: Int, _ generator: inout G) -> any Layer
+) -> [Sequential] {
+    var inPlanes = width
+    return counts.enumerated().map { stage, count in
+        let planes = width << stage
+        let blocks = (0..<count).map { b -> any Layer in
+            defer { inPlanes = planes * expansion }
+            return block(inPlanes, planes, b == 0 && stage > 0 ? 2 : 1, &generator)
+        }
+        return Sequential(blocks)
     }
 }

@@ -4,7 +4,7 @@ import CDNNL
 /// pool (OpenBLAS's own pthreads beside it cost hand-over and spin-waiting at every switch; see
 /// docs/PERFORMANCE.md).
 ///
-/// The forward runs the matmul primitive (`brg:avx512_core` here) with the bias fused; the two backward
+/// The forward runs the matmul primitive (a `brg:` kernel for whatever ISA oneDNN finds) with the bias fused; the two backward
 /// products run `dnnl_sgemm`. That split is what measured fastest on the real shapes (alexnet_cifar and
 /// alexnet, 2 threads, `scripts/probes/linear_gemm_probe.c`): the matmul primitive wins every forward shape
 /// (fc7 at batch 128: 22 ms against 44 for `dnnl_sgemm` and 34 for OpenBLAS), `dnnl_sgemm` the backward

@@ -7,7 +7,7 @@ import Glibc
 /// primitives (C API, Debian `libdnnl-dev`, OpenMP threads set by `ComputeThreads.set`).
 ///
 /// - **Layouts.** Convolutions are created with `dnnl_format_tag_any`, so oneDNN picks its blocked layouts
-///   (`nChw16c` for activations, `OIhw16i16o` for weights on AVX-512). Outputs are returned as `.native`
+///   (`nChw16c` activations and `OIhw16i16o` weights on AVX-512, `nChw8c` and 8-blocked weights on AVX2). Outputs are returned as `.native`
 ///   `OneDNNTensor`s in that layout and accepted back as inputs, so a conv → BN → ReLU → pool chain and its
 ///   backward run without reordering to NCHW; pooling, batch-norm, ReLU and add work in whatever layout their
 ///   input has. Dense (NCHW) inputs and native values of other backends are accepted (converted at entry).

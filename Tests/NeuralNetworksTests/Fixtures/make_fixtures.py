@@ -19,6 +19,7 @@ Files:
 """
 import json
 import os
+import sys
 
 import numpy as np
 import torch
@@ -26,6 +27,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "scripts", "fixtures"))
+import reference_models as rm  # noqa: E402  (the shared reference architectures)
 M64 = (1 << 64) - 1
 
 
@@ -133,171 +136,9 @@ def layer_fixtures():
     return out
 
 
-# ---------------------------------------------------------------- reference architectures (written from the issue)
-def conv_bn_relu(cin, cout, k, s, p):
-    return [nn.Conv2d(cin, cout, k, s, p), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
-
-
-class AlexNetLike(nn.Module):
-    def __init__(self, cfg, flat, heads):
-        super().__init__()
-        layers, c = [], 3
-        for v in cfg:
-            if v == "M":
-                layers.append(nn.MaxPool2d(3, 2))
-            else:
-                layers += conv_bn_relu(c, *v)
-                c = v[0]
-        self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(nn.Dropout(0.5), nn.Linear(flat, 4096), nn.ReLU(inplace=True),
-                                        nn.Dropout(0.5), nn.Linear(4096, 4096), nn.ReLU(inplace=True))
-        self.nheads = len(heads)
-        if len(heads) == 1:
-            self.top_layer = nn.Linear(4096, heads[0])
-        else:
-            for i, k in enumerate(heads):
-                setattr(self, "top_layer%d" % i, nn.Linear(4096, k))
-
-    def forward(self, x):
-        x = self.classifier(torch.flatten(self.features(x), 1))
-        if self.nheads == 1:
-            return [self.top_layer(x)]
-        return [getattr(self, "top_layer%d" % i)(x) for i in range(self.nheads)]
-
-
-BIG = [(96, 11, 4, 2), "M", (256, 5, 1, 2), "M", (384, 3, 1, 1), (384, 3, 1, 1), (256, 3, 1, 1), "M"]
-SMALL = [(64, 11, 4, 2), "M", (192, 5, 1, 2), "M", (384, 3, 1, 1), (256, 3, 1, 1), (256, 3, 1, 1), "M"]
-CIFAR = [(96, 5, 1, 2), "M", (256, 5, 1, 2), "M", (384, 3, 1, 1), (384, 3, 1, 1), (256, 3, 1, 1), "M"]
-
-
-class Bottleneck(nn.Module):
-    def __init__(self, cin, planes, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, planes, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(planes * 4)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = None
-        if stride != 1 or cin != planes * 4:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, planes * 4, 1, stride, bias=False), nn.BatchNorm2d(planes * 4))
-
-    def forward(self, x):
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        return self.relu(out + (self.downsample(x) if self.downsample is not None else x))
-
-
-class PreAct(nn.Module):
-    def __init__(self, cin, planes, stride):
-        super().__init__()
-        self.bn1 = nn.BatchNorm2d(cin)
-        self.conv1 = nn.Conv2d(cin, planes, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(planes)
-        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
-        if stride != 1 or cin != planes * 4:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, planes * 4, 1, stride, bias=False))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(x))
-        sc = self.shortcut(out) if hasattr(self, "shortcut") else x
-        out = self.conv1(out)
-        out = self.conv2(F.relu(self.bn2(out)))
-        out = self.conv3(F.relu(self.bn3(out)))
-        return out + sc
-
-
-class Basic(nn.Module):
-    def __init__(self, cin, planes, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, planes, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or cin != planes:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + self.shortcut(x))
-
-
-def stages(block, expansion, counts):
-    out, cin = [], 64
-    for s, n in enumerate(counts):
-        planes = 64 << s
-        blocks = []
-        for b in range(n):
-            blocks.append(block(cin, planes, 2 if (b == 0 and s > 0) else 1))
-            cin = planes * expansion
-        out.append(nn.Sequential(*blocks))
-    return out
-
-
-class Heads(nn.Module):
-    def add_heads(self, dim, heads):
-        if len(heads) == 1:
-            self.top_layer = nn.Linear(dim, heads[0])
-        else:
-            for i, k in enumerate(heads):
-                setattr(self, "top_layer%d" % i, nn.Linear(dim, k))
-
-
-class ResNet50(Heads):
-    def __init__(self, heads):
-        super().__init__()
-        self.features = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
-                                      nn.MaxPool2d(3, 2, 1), *stages(Bottleneck, 4, [3, 4, 6, 3]), nn.AvgPool2d(7, 1))
-        self.add_heads(2048, heads)
-
-
-class ResNetV2(Heads):
-    def __init__(self, heads):
-        super().__init__()
-        self.features = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.MaxPool2d(3, 2, 1),
-                                      *stages(PreAct, 4, [3, 4, 6, 3]), nn.AdaptiveAvgPool2d((1, 1)))
-        self.add_heads(2048, heads)
-
-
-class ResNet18CIFAR(Heads):
-    def __init__(self, heads):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.layer1, self.layer2, self.layer3, self.layer4 = stages(Basic, 1, [2, 2, 2, 2])
-        self.add_heads(512, heads)
-
-
-class ConvNetTiny(Heads):
-    def __init__(self, heads):
-        super().__init__()
-        layers, c = [], 3
-        for o in [32, 64, 128]:
-            layers += [nn.Conv2d(c, o, 3, 1, 1), nn.BatchNorm2d(o), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
-            c = o
-        self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(nn.Linear(2048, 256), nn.ReLU(inplace=True))
-        self.add_heads(256, heads)
-
-
 def model_fixtures():
     heads = [10, 7]
-    builders = {
-        "alexnet": lambda h: AlexNetLike(BIG, 9216, h),
-        "alexnet_small": lambda h: AlexNetLike(SMALL, 9216, h),
-        "alexnet_cifar": lambda h: AlexNetLike(CIFAR, 2304, h),
-        "resnet18_cifar": ResNet18CIFAR,
-        "resnet50": ResNet50,
-        "resnetv2": ResNetV2,
-        "convnet_tiny": ConvNetTiny,
-    }
+    builders = {name: make for name, (make, _) in rm.ARCHITECTURES.items()}
     out = {}
     for name, make in builders.items():
         for hs, suffix in [(heads, ""), ([5], "/single")]:
@@ -343,7 +184,7 @@ def hashed_init(model):
 
 def step_fixture():
     torch.manual_seed(0)
-    model = AlexNetLike(CIFAR, 2304, [5, 7])
+    model = rm.AlexNet(rm.CIFAR, 2304, [5, 7])
     hashed_init(model)
     model.train()
     for m in model.modules():
@@ -383,9 +224,10 @@ def block_fixtures():
     Parameters hashed by state_dict order (seed 3000 + 100·case + index): 4-D conv weights U(±√(6/(k·k·out))),
     1-D weights (BN) U(0.5, 1.5), 1-D biases U(−0.1, 0.1)."""
     out = {}
-    cases = [("basic_s2", Basic(4, 6, 2), (2, 4, 8, 8)), ("basic_id", Basic(4, 4, 1), (2, 4, 6, 6)),
-             ("bottleneck_s2", Bottleneck(8, 3, 2), (2, 8, 8, 8)), ("bottleneck_id", Bottleneck(12, 3, 1), (2, 12, 5, 5)),
-             ("preact_s2", PreAct(8, 3, 2), (2, 8, 8, 8)), ("preact_id", PreAct(12, 3, 1), (2, 12, 5, 5))]
+    cases = [("basic_s2", rm.Basic(4, 6, 2), (2, 4, 8, 8)), ("basic_id", rm.Basic(4, 4, 1), (2, 4, 6, 6)),
+             ("bottleneck_s2", rm.Bottleneck(8, 3, 2), (2, 8, 8, 8)),
+             ("bottleneck_id", rm.Bottleneck(12, 3, 1), (2, 12, 5, 5)),
+             ("preact_s2", rm.PreAct(8, 3, 2), (2, 8, 8, 8)), ("preact_id", rm.PreAct(12, 3, 1), (2, 12, 5, 5))]
     for case, (name, block, shape) in enumerate(cases):
         with torch.no_grad():
             for idx, (key, t) in enumerate(block.state_dict().items()):

@@ -29,18 +29,3 @@ func randomTensor(_ shape: [Int], seed: UInt64) -> Tensor {
     var rng = Xoshiro256(seed: seed)
     return Tensor.randomUniform(shape, low: -2, high: 2, using: &rng)
 }
-
-/// Expects two float arrays to agree elementwise within `rtol·|b| + atol`; reports the first mismatch and the
-/// caller's location.
-func expectClose(_ a: [Float], _ b: [Float], rtol: Float = 1e-5, atol: Float = 1e-6, _ what: String = "",
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(a.count == b.count, "\(what): \(a.count) vs \(b.count) elements", sourceLocation: sourceLocation)
-    guard a.count == b.count else { return }
-    for i in 0..<a.count {
-        let ok = (a[i].isNaN && b[i].isNaN) || a[i] == b[i] || Swift.abs(a[i] - b[i]) <= rtol * Swift.abs(b[i]) + atol
-        if !ok {
-            Issue.record("\(what): element \(i): \(a[i]) vs expected \(b[i])", sourceLocation: sourceLocation)
-            return
-        }
-    }
-}

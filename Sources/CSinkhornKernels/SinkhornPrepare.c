@@ -1,0 +1,156 @@
+// The prepare step's two reads of the scores (SelfLabelling's SinkhornPrepare): per-row statistics with
+// validation, and the store of the dense method's shifted matrix. Instantiated per CPU like `csk_pass_block`
+// (see SinkhornPass.c); contraction is off, so every kernel instance computes the same bits.
+#include "SinkhornCommon.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/// Row `row`'s y (z, or log P) into `y` (kp floats; −∞ in the padding).
+CSK_INLINE void csk_prepare_row(const CSKPrepare *p, long row, float *y) {
+    const float *z = p->scores + (size_t)row * (size_t)p->k;
+    if (p->probabilities) {
+        long i = 0;
+        for (; i + 16 <= p->k; i += 16) *(v16f_u *)(y + i) = csk_log16(*(const v16f_u *)(z + i));
+        if (i < p->k) {
+            float tail[16];
+            for (int t = 0; t < 16; t++) tail[t] = i + t < p->k ? z[i + t] : 1.0f;
+            v16f v = csk_log16(*(const v16f_u *)tail);
+            for (long t = 0; i + t < p->k; t++) y[i + t] = v[t];
+        }
+    } else {
+        memcpy(y, z, (size_t)p->k * sizeof(float));
+    }
+    for (long j = p->k; j < p->kp; j++) y[j] = -INFINITY;
+}
+
+/// The first bad entry of a row in row-major order (non-finite; for probabilities negative or above 1, then
+/// an all-zero row as column −1); 0 when the row is valid.
+CSK_INLINE int csk_check_row(const CSKPrepare *p, long row, CSKBadScore *bad) {
+    const float *z = p->scores + (size_t)row * (size_t)p->k;
+    v16i finite = {0};
+    long j = 0;
+    int clean = 1;
+    for (; j + 16 <= p->k; j += 16) {
+        v16f v = *(const v16f_u *)(z + j);
+        finite |= (v16i)(v - v != 0.0f);
+    }
+    for (int i = 0; i < 16; i++) clean &= finite[i] == 0;
+    for (; j < p->k; j++) clean &= (z[j] - z[j]) == 0.0f;
+    if (!clean) {
+        for (j = 0; j < p->k; j++) {
+            if ((z[j] - z[j]) != 0.0f) {
+                *bad = (CSKBadScore){row, j, z[j], 0};
+                return 1;
+            }
+        }
+    }
+    if (!p->probabilities) return 0;
+    int positive = 0;
+    for (j = 0; j < p->k; j++) {
+        if (z[j] < 0.0f || z[j] > 1.0f) {
+            *bad = (CSKBadScore){row, j, z[j], 1};
+            return 1;
+        }
+        positive |= z[j] > 0.0f;
+    }
+    if (!positive) {
+        *bad = (CSKBadScore){row, -1, 0.0f, 1};
+        return 1;
+    }
+    return 0;
+}
+
+CSK_INLINE int csk_statistics(const CSKPrepare *p, long r0, long r1, float *colMax, float *y, long *near,
+                              CSKBadScore *bad) {
+#pragma clang fp contract(off)
+    const long kp = p->kp;
+    for (long j = 0; j < kp; j++) colMax[j] = -INFINITY;
+    long count = 0;
+    const v16f threshold = csk_splat(-p->drop);
+    for (long row = r0; row < r1; row++) {
+        if (csk_check_row(p, row, bad)) return 1;
+        csk_prepare_row(p, row, y);
+        v16f mv = csk_splat(-INFINITY);
+        for (long j = 0; j < kp; j += 16) mv = __builtin_elementwise_max(mv, *(const v16f_u *)(y + j));
+        float m = mv[0];
+        for (int i = 1; i < 16; i++) m = m > mv[i] ? m : mv[i];
+        v16f ms = csk_splat(m), sums = {0};
+        for (long j = 0; j < kp; j += 16) {
+            v16f d = *(const v16f_u *)(y + j) - ms;
+            *(v16f_u *)(colMax + j) = __builtin_elementwise_max(*(const v16f_u *)(colMax + j), d);
+            v16i keep = d * p->lambda >= threshold;
+            for (int i = 0; i < 16; i++) count -= keep[i];  // lanes of a true comparison are −1
+            if (!p->probabilities) sums += csk_exp16(d);
+        }
+        p->rowShift[row] = (double)m;
+        if (p->probabilities) {
+            p->logC0[row] = (double)p->lambda * (double)m;
+        } else {
+            float s = 0;
+            for (int i = 0; i < 16; i++) s += sums[i];
+            p->logC0[row] = -(double)p->lambda * log((double)s);
+        }
+    }
+    *near = count;
+    return 0;
+}
+
+/// 16 float32 values in [0, 1] rounded to `element` and stored at `out` (natural order; nearest-even).
+CSK_INLINE void csk_store16(v16f v, int element, void *out) {
+    if (element == CSK_F32) {
+        *(v16f_u *)out = v;
+        return;
+    }
+    v16u u;
+    if (element == CSK_BF16) {
+        u = (v16u)v;
+        u = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+    } else {
+        u = (v16u)(v * 0x1p-112f);  // the half's bits at position 13 (subnormals included)
+        u = (u + 0x0FFFu + ((u >> 13) & 1u)) >> 13;
+    }
+    *(v16h_u *)out = __builtin_convertvector(u, v16h);
+}
+
+CSK_INLINE void csk_store(const CSKPrepare *p, long r0, long r1, const float *colShift, int element, void *matrix,
+                          float *y) {
+#pragma clang fp contract(off)
+    const long kp = p->kp;
+    const size_t eb = element == CSK_F32 ? 4 : 2;
+    for (long row = r0; row < r1; row++) {
+        csk_prepare_row(p, row, y);
+        v16f ms = csk_splat((float)p->rowShift[row]);
+        char *out = (char *)matrix + (size_t)row * (size_t)kp * eb;
+        for (long j = 0; j < kp; j += 16) {
+            v16f x = (*(const v16f_u *)(y + j) - ms) * p->lambda - *(const v16f_u *)(colShift + j);
+            csk_store16(csk_exp16(x), element, out + (size_t)j * eb);
+        }
+    }
+}
+
+#define CSK_PREPARE_INSTANCE(suffix, attr)                                                                 \
+    attr static int csk_statistics_##suffix(const CSKPrepare *p, long r0, long r1, float *colMax, float *y, \
+                                            long *near, CSKBadScore *bad) {                                \
+        return csk_statistics(p, r0, r1, colMax, y, near, bad);                                            \
+    }                                                                                                      \
+    attr static void csk_store_##suffix(const CSKPrepare *p, long r0, long r1, const float *colShift,      \
+                                        int element, void *matrix, float *y) {                             \
+        csk_store(p, r0, r1, colShift, element, matrix, y);                                                \
+    }
+
+#ifdef CSK_X86
+CSK_PREPARE_INSTANCE(avx512, CSK_TARGET_AVX512)
+CSK_PREPARE_INSTANCE(avx2, CSK_TARGET_AVX2)
+#endif
+CSK_PREPARE_INSTANCE(portable, )
+
+int csk_statistics_block(const CSKPrepare *prepare, long rowStart, long rowEnd, float *colMax, float *rowTemp,
+                         long *near, CSKBadScore *bad) {
+    CSK_DISPATCH(csk_statistics, prepare, rowStart, rowEnd, colMax, rowTemp, near, bad)
+}
+
+void csk_store_block(const CSKPrepare *prepare, long rowStart, long rowEnd, const float *colShift, int element,
+                     void *matrix, float *rowTemp) {
+    CSK_DISPATCH(csk_store, prepare, rowStart, rowEnd, colShift, element, matrix, rowTemp)
+}

@@ -1,0 +1,84 @@
+import CSinkhornKernels
+import Foundation
+import Tensors
+
+extension SinkhornKnoppSolver {
+    /// Iterate with the truncated method; nil (with `c'` and `b` restored to their starting values) when the
+    /// kept entries would exceed `maxDensity` of the matrix, so the dense method should be used.
+    func iterateTruncated(_ p: SinkhornProblem, maxDensity: Double, warmStart: [Double]?) throws -> SinkhornIterated? {
+        let prepared = ResourceUsage.monotonicSeconds
+        let ws = workspace
+        let c0 = ws.c0(p.n), colShift0 = ws.colShift0(p.kp)
+        c0.update(from: p.c, count: p.n)
+        colShift0.update(from: p.colShift, count: p.kp)
+        let m = SinkhornTruncatedMatrix(scores: p.scores, kind: options.scoreKind, n: p.n, k: p.k, kp: p.kp,
+                                        lambda: options.lambda, rowMax: p.rowShift, layout: p.layout,
+                                        threads: options.threads, releasePages: options.releaseFileBackedScores,
+                                        maxDensity: maxDensity, workspace: ws)
+        var iteration = SinkhornIteration(solver: self, source: .truncated(m), problem: p)
+        guard let state = try iteration.run(warmStart: warmStart) else {
+            p.c.update(from: c0, count: p.n)
+            p.colShift.update(from: colShift0, count: p.kp)
+            return nil
+        }
+        return SinkhornIterated(state: state, method: .truncated, storedBytes: m.storedBytes,
+                                keptEntries: m.keptEntries, rebuilds: m.builds, prepared: prepared)
+    }
+
+    /// Iterate with the dense method: stores `A = exp(λ (y − m) − b)` (as `SinkhornStorage`, or float64 in
+    /// `.f64` precision), then runs the iterations over it.
+    func iterateDense(_ p: SinkhornProblem, warmStart: [Double]?) throws -> SinkhornIterated {
+        let o = options, ws = workspace
+        if !ws.hasMatrix(bytes: p.plan.matrixBytes) {
+            var dense = o
+            dense.truncation = .off
+            let available = o.availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? Int.max
+            try SinkhornMemoryPlan(samples: p.n, clusters: p.k, options: dense).check(available: available, options: dense)
+        }
+        let matrix = ws.matrix(bytes: p.plan.matrixBytes)
+        if o.precision == .f64 {
+            p.prepare.storeF64(into: matrix.assumingMemoryBound(to: Double.self), rowShift: p.rowShift,
+                               colShift: p.colShift, threads: o.threads)
+        } else {
+            let colShift32 = ws.colShift32(p.kp)
+            for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
+            let element = o.storage == .f32 ? CSK_F32 : o.storage == .bf16 ? CSK_BF16 : CSK_F16
+            p.prepare.storeF32(element, into: matrix, rowShift: p.rowShift, colShift: colShift32,
+                               rowTemp: ws.rowTemp(o.threads * p.kp), threads: o.threads)
+        }
+        let prepared = ResourceUsage.monotonicSeconds
+        var iteration = SinkhornIteration(solver: self, source: .stored(UnsafeRawPointer(matrix)), problem: p)
+        let state = try iteration.run(warmStart: warmStart)!
+        return SinkhornIterated(state: state, method: .dense, storedBytes: p.plan.matrixBytes,
+                                keptEntries: p.n * p.k, rebuilds: 0, prepared: prepared)
+    }
+
+    /// Label: `label_n = argmax_k (log r_k + λ y_nk)` from the scores, with the reference problem's
+    /// `log r_k = log r'_k − b_k`, and the diagnostics.
+    func label(_ p: SinkhornProblem, _ it: SinkhornIterated) -> SinkhornResult {
+        let iterated = ResourceUsage.monotonicSeconds
+        let state = it.state
+        let logR = (0..<p.k).map { state.logR[$0] - p.colShift[$0] }
+        let labels = SinkhornLabels(scores: p.scores, n: p.n, k: p.k, lambda: options.lambda, kind: options.scoreKind,
+                                    layout: p.layout, releasePages: options.releaseFileBackedScores)
+            .assign(logR: logR, threads: options.threads)
+        let labelled = ResourceUsage.monotonicSeconds
+        var sizes = [Int](repeating: 0, count: p.k)
+        for l in labels { sizes[Int(l)] += 1 }
+        let maxLogR = logR.max() ?? 0
+        var diagnostics = SinkhornDiagnostics(
+            iterations: state.iterations, converged: state.converged, finalError: state.errors.last ?? .nan,
+            errorHistory: state.errors, maxMarginalDeviation: state.marginalDeviation,
+            minClusterSize: sizes.min() ?? 0, maxClusterSize: sizes.max() ?? 0,
+            emptyClusters: sizes.filter { $0 == 0 }.count, storedMatrixBytes: it.storedBytes,
+            prepareSeconds: it.prepared - p.started, iterateSeconds: iterated - it.prepared,
+            labelSeconds: labelled - iterated, method: it.method, keptEntries: it.keptEntries,
+            rebuilds: it.rebuilds, fullPasses: state.fullPasses)
+        diagnostics.representableLambda = p.representableLambda
+        diagnostics.degenerateLabels = diagnostics.emptyClusters > 0
+            || Double(diagnostics.maxClusterSize) > SinkhornDiagnostics.degenerateShare * Double(p.n) / Double(p.k)
+        return SinkhornResult(labels: labels,
+                              clusterScaling: logR.map { Swift.max(exp($0 - maxLogR), Double.leastNormalMagnitude) },
+                              diagnostics: diagnostics)
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import NeuralNetworks
+import Tensors
+
+// Settings by name. Every stored property of `TrainingConfiguration` is a setting; its name is the property's
+// name and its command-line option is the name in kebab case (`skMaxIters` is `--sk-max-iters`). A front end
+// hands the settings its user gave explicitly to `applying(_:)`, and `resumed(from:explicit:)` compares the
+// same names with a stored run, so adding a setting means adding one property here and one option there.
+
+/// A setting whose value is one of a fixed list of names (stored by name in checkpoints).
+public protocol SettingChoice: RawRepresentable<String>, CaseIterable, Codable, Sendable {}
+
+extension SettingChoice {
+    /// The allowed names, as a phrase: "f32, bf16 or f16".
+    public static var choicesPhrase: String {
+        let names = allCases.map(\.rawValue)
+        return names.count <= 1 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
+    }
+}
+
+extension SinkhornPrecision: SettingChoice {}
+extension SinkhornStorage: SettingChoice {}
+extension Kernels.Name: SettingChoice {}
+extension Architecture: SettingChoice {}
+extension LabelSchedule.Spacing: SettingChoice {}
+extension TrainingConfiguration.ArchSpec: SettingChoice {}
+extension TrainingConfiguration.LRSchedule: SettingChoice {}
+extension TrainingConfiguration.Preset: SettingChoice {}
+
+extension TrainingConfiguration {
+    /// Settings that may change when a run is resumed: they do not affect the results.
+    public static let changeableOnResume: Set<String> = ["workers", "threads", "logIter", "logIntv", "comment", "data",
+                                                         "saveScores"]
+
+    /// The command-line option of the setting `name`: `"skMaxIters"` → `"--sk-max-iters"`.
+    public static func option(for name: String) -> String {
+        "--" + name.map { $0.isUppercase ? "-" + $0.lowercased() : String($0) }.joined()
+    }
+
+    /// The names of all settings (the stored properties), in declaration order.
+    public static var settingNames: [String] {
+        Mirror(reflecting: TrainingConfiguration()).children.compactMap(\.label)
+    }
+
+    /// The settings a preset governs: every setting some preset gives a value other than the defaults'.
+    public static var presetSettings: Set<String> {
+        let base = TrainingConfiguration().settingTexts
+        var names: Set<String> = []
+        for preset in Preset.allCases {
+            var c = TrainingConfiguration()
+            c.apply(preset)
+            for (name, text) in c.settingTexts where base[name] != text { names.insert(name) }
+        }
+        return names
+    }
+
+    /// These settings with `given` (setting name → value: `Int`, `Double`, `UInt64`, `Bool`, `String`, or a
+    /// `SettingChoice`/its name) put in; throws naming the option for an unknown setting, a value of the wrong
+    /// kind, or a name that is not one of the setting's choices. Call `validate()` afterwards for the rules.
+    public func applying(_ given: [String: Any]) throws(TrainingConfigurationError) -> TrainingConfiguration {
+        let current = Dictionary(uniqueKeysWithValues: Mirror(reflecting: self).children.map { ($0.label!, $0.value) })
+        var object = jsonObject
+        for (name, raw) in given {
+            let option = Self.option(for: name)
+            guard let present = current[name] else {
+                throw TrainingConfigurationError(option: option, value: "\(raw)", rule: "is not a training setting")
+            }
+            var value = raw
+            if let choice = raw as? any SettingChoice { value = choice.rawValue }
+            if let choices = Self.choiceType(of: present) {
+                guard let text = value as? String, choices.names.contains(text) else {
+                    throw TrainingConfigurationError(option: option, value: "\(value)", rule: "must be \(choices.phrase)")
+                }
+            }
+            object[name] = value
+        }
+        do {
+            let data = try JSONSerialization.data(withJSONObject: object)
+            return try JSONDecoder().decode(TrainingConfiguration.self, from: data)
+        } catch {
+            throw TrainingConfigurationError(option: given.keys.sorted().map(Self.option(for:)).joined(separator: ", "),
+                                             value: "", rule: "could not be applied: \(error)")
+        }
+    }
+
+    /// For `--resume`: the stored run's configuration with the explicitly given settings `explicit` (names)
+    /// taken from `self` where they may change, or an error naming the first one that would alter the stored
+    /// run. `data` is always taken from `self` (the data may move; the caller checks it is the same).
+    public func resumed(from stored: TrainingConfiguration, explicit: Set<String>) throws(TrainingConfigurationError)
+        -> TrainingConfiguration {
+        let mine = settingTexts, theirs = stored.settingTexts
+        var carried: [String: Any] = [:]
+        let values = Dictionary(uniqueKeysWithValues: Mirror(reflecting: self).children.map { ($0.label!, $0.value) })
+        for name in explicit.sorted() {
+            if Self.changeableOnResume.contains(name) {
+                carried[name] = values[name]
+            } else if mine[name] != theirs[name] {
+                throw TrainingConfigurationError(option: Self.option(for: name), value: mine[name] ?? "",
+                    rule: "differs from the resumed run's \(theirs[name] ?? "(unset)"): --resume continues the stored run unchanged")
+            }
+        }
+        var result = try stored.applying(carried)
+        result.data = data
+        return result
+    }
+
+    /// Each setting as text, by name (enums by their names).
+    var settingTexts: [String: String] { jsonObject.mapValues { "\($0)" } }
+
+    /// The settings as a JSON object (what checkpoints store).
+    private var jsonObject: [String: Any] {
+        guard let data = try? JSONEncoder().encode(self),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        return object
+    }
+
+    /// The allowed names when `value` is a `SettingChoice`.
+    private static func choiceType(of value: Any) -> (names: [String], phrase: String)? {
+        guard let choice = value as? any SettingChoice else { return nil }
+        func describe<C: SettingChoice>(_: C) -> (names: [String], phrase: String) {
+            (C.allCases.map(\.rawValue), C.choicesPhrase)
+        }
+        return describe(choice)
+    }
+}

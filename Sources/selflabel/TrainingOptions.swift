@@ -1,0 +1,78 @@
+import ArgumentParser
+import NeuralNetworks
+import SelfLabelling
+import Tensors
+
+/// The options of `selflabel train` that set a `TrainingConfiguration` setting: each property has the
+/// setting's name (its option is the name in kebab case), so `given` hands them to
+/// `TrainingConfiguration.applying(_:)` and to the `--resume` comparison without a list of its own.
+/// Adding a setting: one property in `TrainingConfiguration`, one option here.
+public struct TrainingOptions: ParsableArguments {
+    // Official main.py options.
+    @Option(help: "Number of epochs (default 200).") var epochs: Int?
+    @Option(help: "Batch size (default 256).") var batchSize: Int?
+    @Option(help: "Initial learning rate. Default 0.08: the official main.py's default value (its help text says 0.05).")
+    var lr: Double?
+    @Option(help: "Multiply the learning rate by 0.1 every this many epochs (default 150).") var lrdrop: Int?
+    @Option(help: "Weight decay exponent: decay = 10^wd (default -5).") var wd: Double?
+    @Option(help: "Sinkhorn-Knopp arithmetic: f64 (the reference's, default) or f32 (log-domain float32).") var dtype: String?
+    @Option(help: "Number of label optimisations over the run (default 100).") var nopts: Int?
+    @Option(help: "Augmentation level 0-3 of the training images (default 3).") var augs: Int?
+    @Option(help: "Sinkhorn-Knopp λ (default 25; a real number).") var lamb: Double?
+    @Option(help: "Architecture: \(Architecture.choicesPhrase) (default alexnet).") var arch: String?
+    @Option(help: "AlexNet variant: \(TrainingConfiguration.ArchSpec.choicesPhrase) (default big).") var archspec: String?
+    @Option(help: "Clusters per head (default 3000).") var ncl: Int?
+    @Option(help: "Number of heads (default 1).") var hc: Int?
+    @Option(help: "Experiment folder for checkpoints, logs and outputs.") var exp: String?
+    @Option(help: "Data loader threads (default 2).") var workers: Int?
+    @Option(name: [.customLong("data"), .customLong("imagenet-path")],
+            help: "Training data: a folder with train/ (and val/ or test/), CIFAR-10/100 binary or MNIST IDX files.")
+    var data: String?
+    @Option(help: "Run name for TensorBoard (runs/<comment>).") var comment: String?
+    @Option(help: "Epochs between extended logs (default 1).") var logIntv: Int?
+    @Option(help: "Iterations between log records (default 200).") var logIter: Int?
+
+    // SelfLabel's own.
+    @Option(help: "Random seed (default 42).") var seed: UInt64?
+    @Option(help: "Label-optimisation spacing: quadratic (ImageNet main.py) or linear (cifar.py).") var schedule: String?
+    @Option(help: "Augmentation level of the pseudo-label pass (default 0: no random augmentation).") var paugs: Int?
+    @Option(help: "Compute threads (default: all cores).") var threads: Int?
+    @Flag(help: "Write each label optimisation's network outputs to <exp>/scores/ (rerun offline with selflabel label).")
+    var saveScores = false
+    @Option(help: "Sinkhorn-Knopp tolerance (default 0.1).") var skTol: Double?
+    @Option(help: "Sinkhorn-Knopp iteration cap (default 1000).") var skMaxIters: Int?
+    @Option(help: "Sinkhorn-Knopp dense-method matrix storage: \(SinkhornStorage.choicesPhrase) (default f32; unused by the truncated method, the default where it applies).")
+    var skStorage: String?
+    @Option(help: "Kernels: cpu (oneDNN, default) or reference (plain Swift + OpenBLAS).") var backend: String?
+
+    public init() {}
+
+    /// The settings given on the command line, by setting name (an unset flag counts as not given).
+    public var given: [String: Any] {
+        var values: [String: Any] = [:]
+        for child in Mirror(reflecting: self).children {
+            guard let label = child.label, let setting = child.value as? GivenArgument,
+                  let value = setting.givenValue else { continue }
+            values[String(label.dropFirst())] = value  // the property wrapper's storage is `_name`
+        }
+        return values
+    }
+}
+
+/// A parsed option or flag whose value, if the user gave one, is a setting's value.
+protocol GivenArgument {
+    /// The value given, or nil when the option was absent (or the flag unset).
+    var givenValue: Any? { get }
+}
+
+extension Option: GivenArgument {
+    var givenValue: Any? {
+        let value: Any = wrappedValue
+        let mirror = Mirror(reflecting: value)
+        return mirror.displayStyle == .optional ? mirror.children.first?.value : value
+    }
+}
+
+extension Flag: GivenArgument where Value == Bool {
+    var givenValue: Any? { wrappedValue ? true : nil }
+}

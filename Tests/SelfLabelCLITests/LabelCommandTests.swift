@@ -1,0 +1,149 @@
+import Foundation
+import Interop
+import Testing
+
+/// `selflabel label` run as a subprocess: every Sinkhorn C kernel, and the failures a user can cause.
+@Suite("selflabel label")
+struct LabelCommandTests {
+    /// Seeded logits: normal × `scale` (Box-Muller on a 64-bit LCG; only reproducibility matters here).
+    static func logits(n: Int, k: Int, scale: Double, seed: UInt64) -> [Float] {
+        var state = seed &* 6364136223846793005 &+ 1442695040888963407
+        func uniform() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return (Double(state >> 11) + 0.5) / 9007199254740992
+        }
+        return (0..<(n * k)).map { _ in Float((-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()) * scale) }
+    }
+
+    static func writeScores(_ values: [Float], n: Int, k: Int, to path: String) throws {
+        try values.withUnsafeBytes { try Npy.write(raw: $0, dtype: .float32, shape: [n, k], to: path) }
+    }
+
+    static func labels(_ path: String) throws -> [Int64] { try NpyArray(contentsOf: path).int64s() }
+
+    /// The `iterations` of the first head in `label`'s JSON line.
+    static func iterations(_ json: String) -> Int? {
+        guard let r = json.range(of: "\"iterations\": ") else { return nil }
+        return Int(json[r.upperBound...].prefix { $0.isNumber })
+    }
+
+    @Test("every C kernel (forced by SELFLABEL_SINKHORN_KERNEL) gives the float64 solve's labels and iteration count",
+          arguments: [("peaked", 3.0), ("flat", 0.02)])
+    func everyKernel(_ family: (String, Double)) throws {
+        let dir = temporaryFolder("label-kernels")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let n = 3000, k = 60
+        let scores = dir + "/z.npy"
+        try Self.writeScores(Self.logits(n: n, k: k, scale: family.1, seed: 7), n: n, k: k, to: scores)
+        let f64 = try runSelflabel(["label", "--logits", scores, "--out", dir + "/f64.npy", "--dtype", "f64",
+                                    "--threads", "1"])
+        #expect(f64.status == 0, "\(f64.stderr)")
+        let reference = try Self.labels(dir + "/f64.npy")
+        var environment = ProcessInfo.processInfo.environment
+        for kernel in ["portable", "avx2", "avx512"] {  // a kernel the CPU lacks falls back to the best it has
+            environment["SELFLABEL_SINKHORN_KERNEL"] = kernel
+            for truncation in ["auto", "off"] {
+                let out = dir + "/\(kernel)-\(truncation).npy"
+                let r = try runSelflabel(["label", "--logits", scores, "--out", out, "--truncation", truncation,
+                                          "--threads", "2"], environment: environment)
+                #expect(r.status == 0, "\(kernel) \(truncation): \(r.stderr)")
+                #expect(try Self.labels(out) == reference, "\(family.0) \(kernel) \(truncation)")
+                #expect(Self.iterations(r.stdout) == Self.iterations(f64.stdout), "\(family.0) \(kernel) \(truncation)")
+            }
+        }
+    }
+
+    @Test("λ = 3000 on ordinary logits: usable labels in the log domain (was: all-zero labels, exit 0)")
+    func hugeLambdaGivesUsableLabels() throws {
+        let dir = temporaryFolder("label-lambda")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let n = 2000, k = 40
+        try Self.writeScores(Self.logits(n: n, k: k, scale: 3, seed: 3), n: n, k: k, to: dir + "/z.npy")
+        for truncation in ["auto", "off"] {
+            let r = try runSelflabel(["label", "--logits", dir + "/z.npy", "--out", dir + "/l.npy", "--lamb", "3000",
+                                      "--truncation", truncation, "--threads", "1"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let labels = try Self.labels(dir + "/l.npy")
+            var sizes = [Int](repeating: 0, count: k)
+            for l in labels { sizes[Int(l)] += 1 }
+            #expect(sizes.min()! >= n / k / 2 && sizes.max()! <= 2 * n / k, "\(truncation): sizes \(sizes)")
+            #expect(!r.stdout.contains("\"degenerate_labels\": true"))
+        }
+    }
+
+    @Test("a breakdown that cannot be repaired exits non-zero with the cause and a λ that works, writing nothing")
+    func unrepairableBreakdownFails() throws {
+        let dir = temporaryFolder("label-breakdown")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let n = 2000, k = 40
+        try Self.writeScores(Self.logits(n: n, k: k, scale: 3, seed: 3), n: n, k: k, to: dir + "/z.npy")
+        // float64 (the reference's arithmetic, never switched to float32) leaves its range at λ = 1e5.
+        let r = try runSelflabel(["label", "--logits", dir + "/z.npy", "--out", dir + "/l.npy", "--report",
+                                  dir + "/r.json", "--lamb", "1e5", "--dtype", "f64", "--threads", "1"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("broke down numerically") && r.stderr.contains("λ ≤ "), "\(r.stderr)")
+        #expect(!r.stderr.contains("--dtype f32 rescales"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/l.npy"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/r.json"))
+    }
+
+    @Test("all-equal score rows: degenerate labels are flagged in the JSON and warned about")
+    func degenerateLabelsWarn() throws {
+        let dir = temporaryFolder("label-degenerate")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let n = 500, k = 10
+        try Self.writeScores([Float](repeating: 0.25, count: n * k), n: n, k: k, to: dir + "/z.npy")
+        let r = try runSelflabel(["label", "--logits", dir + "/z.npy", "--out", dir + "/l.npy", "--threads", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"degenerate_labels\": true"))
+        #expect(r.stderr.contains("degenerate"), "\(r.stderr)")
+    }
+
+    @Test("an all-zero probability row is named as such, not as '0.0 outside [0, 1]'")
+    func zeroProbabilityRow() throws {
+        let dir = temporaryFolder("label-zero-row")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let n = 50, k = 5
+        var p = [Float](repeating: 0.2, count: n * k)
+        for j in 0..<k { p[7 * k + j] = 0 }
+        try Self.writeScores(p, n: n, k: k, to: dir + "/p.npy")
+        let r = try runSelflabel(["label", "--logits", dir + "/p.npy", "--probabilities", "--out", dir + "/l.npy"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("row 7") && r.stderr.contains("all zero"), "\(r.stderr)")
+        #expect(!r.stderr.contains("outside [0, 1]"))
+    }
+
+    @Test("--out equal to --logits is refused and the input is left as it was")
+    func outputIsInput() throws {
+        let dir = temporaryFolder("label-same")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let n = 200, k = 10
+        try Self.writeScores(Self.logits(n: n, k: k, scale: 1, seed: 1), n: n, k: k, to: dir + "/z.npy")
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/z.npy"))
+        for out in [dir + "/z.npy", dir + "/../" + URL(fileURLWithPath: dir).lastPathComponent + "/z.npy"] {
+            let r = try runSelflabel(["label", "--logits", dir + "/z.npy", "--out", out])
+            #expect(r.status != 0)
+            #expect(r.stderr.contains("input"), "\(r.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/z.npy")) == before)
+        }
+    }
+
+    @Test("an output that cannot be written is refused before the solve and leaves no other output")
+    func unwritableOutputs() throws {
+        let dir = temporaryFolder("label-unwritable")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let n = 300, k = 10
+        try Self.writeScores(Self.logits(n: n, k: k, scale: 1, seed: 2), n: n, k: k, to: dir + "/z.npy")
+        for (out, report) in [(dir + "/l.npy", dir + "/missing/r.json"), (dir + "/missing/l.npy", dir + "/r.json"),
+                              (dir + "/l.npy", dir)] {
+            let r = try runSelflabel(["label", "--logits", dir + "/z.npy", "--out", out, "--report", report])
+            #expect(r.status != 0, "\(out) \(report)")
+            #expect(!r.stderr.contains("iteration"), "the solve ran first: \(r.stderr)")
+            #expect(r.stderr.contains(report.hasPrefix(dir + "/missing") || report == dir ? report : out), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/l.npy"))
+            #expect(!FileManager.default.fileExists(atPath: dir + "/r.json"))
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0 != "z.npy" }
+            #expect(leftovers.isEmpty, "\(leftovers)")
+        }
+    }
+}

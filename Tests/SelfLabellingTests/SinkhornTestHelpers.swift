@@ -1,0 +1,45 @@
+import Foundation
+import Tensors
+
+/// Deterministic test logits: standard normal × `scale`, seeded.
+func testLogits(n: Int, k: Int, scale: Float = 3, seed: UInt64) -> [Float] {
+    var rng = Xoshiro256(seed: seed)
+    return (0..<(n * k)).map { _ in Float(rng.nextNormal()) * scale }
+}
+
+/// Fraction of equal entries.
+func agreement(_ a: [Int32], _ b: [Int32]) -> Double {
+    precondition(a.count == b.count, "agreement: \(a.count) vs \(b.count) labels")
+    return Double(zip(a, b).filter { $0 == $1 }.count) / Double(max(a.count, 1))
+}
+
+/// Solves with the given options (a convenience for tests).
+func solve(_ z: [Float], n: Int, k: Int, _ options: SinkhornOptionsBuilder = .init(),
+           warmStart: [Double]? = nil) throws -> SinkhornResultBox {
+    let solver = try SinkhornKnoppSolver(options: options.options)
+    return SinkhornResultBox(try z.withUnsafeBufferPointer {
+        try solver.solve(scores: $0, samples: n, clusters: k, warmStart: warmStart)
+    })
+}
+
+import SelfLabelling
+
+/// Options for tests, built fluently from the defaults.
+struct SinkhornOptionsBuilder {
+    var options = SinkhornOptions()
+    init(lambda: Double = 25, precision: SinkhornPrecision = .f32, storage: SinkhornStorage = .f32,
+         threads: Int = 1, tol: Double = 0.1, kind: SinkhornScoreKind = .logits, maxIterations: Int = 1000,
+         truncation: SinkhornTruncation = .automatic) {
+        options = SinkhornOptions(scoreKind: kind, lambda: lambda, tolerance: tol, maxIterations: maxIterations,
+                                  precision: precision, storage: storage, threads: threads, truncation: truncation)
+    }
+}
+
+/// A result with short accessors.
+struct SinkhornResultBox {
+    let result: SinkhornResult
+    init(_ r: SinkhornResult) { result = r }
+    var labels: [Int32] { result.labels }
+    var diagnostics: SinkhornDiagnostics { result.diagnostics }
+    var iterations: Int { result.diagnostics.iterations }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Issue 17's table: for each family x lambda, generate the scores once (selflabel bench sinkhorn --family ...
+# --save-scores), time NumPy's float64 official loop on them (scripts/reference/sinkhorn_numpy.py), then time
+# `selflabel bench sinkhorn --logits` (load -> labels, the file memory-mapped as in `selflabel label`) and report
+# the label agreement. Each pair runs back to back under flock /tmp/selflabel-bench.lock.
+#
+#   scripts/reference/sinkhorn_families.sh N K THREADS WORKDIR [lambda...]
+# Prints one JSON line per run (ours and NumPy's). WORKDIR must have room for N x K x 4 bytes of scores;
+# NumPy needs about 20 x N x K bytes of memory.
+set -euo pipefail
+n=${1:?N}; k=${2:?K}; threads=${3:?threads}; work=${4:?workdir}; shift 4
+[[ $# -gt 0 ]] && lambdas=("$@") || lambdas=(10 25)
+bin=${SELFLABEL:-.build/release/selflabel}
+mkdir -p "$work"
+families=(
+  "flat --sigma 0.005" "flat --sigma 0.02" "flat --sigma 0.1"
+  "mixed --fraction 0.1" "mixed --fraction 0.6" "mixed --fraction 0.9" "mixed --fraction 0.6 --skew 3"
+  "peaked" "peaked --skew 3"
+)
+for spec in "${families[@]}"; do
+  for prob in "" "--probabilities"; do
+    scores="$work/scores.npy"
+    # shellcheck disable=SC2086
+    "$bin" bench sinkhorn --n "$n" --k "$k" --threads "$threads" --max-iters 1 --family $spec $prob \
+      --save-scores "$scores" > /dev/null
+    for lamb in "${lambdas[@]}"; do
+      echo "# family: $spec $prob lambda $lamb load: $(cut -d' ' -f1-3 /proc/loadavg)"
+      flock /tmp/selflabel-bench.lock python3 scripts/reference/sinkhorn_numpy.py --logits "$scores" $prob \
+        --lamb "$lamb" --threads "$threads" --out "$work/ref.npy"
+      flock /tmp/selflabel-bench.lock "$bin" bench sinkhorn --logits "$scores" $prob --lamb "$lamb" \
+        --threads "$threads" --max-iters 100000 --compare-labels "$work/ref.npy"
+    done
+  done
+done
+rm -f "$work/scores.npy" "$work/ref.npy"
