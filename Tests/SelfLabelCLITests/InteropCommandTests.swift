@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `selflabel export`, `convert`, `.pth` checkpoints and CSV labels, end to end on the evaluation tests' network.
@@ -24,7 +25,7 @@ import Testing
     }
 
     @Test func maliciousFileIsRefusedInOneLine() throws {
-        let dir = temporaryFolder("interop-evil")
+        let dir = try temporaryFolder("interop-evil")
         // protocol 2: GLOBAL posix.system, ('true',), REDUCE, STOP
         var bytes: [UInt8] = [0x80, 0x02, 0x63] + Array("posix\nsystem\n".utf8) + [0x58, 4, 0, 0, 0] + Array("true".utf8)
         bytes += [0x85, 0x52, 0x2E]

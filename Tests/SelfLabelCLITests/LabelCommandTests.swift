@@ -1,5 +1,6 @@
 import Foundation
 import Interop
+import TestSupport
 import Testing
 
 /// `selflabel label` run as a subprocess: every Sinkhorn C kernel, and the failures a user can cause.
@@ -30,7 +31,7 @@ struct LabelCommandTests {
     @Test("every C kernel (forced by SELFLABEL_SINKHORN_KERNEL) gives the float64 solve's labels and iteration count",
           arguments: [("peaked", 3.0), ("flat", 0.02)])
     func everyKernel(_ family: (String, Double)) throws {
-        let dir = temporaryFolder("label-kernels")
+        let dir = try temporaryFolder("label-kernels")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let n = 3000, k = 60
         let scores = dir + "/z.npy"
@@ -55,7 +56,7 @@ struct LabelCommandTests {
 
     @Test("λ = 3000 on ordinary logits: usable labels in the log domain (was: all-zero labels, exit 0)")
     func hugeLambdaGivesUsableLabels() throws {
-        let dir = temporaryFolder("label-lambda")
+        let dir = try temporaryFolder("label-lambda")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let n = 2000, k = 40
         try Self.writeScores(Self.logits(n: n, k: k, scale: 3, seed: 3), n: n, k: k, to: dir + "/z.npy")
@@ -73,7 +74,7 @@ struct LabelCommandTests {
 
     @Test("a breakdown that cannot be repaired exits non-zero with the cause and a λ that works, writing nothing")
     func unrepairableBreakdownFails() throws {
-        let dir = temporaryFolder("label-breakdown")
+        let dir = try temporaryFolder("label-breakdown")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let n = 2000, k = 40
         try Self.writeScores(Self.logits(n: n, k: k, scale: 3, seed: 3), n: n, k: k, to: dir + "/z.npy")
@@ -89,7 +90,7 @@ struct LabelCommandTests {
 
     @Test("all-equal score rows: degenerate labels are flagged in the JSON and warned about")
     func degenerateLabelsWarn() throws {
-        let dir = temporaryFolder("label-degenerate")
+        let dir = try temporaryFolder("label-degenerate")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let n = 500, k = 10
         try Self.writeScores([Float](repeating: 0.25, count: n * k), n: n, k: k, to: dir + "/z.npy")
@@ -101,7 +102,7 @@ struct LabelCommandTests {
 
     @Test("an all-zero probability row is named as such, not as '0.0 outside [0, 1]'")
     func zeroProbabilityRow() throws {
-        let dir = temporaryFolder("label-zero-row")
+        let dir = try temporaryFolder("label-zero-row")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let n = 50, k = 5
         var p = [Float](repeating: 0.2, count: n * k)
@@ -115,7 +116,7 @@ struct LabelCommandTests {
 
     @Test("--out equal to --logits is refused and the input is left as it was")
     func outputIsInput() throws {
-        let dir = temporaryFolder("label-same")
+        let dir = try temporaryFolder("label-same")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let n = 200, k = 10
         try Self.writeScores(Self.logits(n: n, k: k, scale: 1, seed: 1), n: n, k: k, to: dir + "/z.npy")
@@ -130,7 +131,7 @@ struct LabelCommandTests {
 
     @Test("an output that cannot be written is refused before the solve and leaves no other output")
     func unwritableOutputs() throws {
-        let dir = temporaryFolder("label-unwritable")
+        let dir = try temporaryFolder("label-unwritable")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let n = 300, k = 10
         try Self.writeScores(Self.logits(n: n, k: k, scale: 1, seed: 2), n: n, k: k, to: dir + "/z.npy")
