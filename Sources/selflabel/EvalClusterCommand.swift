@@ -84,7 +84,7 @@ struct EvalClusterCommand: ParsableCommand {
             return (file.values, truth, file.heads, file.count)
         }
         ComputeThreads.set(ComputeThreads.defaultCount)
-        let model = try TrainedModel.load(checkpoint!)
+        let model = try loadCheckpoint(checkpoint!)
         let chosen: DatasetLocator.Split = fromTraining ? .train : split
         let dataset: any Dataset = try data.map { try DatasetLocator.open($0, split: chosen) }
             ?? (chosen == .train ? try EmbeddedCIFAR10.train : try EmbeddedCIFAR10.test)
