@@ -88,7 +88,7 @@ struct EvalClusterCommand: ParsableCommand {
         }
         ComputeThreads.set(ComputeThreads.defaultCount)
         imageLimit.apply()
-        let model = try TrainedModel.load(checkpoint!)
+        let model = try loadCheckpoint(checkpoint!)
         let chosen: DatasetLocator.Split = fromTraining ? .train : split
         let dataset: any Dataset = try data.map { try DatasetLocator.open($0, split: chosen) }
             ?? (chosen == .train ? try EmbeddedCIFAR10.train : try EmbeddedCIFAR10.test)

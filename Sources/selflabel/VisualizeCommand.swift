@@ -42,7 +42,7 @@ struct VisualizeCommand: ParsableCommand {
             assignment = file.head(head)
         } else {
             ComputeThreads.set(ComputeThreads.defaultCount)
-            let model = try TrainedModel.load(checkpoint!)
+            let model = try loadCheckpoint(checkpoint!)
             if let l = model.labels {
                 guard head < l.heads else { throw ValidationError("--head \(head): the checkpoint has \(l.heads) head(s)") }
                 assignment = l.head(head).map(Int.init)
