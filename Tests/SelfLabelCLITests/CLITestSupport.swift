@@ -37,3 +37,16 @@ func runSelflabel(_ arguments: [String], environment: [String: String]? = nil,
     return CommandResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
                          stderr: String(decoding: e, as: UTF8.self), signalled: p.terminationReason == .uncaughtSignal)
 }
+
+/// Every file under `dir` (relative path → contents): compare two snapshots to see what a command wrote.
+func fileSnapshot(_ dir: String) -> [String: Data] {
+    var out: [String: Data] = [:]
+    let e = FileManager.default.enumerator(atPath: dir)
+    while let name = e?.nextObject() as? String {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir + "/" + name, isDirectory: &isDir), !isDir.boolValue {
+            out[name] = FileManager.default.contents(atPath: dir + "/" + name)
+        }
+    }
+    return out
+}

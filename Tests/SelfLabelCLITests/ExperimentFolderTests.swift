@@ -6,19 +6,6 @@ import Testing
 /// touches the original), never two runs mixed in one folder, one clear line for an unusable folder,
 /// temporary files of a killed run removed at the next start.
 @Suite struct ExperimentFolderTests {
-    /// Every file under `dir` with its contents.
-    static func snapshot(_ dir: String) -> [String: Data] {
-        var out: [String: Data] = [:]
-        let e = FileManager.default.enumerator(atPath: dir)
-        while let name = e?.nextObject() as? String {
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: dir + "/" + name, isDirectory: &isDir), !isDir.boolValue {
-                out[name] = FileManager.default.contents(atPath: dir + "/" + name)
-            }
-        }
-        return out
-    }
-
     static let tiny = ["--arch", "convnet_tiny", "--epochs", "1", "--hc", "1", "--ncl", "3", "--batch-size", "20",
                        "--nopts", "1", "--workers", "1"]
 
@@ -48,12 +35,12 @@ import Testing
         let metrics = try String(contentsOfFile: metricsPath, encoding: .utf8)
         try (metrics + "{\"kind\":\"train\",\"epoch\":1,\"iteration\":999999,\"loss\":1.0}\n{\"kind\":\"epo")
             .write(toFile: metricsPath, atomically: true, encoding: .utf8)
-        let before = Self.snapshot(original)
+        let before = fileSnapshot(original)
         let elsewhere = try temporaryFolder("exp-cwd")
         defer { try? FileManager.default.removeItem(atPath: elsewhere) }
         let r = try runSelflabel(["train", "--data", data, "--exp", copy, "--resume"], directory: elsewhere)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(Self.snapshot(original) == before, "the original experiment folder was modified")
+        #expect(fileSnapshot(original) == before, "the original experiment folder was modified")
         #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty,
                 "nothing is created relative to the working directory (the stored relative --exp)")
         #expect(!FileManager.default.fileExists(atPath: stale), "stale temporary file not removed")
@@ -69,15 +56,15 @@ import Testing
         let (work, data) = try Self.trainedRun()
         defer { try? FileManager.default.removeItem(atPath: work) }
         let exp = work + "/runA"
-        let before = Self.snapshot(exp)
+        let before = fileSnapshot(exp)
         let refused = try runSelflabel(["train", "--data", data, "--exp", exp] + Self.tiny)
         #expect(refused.status != 0)
         let errors = refused.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") }
         #expect(errors.count == 1 && errors[0].contains(exp) && errors[0].contains("--resume"), "\(refused.stderr)")
-        #expect(Self.snapshot(exp) == before, "the existing run was modified")
+        #expect(fileSnapshot(exp) == before, "the existing run was modified")
         let overwritten = try runSelflabel(["train", "--data", data, "--exp", exp, "--overwrite", "--seed", "7"] + Self.tiny)
         #expect(overwritten.status == 0, "\(overwritten.stderr)")
-        #expect(Self.snapshot(exp + ".old-1") == before, "the earlier run is kept whole beside the new one")
+        #expect(fileSnapshot(exp + ".old-1") == before, "the earlier run is kept whole beside the new one")
         let metrics = try String(contentsOfFile: exp + "/metrics.jsonl", encoding: .utf8)
         let epochs = metrics.split(separator: "\n").filter {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["kind"] as? String == "epoch"
