@@ -54,7 +54,7 @@ struct VisualizeCommand: ParsableCommand {
             }
         }
         guard assignment.count == dataset.count else {
-            throw ValidationError("\(assignment.count) labels for a data set of \(dataset.count) images")
+            throw ValidationError("\(labels ?? checkpoint ?? "the labels"): \(assignment.count) labels for a data set of \(dataset.count) images")
         }
         let gallery = ClusterGallery(labels: assignment, targets: dataset.targets, classNames: dataset.classNames,
                                      clusters: clusters, perCluster: perCluster,
