@@ -81,8 +81,8 @@ struct EvalClusterCommand: ParsableCommand {
                 truth = t
             }
             guard file.count == truth.count else {
-                throw ValidationError("\(labels) has \(file.count) labels per head but \(targets ?? "the data set") has "
-                    + "\(truth.count) true classes")
+                let source = targets.map { "\($0) has \(truth.count) targets" } ?? "the data set has \(truth.count) images"
+                throw ValidationError("\(labels) has \(file.count) labels per head but \(source)")
             }
             return (file.values, truth, file.heads, file.count)
         }
