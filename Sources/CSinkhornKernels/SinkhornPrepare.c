@@ -76,13 +76,15 @@ CSK_INLINE int csk_statistics(const CSKPrepare *p, long r0, long r1, float *colM
         float m = mv[0];
         for (int i = 1; i < 16; i++) m = m > mv[i] ? m : mv[i];
         v16f ms = csk_splat(m), sums = {0};
+        long rowNear = 0;
         for (long j = 0; j < kp; j += 16) {
             v16f d = *(const v16f_u *)(y + j) - ms;
             *(v16f_u *)(colMax + j) = __builtin_elementwise_max(*(const v16f_u *)(colMax + j), d);
             v16i keep = d * p->lambda >= threshold;
-            for (int i = 0; i < 16; i++) count -= keep[i];  // lanes of a true comparison are −1
+            for (int i = 0; i < 16; i++) rowNear -= keep[i];  // lanes of a true comparison are −1
             if (!p->probabilities) sums += csk_exp16(d);
         }
+        count += p->denseRowMin > 0 && rowNear > p->denseRowMin ? kp : rowNear;
         p->rowShift[row] = (double)m;
         if (p->probabilities) {
             p->logC0[row] = (double)p->lambda * (double)m;

@@ -3,6 +3,7 @@
 // cold start, for rebuilding and to evaluate the official stopping rule on the full matrix). Instantiated per
 // CPU like `csk_pass_block` (see SinkhornPass.c).
 #include "SinkhornCommon.h"
+#include "SinkhornDenseRows.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +32,25 @@ CSK_INLINE void csk_row_values(const CSKScores *s, long row, float M, float *out
     for (long j = 0; j < s->kp; j += 16) *(v16f_u *)(out + j) = csk_exp16(csk_u16(s, z, j, m) - M);
 }
 
-CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long maxCount, CSKSparseBlock *b,
-                          float *u) {
+/// Room for one more dense row of `kp` floats (and its index and c' slot) in `b`; 0 when memory ran out.
+CSK_INLINE int csk_grow_dense(CSKSparseBlock *b, long kp) {
+    if (b->denseRows < b->denseCapacity) return 1;
+    long cap = b->denseCapacity ? b->denseCapacity * 2 : 16;
+    float *dense = realloc(b->dense, (size_t)cap * (size_t)kp * sizeof(float));
+    if (!dense) return 0;
+    b->dense = dense;
+    long *index = realloc(b->denseIndex, (size_t)cap * sizeof(long));
+    if (!index) return 0;
+    b->denseIndex = index;
+    double *c = realloc(b->denseC, (size_t)cap * sizeof(double));
+    if (!c) return 0;
+    b->denseC = c;
+    b->denseCapacity = cap;
+    return 1;
+}
+
+CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long maxCount, long denseRowMin,
+                          CSKSparseBlock *b, float *u) {
 #pragma clang fp contract(off)
     long rows = r1 - r0;
     if (b->rows < rows || !b->start) {
@@ -41,6 +59,7 @@ CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long
         b->start = start;
     }
     b->rows = rows;
+    b->denseRows = 0;
     long count = 0;
     for (long row = r0; row < r1; row++) {
         const float *z = s->scores + (size_t)row * (size_t)s->k;
@@ -56,6 +75,31 @@ CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long
         s->rowOffset[row] = M;
         b->start[row - r0] = count;
         float threshold = M - drop;
+        long near = 0;
+        for (long j = 0; j < s->kp; j += 16) {
+            v16i keep = *(const v16f_u *)(u + j) >= threshold;
+            for (int i = 0; i < 16; i++) near -= keep[i];  // lanes of a true comparison are −1
+        }
+        if (denseRowMin > 0 && near > denseRowMin) {  // a flat row: every entry, stored densely
+            if (count + (b->denseRows + 1) * s->kp > maxCount) return -1;
+            if (!csk_grow_dense(b, s->kp)) return -2;
+            float *out = b->dense + (size_t)b->denseRows * (size_t)s->kp;
+            for (long j = 0; j < s->kp; j += 16) *(v16f_u *)(out + j) = csk_exp16(*(const v16f_u *)(u + j) - M);
+            b->denseIndex[b->denseRows++] = row - r0;
+            continue;
+        }
+        if (count + near + b->denseRows * s->kp > maxCount) return -1;
+        if (count + near > b->capacity) {
+            long cap = b->capacity ? b->capacity : 4096;
+            while (cap < count + near) cap *= 2;
+            uint16_t *cols = realloc(b->cols, (size_t)cap * sizeof(uint16_t));
+            if (!cols) return -2;
+            b->cols = cols;
+            float *vals = realloc(b->vals, (size_t)cap * sizeof(float));
+            if (!vals) return -2;
+            b->vals = vals;
+            b->capacity = cap;
+        }
         for (long j = 0; j < s->kp; j += 16) {
             v16f v = *(const v16f_u *)(u + j);
             v16i keep = v >= threshold;
@@ -65,18 +109,6 @@ CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long
             v16f e = csk_exp16(v - M);
             for (int i = 0; i < 16; i++) {
                 if (!keep[i]) continue;
-                if (count >= maxCount) return -1;
-                if (count >= b->capacity) {
-                    long cap = b->capacity ? b->capacity * 2 : 4096;
-                    if (cap > maxCount) cap = maxCount;
-                    uint16_t *cols = realloc(b->cols, (size_t)cap * sizeof(uint16_t));
-                    if (!cols) return -2;
-                    b->cols = cols;
-                    float *vals = realloc(b->vals, (size_t)cap * sizeof(float));
-                    if (!vals) return -2;
-                    b->vals = vals;
-                    b->capacity = cap;
-                }
                 b->cols[count] = (uint16_t)(j + i);
                 b->vals[count] = e[i];
                 count++;
@@ -85,15 +117,29 @@ CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long
     }
     b->start[rows] = count;
     b->count = count;
-    return count;
+    return count + b->denseRows * s->kp;
 }
 
-CSK_INLINE double csk_truncated_pass(const CSKPass *a, const CSKSparseBlock *b, long r0, double *acc) {
+CSK_INLINE double csk_truncated_pass(const CSKPass *a, const CSKSparseBlock *b, long r0, double *acc,
+                                     float *scratch) {
+    double err = 0;
     memset(acc, 0, (size_t)a->kp * sizeof(double));
+    if (b->denseRows > 0) {  // the dense rows first, by the dense method's row pass over their own matrix
+        for (long i = 0; i < b->denseRows; i++) b->denseC[i] = a->c[r0 + b->denseIndex[i]];
+        CSKPass d = *a;
+        d.matrix = b->dense;
+        d.c = b->denseC;
+        err += csk_block(&d, 0, b->denseRows, acc, scratch, CSK_F32, 0);
+        for (long i = 0; i < b->denseRows; i++) a->c[r0 + b->denseIndex[i]] = b->denseC[i];
+    }
     const uint16_t *cols = b->cols;
     const float *vals = b->vals, *r = a->r32;
-    double err = 0;
+    long nextDense = 0;
     for (long i = 0; i < b->rows; i++) {
+        if (nextDense < b->denseRows && b->denseIndex[nextDense] == i) {
+            nextDense++;
+            continue;
+        }
         long s = b->start[i], e = b->start[i + 1];
         double dot = 0;
         if (a->iterate) {
@@ -114,13 +160,19 @@ CSK_INLINE double csk_truncated_pass(const CSKPass *a, const CSKSparseBlock *b, 
     return err;
 }
 
-CSK_INLINE double csk_scores_pass(const CSKPass *a, const CSKScores *s, long r0, long r1, double *acc,
-                                  float *e) {
+CSK_INLINE double csk_scores_pass(const CSKPass *a, const CSKScores *s, const CSKSparseBlock *b, long r0, long r1,
+                                  double *acc, float *temp) {
     const long kp = a->kp;
     memset(acc, 0, (size_t)kp * sizeof(double));
     double err = 0;
+    long nextDense = 0;
     for (long row = r0; row < r1; row++) {
-        csk_row_values(s, row, s->rowOffset ? s->rowOffset[row] : 0.0f, e);
+        const float *e = temp;
+        if (b && nextDense < b->denseRows && b->denseIndex[nextDense] == row - r0) {
+            e = b->dense + (size_t)nextDense++ * (size_t)kp;  // the same bits csk_row_values computes
+        } else {
+            csk_row_values(s, row, s->rowOffset ? s->rowOffset[row] : 0.0f, temp);
+        }
         double dot = 0;
         if (a->iterate) {
             v8d d0 = {0}, d1 = {0};
@@ -155,16 +207,16 @@ CSK_INLINE void csk_logs(const float *x, float *out, long count) {
 
 #define CSK_TRUNCATED_INSTANCE(suffix, attr)                                                              \
     attr static long csk_build_##suffix(const CSKScores *s, long r0, long r1, float drop, long maxCount,  \
-                                        CSKSparseBlock *b, float *u) {                                    \
-        return csk_build(s, r0, r1, drop, maxCount, b, u);                                                \
+                                        long denseRowMin, CSKSparseBlock *b, float *u) {                  \
+        return csk_build(s, r0, r1, drop, maxCount, denseRowMin, b, u);                                   \
     }                                                                                                     \
     attr static double csk_truncated_##suffix(const CSKPass *a, const CSKSparseBlock *b, long r0,          \
-                                              double *acc) {                                             \
-        return csk_truncated_pass(a, b, r0, acc);                                                         \
+                                              double *acc, float *scratch) {                             \
+        return csk_truncated_pass(a, b, r0, acc, scratch);                                                \
     }                                                                                                     \
-    attr static double csk_scores_##suffix(const CSKPass *a, const CSKScores *s, long r0, long r1,        \
-                                           double *acc, float *e) {                                       \
-        return csk_scores_pass(a, s, r0, r1, acc, e);                                                     \
+    attr static double csk_scores_##suffix(const CSKPass *a, const CSKScores *s, const CSKSparseBlock *b,  \
+                                           long r0, long r1, double *acc, float *e) {                     \
+        return csk_scores_pass(a, s, b, r0, r1, acc, e);                                                  \
     }                                                                                                     \
     attr static void csk_logs_##suffix(const float *x, float *out, long count) { csk_logs(x, out, count); }
 
@@ -175,8 +227,8 @@ CSK_TRUNCATED_INSTANCE(avx2, CSK_TARGET_AVX2)
 CSK_TRUNCATED_INSTANCE(portable, )
 
 long csk_truncated_build_block(const CSKScores *scores, long rowStart, long rowEnd, float drop, long maxCount,
-                               CSKSparseBlock *block, float *rowTemp) {
-    CSK_DISPATCH(csk_build, scores, rowStart, rowEnd, drop, maxCount, block, rowTemp)
+                               long denseRowMin, CSKSparseBlock *block, float *rowTemp) {
+    CSK_DISPATCH(csk_build, scores, rowStart, rowEnd, drop, maxCount, denseRowMin, block, rowTemp)
 }
 
 void csk_log_floats(const float *x, float *out, long count) {
@@ -187,14 +239,18 @@ void csk_sparse_block_free(CSKSparseBlock *block) {
     free(block->start);
     free(block->cols);
     free(block->vals);
+    free(block->dense);
+    free(block->denseIndex);
+    free(block->denseC);
     memset(block, 0, sizeof *block);
 }
 
-double csk_truncated_pass_block(const CSKPass *pass, const CSKSparseBlock *block, long rowStart, double *acc) {
-    CSK_DISPATCH(csk_truncated, pass, block, rowStart, acc)
+double csk_truncated_pass_block(const CSKPass *pass, const CSKSparseBlock *block, long rowStart, double *acc,
+                                float *scratch) {
+    CSK_DISPATCH(csk_truncated, pass, block, rowStart, acc, scratch)
 }
 
-double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, long rowStart, long rowEnd,
-                             double *acc, float *rowTemp) {
-    CSK_DISPATCH(csk_scores, pass, scores, rowStart, rowEnd, acc, rowTemp)
+double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, const CSKSparseBlock *block,
+                             long rowStart, long rowEnd, double *acc, float *rowTemp) {
+    CSK_DISPATCH(csk_scores, pass, scores, block, rowStart, rowEnd, acc, rowTemp)
 }

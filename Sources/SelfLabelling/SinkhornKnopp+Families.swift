@@ -23,7 +23,7 @@ public struct SinkhornFamilySpec: Sendable, Equatable {
     /// `.mixed`: the share of flat rows (each row is flat with this probability).
     public var fraction: Double = 0.6
     /// Skew of the peaked rows' winners (0: none). With s > 0 a peaked row's winner is cluster
-    /// `⌊K · u^(1+s)⌋` (u uniform), raised 2σ above the row's largest logit, so a few low-index clusters
+    /// `⌊K · u^(1+s)⌋` (u uniform), raised σ above the row's largest logit, so a few low-index clusters
     /// attract most peaked rows (s = 3: 56 % of them go to the first 10 % of the clusters).
     public var skew: Double = 0
     /// Emit probabilities (the rows' softmax, float32) instead of logits.
@@ -65,7 +65,7 @@ public struct SinkhornFamilySpec: Sendable, Equatable {
         }
         if !flat && skew > 0 {
             let winner = min(k - 1, Int(Double(k) * pow(rng.nextUniformDouble(), 1 + skew)))
-            z[winner] = Float(top + 2 * sigma)
+            z[winner] = Float(top + sigma)
         }
         if probabilities {
             var m = -Float.infinity

@@ -26,7 +26,7 @@ public struct SinkhornMemoryPlan: Sendable, Equatable {
         paddedClusters = (k + 15) / 16 * 16
         matrixBytes = n * paddedClusters * options.elementBytes
         truncatedBytes = SinkhornTruncatedMatrix.applies(options, clusters: k)
-            ? SinkhornTruncatedMatrix.worstCaseBytes(samples: n, clusters: k, density: SinkhornTruncatedMatrix.maxDensity)
+            ? SinkhornTruncatedMatrix.worstCaseBytes(samples: n, clusters: k, density: SinkhornTruncatedMatrix.plannedDensity)
             : nil
         let blocks = SinkhornLayout(samples: n).blockCount
         workBytes = 7 * n * 8 + blocks * paddedClusters * 8 + 2 * max(options.threads, 1) * paddedClusters * 8

@@ -50,7 +50,7 @@ struct SinkhornPass: @unchecked Sendable {
     func runTruncated(_ m: SinkhornTruncatedMatrix, full: Bool, block b: Int, worker w: Int) {
         var args = arguments(nil, CSK_F32)
         blockErr[b] = full ? m.fullPass(&args, block: b, worker: w, acc: blockAcc + b * kp)
-            : m.pass(&args, block: b, acc: blockAcc + b * kp)
+            : m.pass(&args, block: b, acc: blockAcc + b * kp, scratch: scratch + w * kp)
     }
 
     private func arguments(_ matrix: UnsafeRawPointer?, _ element: CSKElement) -> CSKPass {

@@ -96,7 +96,8 @@ extension SinkhornKnoppSolver {
     func tooDenseToTruncate(_ p: SinkhornProblem, maxDensity: Double) -> Bool {
         for j in 0..<p.k where p.colShift[j] != 0 { return false }
         for b in 0..<p.layout.blockCount {
-            let cap = Int((Double(p.layout.rows(ofBlock: b).count * p.k) * maxDensity).rounded(.up))
+            let cap = SinkhornTruncatedMatrix.cap(rows: p.layout.rows(ofBlock: b).count, paddedClusters: p.kp,
+                                                  density: maxDensity)
             if p.nearRowMaximum[b] > cap { return true }
         }
         return false

@@ -5,7 +5,8 @@ import Tensors
 /// Which entries of the matrix the iterations read.
 public enum SinkhornTruncation: String, Sendable, CaseIterable {
     /// The truncated method where it applies — `.f32` precision, K ≤ 65,536, and the kept entries at most
-    /// one eighth of the matrix — else the dense method. Same stopping rule and labels either way.
+    /// three quarters of the matrix (flat rows count whole) — else the dense method. Same stopping rule and
+    /// labels either way.
     case automatic = "auto"
     /// Always the dense method: the whole shifted matrix stored (as `SinkhornStorage`) and read every
     /// iteration.
@@ -40,13 +41,31 @@ public enum SinkhornMethod: String, Sendable, Equatable {
 final class SinkhornTruncatedMatrix: @unchecked Sendable {
     /// W: the largest spread (max − min) of `log r − log r̂` is 2W before the kept set is rebuilt.
     static let drift = 5.0
-    /// By default kept entries may fill at most this share of the matrix (beyond it the dense method is
-    /// faster).
-    static let maxDensity = 0.125
+    /// By default the entries the passes read (kept entries plus every entry of a dense row) may fill at most
+    /// this share of the padded matrix; beyond it (most rows flat) the dense method is used, which does the
+    /// same work without rebuilds.
+    static let maxDensity = 0.75
 
-    /// The most bytes the kept entries of an N x K problem can take at `density`.
+    /// The share the memory plan reserves up front: the kept entries of a problem of peaked rows. A mixture
+    /// with flat rows allocates its dense rows as they are built (at most `maxDensity`).
+    static let plannedDensity = 0.125
+
+    /// A row keeping more than this many of its kp entries is stored densely (a flat row: the dense pass reads
+    /// 4 bytes per entry at vector speed, the sparse one 6 bytes per entry by gathers).
+    static func denseRowMin(paddedClusters kp: Int) -> Int { kp / 4 }
+
+    /// The entries the passes may read in a block of `rows` rows at `density`.
+    static func cap(rows: Int, paddedClusters kp: Int, density: Double) -> Int {
+        Int((Double(rows) * Double(kp) * density).rounded(.up))
+    }
+
+    /// The most bytes the kept entries of an N x K problem can take at `density`: 4 bytes per entry read, 2 more
+    /// per sparse entry (at most kp/4 per row), row starts and the dense rows' bookkeeping.
     static func worstCaseBytes(samples n: Int, clusters k: Int, density: Double) -> Int {
-        Int((Double(n) * Double(k) * density).rounded(.up)) * 6 + (n + SinkhornLayout(samples: n).blockCount) * 8
+        let kp = (k + 15) / 16 * 16
+        let entries = cap(rows: n, paddedClusters: kp, density: density)
+        return entries * 4 + 2 * min(entries, n * denseRowMin(paddedClusters: kp)) + n * 24
+            + SinkhornLayout(samples: n).blockCount * 8
     }
 
     /// Whether solves under `options` with K clusters try this method: `.automatic` truncation, `.f32`
@@ -96,7 +115,9 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
 
     /// Bytes held by the kept entries (column index, value and row starts).
     var storedBytes: Int {
-        (0..<blockCount).reduce(0) { $0 + blocks[$1].count * 6 + (blocks[$1].rows + 1) * 8 }
+        (0..<blockCount).reduce(0) {
+            $0 + blocks[$1].count * 6 + (blocks[$1].rows + 1) * 8 + blocks[$1].denseRows * (scores.kp * 4 + 16)
+        }
     }
 
     /// Sets the column offsets `o_k` from float64 values (−∞ in the padding); returns the float32 values
@@ -118,9 +139,10 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
             sinkhornForEachBlock(layout, threads: threads) { b, w in
                 let (st, m) = ctx.value
                 let rows = m.layout.rows(ofBlock: b)
-                let cap = Int((Double(rows.count * k) * m.maxDensity).rounded(.up))
+                let cap = Self.cap(rows: rows.count, paddedClusters: m.scores.kp, density: m.maxDensity)
                 withUnsafePointer(to: m.scores) { s in
-                    st[b] = csk_truncated_build_block(s, rows.lowerBound, rows.upperBound, drop, cap, m.blocks + b,
+                    st[b] = csk_truncated_build_block(s, rows.lowerBound, rows.upperBound, drop, cap,
+                                                      Self.denseRowMin(paddedClusters: m.scores.kp), m.blocks + b,
                                                       m.rowTemp + w * m.scores.kp)
                 }
                 m.release(rows)
@@ -139,15 +161,17 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
     }
 
     /// One Sinkhorn pass over the kept entries of block `b`.
-    func pass(_ args: inout CSKPass, block b: Int, acc: UnsafeMutablePointer<Double>) -> Double {
-        csk_truncated_pass_block(&args, blocks + b, layout.rows(ofBlock: b).lowerBound, acc)
+    func pass(_ args: inout CSKPass, block b: Int, acc: UnsafeMutablePointer<Double>,
+              scratch: UnsafeMutablePointer<Float>) -> Double {
+        csk_truncated_pass_block(&args, blocks + b, layout.rows(ofBlock: b).lowerBound, acc, scratch)
     }
 
     /// One Sinkhorn pass over every entry of block `b`, computed from the scores (nothing dropped).
     func fullPass(_ args: inout CSKPass, block b: Int, worker w: Int, acc: UnsafeMutablePointer<Double>) -> Double {
         let rows = layout.rows(ofBlock: b)
         let err = withUnsafePointer(to: scores) { s in
-            csk_scores_pass_block(&args, s, rows.lowerBound, rows.upperBound, acc, rowTemp + w * scores.kp)
+            csk_scores_pass_block(&args, s, builds > 0 ? blocks + b : nil, rows.lowerBound, rows.upperBound, acc,
+                                  rowTemp + w * scores.kp)
         }
         release(rows)
         return err

@@ -2,6 +2,7 @@ import Foundation
 import Interop
 import TestSupport
 import Testing
+import TestSupport
 
 /// `selflabel label` run as a subprocess: every Sinkhorn C kernel, and the failures a user can cause.
 @Suite("selflabel label")

@@ -56,8 +56,9 @@ typedef struct {
     int probabilities;       ///< 1: the scores are probabilities P (y = log P, by a float32 logarithm).
 } CSKScores;
 
-/// The kept entries of one row block (compressed rows): row r's entries are [start[r], start[r + 1]).
-/// Memory is owned by the kernels (malloc); release it with `csk_sparse_block_free`.
+/// The kept entries of one row block (compressed rows): row r's entries are [start[r], start[r + 1]); rows that
+/// keep many entries (flat rows) are stored densely instead, every column, in `dense` (their sparse range is
+/// empty). Memory is owned by the kernels (malloc); release it with `csk_sparse_block_free`.
 typedef struct {
     long rows;          ///< Rows in the block.
     long count;         ///< Kept entries.
@@ -65,27 +66,37 @@ typedef struct {
     long *start;        ///< rows + 1 offsets.
     uint16_t *cols;     ///< Column of each entry (k ≤ 65536).
     float *vals;        ///< Its value e_nj, in (e^−drop, 1].
+    long denseRows;     ///< Rows stored densely.
+    long denseCapacity; ///< Allocated dense rows.
+    long *denseIndex;   ///< Row (within the block) of each dense row, ascending.
+    float *dense;       ///< denseRows x kp values e_nj (0 in the padding).
+    double *denseC;     ///< c' of the dense rows during a pass (gathered, then written back).
 } CSKSparseBlock;
 
 /// Builds rows [rowStart, rowEnd) of the truncated matrix: per row, u_j = λ (z_j − m) + o_j, writes
-/// M = max_j u_j to `rowOffset`, and keeps the entries with u_j ≥ M − drop as (j, exp(u_j − M)).
-/// `rowTemp` holds kp floats. Returns the kept count, −1 when it would exceed `maxCount` (the block is then
-/// unusable), −2 when memory ran out.
+/// M = max_j u_j to `rowOffset`, and keeps the entries with u_j ≥ M − drop as (j, exp(u_j − M)); a row with
+/// more than `denseRowMin` such entries (0: never) is stored densely, every column. `rowTemp` holds kp floats.
+/// Returns the entries the passes will read (kept entries plus kp per dense row), −1 when that would exceed
+/// `maxCount` (the block is then unusable), −2 when memory ran out.
 long csk_truncated_build_block(const CSKScores *scores, long rowStart, long rowEnd, float drop, long maxCount,
-                               CSKSparseBlock *block, float *rowTemp);
+                               long denseRowMin, CSKSparseBlock *block, float *rowTemp);
 
 /// Frees a block's arrays and zeroes it.
 void csk_sparse_block_free(CSKSparseBlock *block);
 
 /// The Sinkhorn pass of `csk_pass_block` over a truncated block whose first row is `rowStart` (the pass's
 /// `matrix` and `element` are ignored): s_n = Σ e_nj r'_j and acc_j = Σ e_nj c'_n in float64 (products
-/// e·r' in float32). Returns the block's error sum.
-double csk_truncated_pass_block(const CSKPass *pass, const CSKSparseBlock *block, long rowStart, double *acc);
+/// e·r' in float32); the dense rows first, by `csk_pass_block`'s row pass (`scratch`: kp floats). Returns the
+/// block's error sum.
+double csk_truncated_pass_block(const CSKPass *pass, const CSKSparseBlock *block, long rowStart, double *acc,
+                                float *scratch);
 
 /// The same pass over every entry e_nj of `scores` (nothing dropped), computed on the fly; float64 sums as
-/// in `csk_truncated_pass_block`, so on the kept entries both see the same values. `rowTemp`: kp floats.
-double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, long rowStart, long rowEnd,
-                             double *acc, float *rowTemp);
+/// in `csk_truncated_pass_block`, so on the kept entries both see the same values. `block` (NULL: none) is the
+/// current build of these rows: its dense rows, which hold exactly these values, are read instead of
+/// recomputed. `rowTemp`: kp floats.
+double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, const CSKSparseBlock *block,
+                             long rowStart, long rowEnd, double *acc, float *rowTemp);
 
 /// The scores of one head as the prepare step reads them, and its per-row outputs.
 typedef struct {
@@ -95,6 +106,7 @@ typedef struct {
     float lambda;         ///< λ.
     int probabilities;    ///< 1: y = log P (float32 logarithm), else y = z.
     float drop;           ///< Entries with λ (y − m) ≥ −drop count as near the row maximum.
+    long denseRowMin;     ///< A row with more near entries counts kp (a dense row of the truncated method).
     double *rowShift;     ///< Out (statistics) / in (store): m_n = max_k y_nk.
     double *logC0;        ///< Out: log c0_n = −λ log Σ_k exp(y_nk − m_n) (logits) or λ m_n (probabilities).
 } CSKPrepare;
@@ -109,7 +121,8 @@ typedef struct {
 
 /// Statistics of rows [rowStart, rowEnd): validates them (first bad entry in row-major order into `bad`,
 /// returning 1), writes m_n and log c0_n, the block's column maxima `colMax_k = max_n (y_nk − m_n)` (kp floats,
-/// overwritten) and the count of entries near their row maximum (`near`). `rowTemp`: kp floats. Returns 0.
+/// overwritten) and the entries the truncated method's first build would keep when no column is shifted
+/// (`near`: per row its near entries, or kp for a row with more than `denseRowMin`). `rowTemp`: kp floats. Returns 0.
 int csk_statistics_block(const CSKPrepare *prepare, long rowStart, long rowEnd, float *colMax, float *rowTemp,
                          long *near, CSKBadScore *bad);
 
