@@ -47,15 +47,28 @@ import Testing
         return dir
     }
 
+    /// Every file under `dir` with its contents.
+    static func snapshot(_ dir: String) -> [String: Data] {
+        var out: [String: Data] = [:]
+        let e = FileManager.default.enumerator(atPath: dir)
+        while let name = e?.nextObject() as? String {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: dir + "/" + name, isDirectory: &isDir), !isDir.boolValue {
+                out[name] = FileManager.default.contents(atPath: dir + "/" + name)
+            }
+        }
+        return out
+    }
+
     /// Runs one case; returns its outcome class, or a problem description.
     static func run(_ c: Case) -> Result<String, Failure> {
-        let before = fileSnapshot(c.outputFolder)
+        let before = snapshot(c.outputFolder)
         let r: CommandResult
         do { r = try runSelflabel(c.arguments) } catch { return .failure(Failure("could not start: \(error)")) }
         let name = (c.file as NSString).lastPathComponent
         let where_ = "\(c.arguments.joined(separator: " ")): "
         if r.signalled { return .failure(Failure(where_ + "killed by signal \(r.status)\n\(r.stderr.suffix(600))")) }
-        let after = fileSnapshot(c.outputFolder)
+        let after = snapshot(c.outputFolder)
         let lines = r.stderr.split(separator: "\n").map(String.init).filter {
             !$0.hasPrefix("Usage:") && !$0.hasPrefix("  See '") && !$0.trimmingCharacters(in: .whitespaces).isEmpty
         }
@@ -116,7 +129,7 @@ import Testing
 
     /// An image folder root/train/a with `good` CIFAR JPEGs plus `extra` (named as in the corpus), and root/val/a.
     static func imageFolder(good: Int, extra: [String]) throws -> String {
-        let root = try! temporaryFolder("hostile-images")
+        let root = try temporaryFolder("hostile-images")
         let pack = try EmbeddedCIFAR10.train
         for split in ["train", "val"] {
             try FileManager.default.createDirectory(atPath: "\(root)/\(split)/a", withIntermediateDirectories: true)
@@ -130,7 +143,7 @@ import Testing
 
     /// Cases for the committed corpus.
     static func corpusCases(model: String, data: String) throws -> [Case] {
-        let good = try! temporaryFolder("hostile-good")
+        let good = try temporaryFolder("hostile-good")
         let goodLabels = good + "/labels.npy", goodTargets = good + "/targets.npy"
         try Npy.write((0..<20).map { Int64($0 % 5) }, shape: [20], to: goodLabels)
         try Npy.write((0..<20).map { Int64($0 % 4) }, shape: [20], to: goodTargets)
@@ -225,7 +238,7 @@ import Testing
 
     /// Checkpoints made inconsistent from a real one: each (name, edit of the archive, commands that read it).
     static func derivedCases(experiment: String, data: String) throws -> [Case] {
-        let dir = try! temporaryFolder("hostile-derived")
+        let dir = try temporaryFolder("hostile-derived")
         let checkpoint = try FileManager.default.contentsOfDirectory(atPath: experiment + "/checkpoints")
             .filter { $0.hasPrefix("checkpoint-") }.sorted().last!
         let trained = try SafetensorsArchive(contentsOf: experiment + "/checkpoints/" + checkpoint)
@@ -288,9 +301,9 @@ import Testing
     @Test("every file-reading command on every hostile input: no signal, one clear line or a documented skip, no output touched")
     func everyCommandOnEveryHostileInput() throws {
         // A run of its own (not shared with other suites: the resume cases continue it).
-        let data = try! temporaryFolder("hostile-data")
+        let data = try temporaryFolder("hostile-data")
         try writeTinyCIFAR10(data, perFile: 12)
-        let exp = try! temporaryFolder("hostile-trained")
+        let exp = try temporaryFolder("hostile-trained")
         let trained = try runSelflabel(["train", "--data", data, "--exp", exp, "--arch", "convnet_tiny", "--epochs", "1",
                                         "--hc", "2", "--ncl", "5", "--batch-size", "20", "--nopts", "1", "--dtype", "f32"])
         try #require(trained.status == 0, "training failed: \(trained.stderr)")
@@ -300,7 +313,7 @@ import Testing
         // One training run over a folder holding every bad image at once: each is named, the run completes.
         let images = try Self.items().filter { $0.kind == "image" }
         let all = try Self.imageFolder(good: 12, extra: images.map(\.file))
-        let trainOut = try! temporaryFolder("hostile-train")
+        let trainOut = try temporaryFolder("hostile-train")
         let skipped = images.filter { $0.expect == "skip" }.map(\.file), decoded = images.filter { $0.expect == "ok" }.map(\.file)
         cases.append(Case(command: "train (image folder)", arguments: [
             "train", "--data", all, "--exp", trainOut + "/exp", "--arch", "convnet_tiny", "--epochs", "1", "--hc", "1",
