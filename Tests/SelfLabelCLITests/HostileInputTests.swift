@@ -47,28 +47,15 @@ import Testing
         return dir
     }
 
-    /// Every file under `dir` with its contents.
-    static func snapshot(_ dir: String) -> [String: Data] {
-        var out: [String: Data] = [:]
-        let e = FileManager.default.enumerator(atPath: dir)
-        while let name = e?.nextObject() as? String {
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: dir + "/" + name, isDirectory: &isDir), !isDir.boolValue {
-                out[name] = FileManager.default.contents(atPath: dir + "/" + name)
-            }
-        }
-        return out
-    }
-
     /// Runs one case; returns its outcome class, or a problem description.
     static func run(_ c: Case) -> Result<String, Failure> {
-        let before = snapshot(c.outputFolder)
+        let before = fileSnapshot(c.outputFolder)
         let r: CommandResult
         do { r = try runSelflabel(c.arguments) } catch { return .failure(Failure("could not start: \(error)")) }
         let name = (c.file as NSString).lastPathComponent
         let where_ = "\(c.arguments.joined(separator: " ")): "
         if r.signalled { return .failure(Failure(where_ + "killed by signal \(r.status)\n\(r.stderr.suffix(600))")) }
-        let after = snapshot(c.outputFolder)
+        let after = fileSnapshot(c.outputFolder)
         let lines = r.stderr.split(separator: "\n").map(String.init).filter {
             !$0.hasPrefix("Usage:") && !$0.hasPrefix("  See '") && !$0.trimmingCharacters(in: .whitespaces).isEmpty
         }
@@ -225,7 +212,7 @@ import Testing
                 return Case(command: command, arguments: ["visualize", "--checkpoint", f, "--data", data, "--out", o + "/vis"],
                             file: f, expect: expect, outputFolder: o)
             default:  // "resume": the file as the only checkpoint of an experiment folder
-                let o = try! temporaryFolder("hostile-exp")
+                let o = try temporaryFolder("hostile-exp")
                 try! FileManager.default.createDirectory(atPath: o + "/checkpoints", withIntermediateDirectories: true)
                 let name = (f as NSString).lastPathComponent
                 let inside = o + "/checkpoints/checkpoint-e0000-b000000-" + name
