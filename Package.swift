@@ -68,6 +68,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "SelfLabelCLITests", dependencies: ["TestSupport", "selflabel", "Interop"]),
+        .testTarget(name: "SelfLabelCLITests", dependencies: ["TestSupport", "selflabel", "DataPipeline", "Interop"],
+                    resources: [.copy("Fixtures")]),
     ]
 )

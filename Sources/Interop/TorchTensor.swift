@@ -151,23 +151,7 @@ public struct TorchTensor: @unchecked Sendable {
 
     /// Storage index of each element in row-major order.
     func forEachIndex(_ body: (Int) -> Void) {
-        let n = count
-        if n == 0 { return }
-        if shape.isEmpty { body(offset); return }
-        var index = [Int](repeating: 0, count: shape.count)
-        var position = offset
-        for _ in 0..<n {
-            body(position)
-            var axis = shape.count - 1
-            while axis >= 0 {
-                index[axis] += 1
-                position += strides[axis]
-                if index[axis] < shape[axis] { break }
-                position -= strides[axis] * shape[axis]
-                index[axis] = 0
-                axis -= 1
-            }
-        }
+        Tensor.forEachStorageIndex(shape: shape, strides: strides, offset: offset, body)
     }
 
     /// The elements as Float, row-major (float16/bfloat16/float64 and integers converted).

@@ -134,7 +134,7 @@ public struct PyTorchCheckpoint {
         var classes: [Int: Int] = [:]
         for (k, t) in named {
             if let (i, suffix) = head(k), suffix == ".weight" {
-                guard t.shape.count == 2 else {
+                guard t.shape.count == 2, t.shape[0] >= 1, t.shape[1] >= 1 else {
                     throw PyTorchImportError.unknownArchitecture(path: path, reason: "head weight \(k) has shape \(t.shape)")
                 }
                 classes[i] = t.shape[0]

@@ -12,7 +12,7 @@ public enum PyTorchImportError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .noStateDict(p, found): return "\(p): no state dict found (top level: \(found))"
-        case let .unknownArchitecture(p, r): return "\(p): \(r); give --arch"
+        case let .unknownArchitecture(p, r): return "\(p): \(r); name the architecture with selflabel convert \(p) --arch A --out F.safetensors"
         case let .mismatch(p, a, missing, unexpected, shapes):
             func list(_ l: [String]) -> String { l.prefix(4).joined(separator: ", ") + (l.count > 4 ? ", … (\(l.count))" : "") }
             var parts: [String] = []

@@ -23,6 +23,7 @@ public struct TrainedModel {
         if archive.metadata[TrainingCheckpoint.stateKey] != nil {
             let c = try TrainingCheckpoint(contentsOf: path)
             let arch = c.state.configuration.architecture
+            try checkHeads(c.labels.clusters, against: c.modelState, path: path)
             let network = try build(arch, heads: c.labels.clusters, state: c.modelState, path: path)
             return TrainedModel(network: network, architecture: arch, configuration: c.state.configuration,
                                 labels: c.labels)
@@ -31,8 +32,9 @@ public struct TrainedModel {
               let headsText = archive.metadata["heads"] else {
             throw TrainingError.notACheckpoint(path: path)
         }
-        let heads = headsText.split(separator: ",").compactMap { Int($0) }
+        let heads = try parseHeads(headsText, path: path)
         let state: StateDict = try archive.entries.map { (name: $0.name, tensor: try $0.tensor()) }
+        try checkHeads(heads, against: state, path: path)
         return TrainedModel(network: try build(arch, heads: heads, state: state, path: path), architecture: arch,
                             configuration: nil, labels: nil)
     }

@@ -112,6 +112,8 @@ public final class Trainer {
             threads: ComputeThreads.count))
         let clusters = [Int](repeating: configuration.ncl, count: configuration.hc)
         if let c = resumePoint?.checkpoint, let path = resumePoint?.path {
+            try c.checkPosition(samples: dataset.count, batchesPerEpoch: (dataset.count + configuration.batchSize - 1)
+                / configuration.batchSize, path: path)
             do {
                 try network.load(stateDict: c.modelState)
                 try optimizer.loadMomentumState(c.momentum)

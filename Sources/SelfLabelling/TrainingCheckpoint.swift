@@ -104,7 +104,7 @@ public struct TrainingCheckpoint {
         guard labelEntry.shape.count == 2, labelEntry.shape[0] == clusters.count else {
             throw TrainingError.notACheckpoint(path: path)
         }
-        labels = PseudoLabels(clusters: clusters, count: labelEntry.shape[1], values: try labelEntry.int32s())
+        labels = try Self.checkedLabels(labelEntry, clusters: clusters, path: path)
         modelState = model
         self.momentum = momentum
         warmStarts = (0..<clusters.count).map { warm[$0] }

@@ -189,8 +189,15 @@ public struct Tensor: @unchecked Sendable {
     /// Visits the storage index of every element in row-major order.
     @inline(__always)
     func forEachStorageIndex(_ body: (Int) -> Void) {
-        let n = count
-        if n == 0 { return }
+        Tensor.forEachStorageIndex(shape: shape, strides: strides, offset: offset, body)
+    }
+
+    /// Visits, in row-major order, the storage index of every element of the view `shape`/`strides`/`offset`
+    /// (in elements) — for any element type (the PyTorch reader gathers float16/int64 storages with it).
+    @inline(__always)
+    public static func forEachStorageIndex(shape: [Int], strides: [Int], offset: Int, _ body: (Int) -> Void) {
+        let rank = shape.count
+        if shape.contains(0) { return }
         if rank == 0 { body(offset); return }
         var index = [Int](repeating: 0, count: rank)
         var at = offset

@@ -55,6 +55,8 @@ struct EvalClusterCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
+    @OptionGroup var imageLimit: ImageLimitOptions
+
     func validate() throws {
         if let clusters, clusters < 1 { throw ValidationError("--clusters must be at least 1, got \(clusters)") }
         guard (labels != nil && checkpoint == nil) || (labels == nil && targets == nil && checkpoint != nil) else {
@@ -84,7 +86,8 @@ struct EvalClusterCommand: ParsableCommand {
             return (file.values, truth, file.heads, file.count)
         }
         ComputeThreads.set(ComputeThreads.defaultCount)
-        let model = try TrainedModel.load(checkpoint!)
+        imageLimit.apply()
+        let model = try loadCheckpoint(checkpoint!)
         let chosen: DatasetLocator.Split = fromTraining ? .train : split
         let dataset: any Dataset = try data.map { try DatasetLocator.open($0, split: chosen) }
             ?? (chosen == .train ? try EmbeddedCIFAR10.train : try EmbeddedCIFAR10.test)
@@ -106,6 +109,7 @@ struct EvalClusterCommand: ParsableCommand {
 
     func run() throws {
         let (all, truth, heads, n) = try labelsAndTruth()
+        try checkSizes(all, truth: truth, heads: heads, n: n)
         var reports: [ClusteringReport] = []
         for h in 0..<heads {
             let predicted = Array(all[(h * n)..<((h + 1) * n)])

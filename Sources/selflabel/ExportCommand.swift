@@ -24,7 +24,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try TrainedModel.load(checkpoint)
+        let model = try loadCheckpoint(checkpoint)
         let network = model.network
         switch format {
         case "pth":

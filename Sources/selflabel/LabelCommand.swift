@@ -28,7 +28,10 @@ struct LabelCommand: ParsableCommand {
         let outputs = LabelOutputs(labels: out, report: report)
         try outputs.check(input: logits)  // before the solve, which takes minutes at ImageNet scale
         let scores = try LabelRun.load(logits)
-        let results = try LabelRun.solve(scores, options: options, showProgress: true)
+        let results: [SinkhornResult]
+        do { results = try LabelRun.solve(scores, options: options, showProgress: true) } catch let e as SinkhornError {
+            throw InputFileError(path: logits, reason: e.description)  // e.g. NaN scores: name the file
+        }
         for (h, r) in results.enumerated() { try r.requireUsable(head: h, options: options) }
         var labels: [Int64] = []
         labels.reserveCapacity(scores.heads * scores.samples)

@@ -30,7 +30,7 @@ struct ModelDataOptions: ParsableArguments {
     func loadModel() throws -> TrainedModel {
         ComputeThreads.set(threads ?? ComputeThreads.defaultCount)
         imageLimit.apply()
-        return try TrainedModel.load(checkpoint)
+        return try loadCheckpoint(checkpoint)
     }
 
     /// The train or evaluation split of `--data` (or of the embedded subset).

@@ -42,7 +42,7 @@ struct VisualizeCommand: ParsableCommand {
             assignment = file.head(head)
         } else {
             ComputeThreads.set(ComputeThreads.defaultCount)
-            let model = try TrainedModel.load(checkpoint!)
+            let model = try loadCheckpoint(checkpoint!)
             if let l = model.labels {
                 guard head < l.heads else { throw ValidationError("--head \(head): the checkpoint has \(l.heads) head(s)") }
                 assignment = l.head(head).map(Int.init)
@@ -54,7 +54,7 @@ struct VisualizeCommand: ParsableCommand {
             }
         }
         guard assignment.count == dataset.count else {
-            throw ValidationError("\(assignment.count) labels for a data set of \(dataset.count) images")
+            throw ValidationError("\(labels ?? checkpoint ?? "the labels"): \(assignment.count) labels for a data set of \(dataset.count) images")
         }
         let gallery = ClusterGallery(labels: assignment, targets: dataset.targets, classNames: dataset.classNames,
                                      clusters: clusters, perCluster: perCluster,

@@ -41,7 +41,7 @@ import Testing
 
     @Test("300 good CIFAR JPEGs and one half file: the loader delivers all 300, names the bad file once, counts 1")
     func loaderSkipsExactlyTheCorruptFile() throws {
-        let dir = try temporaryFolder("dp-corrupt")
+        let dir = try temporaryFolder("dp")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let good = try Self.cifarJPEGs(300)
         for (i, g) in good.enumerated() { try Self.write(g, dir + String(format: "/%04d.jpg", i)) }
@@ -82,7 +82,7 @@ import Testing
             }
         }
         // Through the loader with a resizing pipeline (where a 0×0 image trapped): skipped and counted.
-        let dir = try temporaryFolder("dp-corrupt")
+        let dir = try temporaryFolder("dp")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let large = jpegs[0]
         try Self.write(Array(large.prefix(20)), dir + "/a20.jpg")
@@ -120,7 +120,7 @@ import Testing
             try ImageDecoder().decode(png, name: "bomb.png")
         }
         // In the loader: skipped with a warning naming the file; the process-wide limit applies to its workers.
-        let dir = try temporaryFolder("dp-corrupt")
+        let dir = try temporaryFolder("dp")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Self.write(bomb, dir + "/bomb.jpg")
         try Self.write(jpeg, dir + "/good.jpg")
@@ -136,7 +136,7 @@ import Testing
 
     @Test("symbolic-link loops and repeated links: every folder is scanned once, no image listed twice")
     func symlinkLoops() throws {
-        let dir = try temporaryFolder("dp-corrupt")
+        let dir = try temporaryFolder("dp")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let jpeg = try Self.cifarJPEGs(1)[0]
         let fm = FileManager.default

@@ -1,5 +1,6 @@
 import Foundation
 import Interop
+import TestSupport
 import Testing
 
 /// `.npy` headers crafted so that the element count or byte count overflows `Int`: typed errors, never a trap.
@@ -11,7 +12,7 @@ import Testing
         header.append(0x0A)
         let bytes: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(header.count & 0xFF), UInt8(header.count >> 8)]
             + header + [UInt8](repeating: 0, count: dataBytes)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("crafted-\(UUID().uuidString).npy").path
+        let path = try temporaryFolder("crafted") + "/crafted.npy"
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
     }

@@ -6,6 +6,8 @@ struct CommandResult {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// True when the process died of a signal (`status` is then the signal number).
+    var signalled = false
 }
 
 /// The `selflabel` executable built next to the test bundle.
@@ -31,5 +33,5 @@ func runSelflabel(_ arguments: [String], environment: [String: String]? = nil) t
     let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return CommandResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                         stderr: String(decoding: e, as: UTF8.self))
+                         stderr: String(decoding: e, as: UTF8.self), signalled: p.terminationReason == .uncaughtSignal)
 }

@@ -100,6 +100,6 @@ import Testing
                                          exp + "/f-targets.npy", "--json"])
         #expect(viaFiles.status == 0 && viaFiles.stdout == direct.stdout, "\(viaFiles.stderr)")
         let both = try runSelflabel(["eval", "cluster", "--checkpoint", model, "--labels", exp + "/argmax.npy"])
-        #expect(both.status != 0 && both.stderr.contains("give either --labels with --targets, or --checkpoint"))
+        #expect(both.status != 0 && both.stderr.contains("give either --labels (with --targets, or with the train split of --data as the truth), or --checkpoint"))
     }
 }

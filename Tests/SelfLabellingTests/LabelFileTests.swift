@@ -2,12 +2,13 @@ import DataPipeline
 import Foundation
 import Interop
 import SelfLabelling
+import TestSupport
 import Testing
 
 @Suite struct LabelFileTests {
     /// An image folder `root/{cat,dog}/…` with empty files (scanning does not decode them).
     static func folder() throws -> (root: String, dataset: ImageFolderDataset) {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("selflabel-labels-\(UUID().uuidString)").path
+        let root = try temporaryFolder("labels")
         for (cls, files) in [("cat", ["c1.png", "c2.png"]), ("dog", ["d1.png", "d2.png", "d3.png"])] {
             try FileManager.default.createDirectory(atPath: root + "/" + cls, withIntermediateDirectories: true)
             for f in files { FileManager.default.createFile(atPath: root + "/\(cls)/\(f)", contents: Data()) }
@@ -16,7 +17,7 @@ import Testing
     }
 
     static func write(_ text: String, _ name: String, in root: String) throws -> String {
-        let path = root + "/../" + UUID().uuidString + "-" + name
+        let path = root + "/" + name
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -29,6 +30,7 @@ import Testing
     ])
     func csvRowsAreMatchedByFileName(_ csv: String) throws {
         let (root, dataset) = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let file = try LabelFile.read(try Self.write(csv, "labels.csv", in: root), matching: dataset)
         #expect(file.heads == 2 && file.count == 5)
         #expect(file.head(0) == [1, 2, 3, 4, 5] && file.head(1) == [2, 3, 4, 5, 0])
@@ -37,6 +39,7 @@ import Testing
 
     @Test func csvErrorsNameTheProblem() throws {
         let (root, dataset) = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let missing = try Self.write("c1.png,1\nc2.png,1\nd1.png,1\nd2.png,1\n", "m.csv", in: root)
         #expect { try LabelFile.read(missing, matching: dataset) } throws: { "\($0)".contains("no row for 1 of the 5 images (first: d3.png)") }
         let twice = try Self.write("c1.png,1\ncat/c1.png,2\n", "t.csv", in: root)
@@ -48,15 +51,16 @@ import Testing
 
     @Test func npyOfOneOrSeveralHeads() throws {
         let (root, dataset) = try Self.folder()
-        let one = root + "/../\(UUID().uuidString).npy"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let one = root + "/\(UUID().uuidString).npy"
         try Npy.write([Int64](arrayLiteral: 4, 3, 2, 1, 0), shape: [5], to: one)
         let a = try LabelFile.read(one, matching: dataset)
         #expect(a.heads == 1 && a.head(0) == [4, 3, 2, 1, 0])
-        let two = root + "/../\(UUID().uuidString).npy"
+        let two = root + "/\(UUID().uuidString).npy"
         try Npy.write([Int32](arrayLiteral: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9), shape: [2, 5], to: two)
         let b = try LabelFile.read(two, matching: nil)
         #expect(b.heads == 2 && b.head(1) == [5, 6, 7, 8, 9])
-        let short = root + "/../\(UUID().uuidString).npy"
+        let short = root + "/\(UUID().uuidString).npy"
         try Npy.write([Int64](arrayLiteral: 1, 2), shape: [2], to: short)
         #expect { try LabelFile.read(short, matching: dataset) } throws: { "\($0)".contains("2 labels per head for a data set of 5") }
     }

@@ -3,6 +3,7 @@ import Interop
 import NeuralNetworks
 import SelfLabelling
 import Tensors
+import TestSupport
 import Testing
 
 @Suite struct PyTorchExportTests {
@@ -17,7 +18,7 @@ import Testing
         try source.load(into: network)
         let exported = try network.pytorchStateDict()
         let bytes = try TorchFile.serialized(exported)
-        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("swift_export-\(UUID().uuidString).pth").path
+        let temporary = try temporaryFolder("export") + "/swift_export.pth"
         try TorchFile.write(exported, to: temporary)
         let back = try PyTorchCheckpoint(contentsOf: temporary)
         let original = Dictionary(uniqueKeysWithValues: source.tensors.map { ($0.name, $0.tensor) })

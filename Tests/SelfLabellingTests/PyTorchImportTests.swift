@@ -137,4 +137,13 @@ func expectRelativelyClose(_ a: [Float], _ e: [Float], rtol: Double, _ what: Str
         }
         #expect(wrong.stateDict().map(\.tensor.scalars) == before)
     }
+
+    /// A head with no classes would make no network: refused with the key, instead of reaching a precondition.
+    @Test func emptyHeadIsRefused() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("selflabel-empty-head-\(UUID().uuidString).pth").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try TorchFile.write(.dict([(.string("features.0.weight"), .tensor(TorchTensor(float32: [1], shape: [1, 1, 1, 1]))),
+                                   (.string("top_layer.weight"), .tensor(TorchTensor(float32: [], shape: [0, 4])))]), to: path)
+        #expect { _ = try PyTorchCheckpoint(contentsOf: path) } throws: { "\($0)".contains("top_layer.weight has shape [0, 4]") }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Interop
 import SelfLabelling
@@ -40,10 +41,9 @@ struct SinkhornMappedFileTests {
     func releasePages() throws {
         let n = 5000, k = 200
         let z = testLogits(n: n, k: k, seed: 101)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sinkhorn-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("z.npy").path
+        let dir = try temporaryFolder("sinkhorn")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/z.npy"
         try Npy.write(Tensor(shape: [n, k], scalars: z), to: path)
         let mapped = try NpyArray(contentsOf: path).tensor()
         var o = SinkhornOptions(threads: 2)

@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
-import reference_models as rm  # noqa: E402  (the shared reference architectures)
+import official_models as om  # noqa: E402  (the shared reference architectures)
 
 def main():
     p = argparse.ArgumentParser()
@@ -31,7 +31,7 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = rm.AlexNet(rm.CIFAR, 256 * 3 * 3, [a.ncl] * a.hc)
+    model = om.AlexNet(om.ALEXNET_CFG['cifar'], [a.ncl] * a.hc, 256 * 3 * 3)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
     x = torch.randn(a.batch, 3, 32, 32)
     y = torch.randint(0, a.ncl, (a.hc, a.batch))

@@ -21,16 +21,16 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
-import reference_models as rm  # noqa: E402  (the shared reference architectures)
+import official_models as om  # noqa: E402  (the shared reference architectures)
 
 
 def build(arch, heads):
     """The reference model for `arch` (official AlexNet initialisation for the AlexNets) and its input side."""
-    if arch not in rm.ARCHITECTURES:
+    if arch not in om.ARCHITECTURES:
         raise SystemExit("unknown --arch %s" % arch)
-    make, size = rm.ARCHITECTURES[arch]
+    make, size = om.ARCHITECTURES[arch]
     model = make(heads)
-    return (rm.official_alexnet_init(model) if arch.startswith("alexnet") else model), size
+    return (om.official_alexnet_init(model) if arch.startswith("alexnet") else model), size
 
 
 def main():

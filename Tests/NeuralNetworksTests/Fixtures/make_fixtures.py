@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "scripts", "fixtures"))
-import reference_models as rm  # noqa: E402  (the shared reference architectures)
+import official_models as om  # noqa: E402  (the shared reference architectures)
 M64 = (1 << 64) - 1
 
 
@@ -138,7 +138,7 @@ def layer_fixtures():
 
 def model_fixtures():
     heads = [10, 7]
-    builders = {name: make for name, (make, _) in rm.ARCHITECTURES.items()}
+    builders = {name: make for name, (make, _) in om.ARCHITECTURES.items()}
     out = {}
     for name, make in builders.items():
         for hs, suffix in [(heads, ""), ([5], "/single")]:
@@ -184,7 +184,7 @@ def hashed_init(model):
 
 def step_fixture():
     torch.manual_seed(0)
-    model = rm.AlexNet(rm.CIFAR, 2304, [5, 7])
+    model = om.AlexNet(om.ALEXNET_CFG['cifar'], [5, 7], 2304)
     hashed_init(model)
     model.train()
     for m in model.modules():
@@ -224,10 +224,10 @@ def block_fixtures():
     Parameters hashed by state_dict order (seed 3000 + 100·case + index): 4-D conv weights U(±√(6/(k·k·out))),
     1-D weights (BN) U(0.5, 1.5), 1-D biases U(−0.1, 0.1)."""
     out = {}
-    cases = [("basic_s2", rm.Basic(4, 6, 2), (2, 4, 8, 8)), ("basic_id", rm.Basic(4, 4, 1), (2, 4, 6, 6)),
-             ("bottleneck_s2", rm.Bottleneck(8, 3, 2), (2, 8, 8, 8)),
-             ("bottleneck_id", rm.Bottleneck(12, 3, 1), (2, 12, 5, 5)),
-             ("preact_s2", rm.PreAct(8, 3, 2), (2, 8, 8, 8)), ("preact_id", rm.PreAct(12, 3, 1), (2, 12, 5, 5))]
+    cases = [("basic_s2", om.CIFARBasicBlock(4, 6, 2), (2, 4, 8, 8)), ("basic_id", om.CIFARBasicBlock(4, 4, 1), (2, 4, 6, 6)),
+             ("bottleneck_s2", om.bottleneck(8, 3, 2), (2, 8, 8, 8)),
+             ("bottleneck_id", om.bottleneck(12, 3, 1), (2, 12, 5, 5)),
+             ("preact_s2", om.PreActBottleneck(8, 3, 2), (2, 8, 8, 8)), ("preact_id", om.PreActBottleneck(12, 3, 1), (2, 12, 5, 5))]
     for case, (name, block, shape) in enumerate(cases):
         with torch.no_grad():
             for idx, (key, t) in enumerate(block.state_dict().items()):
