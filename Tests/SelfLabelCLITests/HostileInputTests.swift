@@ -2,6 +2,7 @@ import DataPipeline
 import Foundation
 import Interop
 import Testing
+import TestSupport
 
 /// Every CLI command that reads files, run as a subprocess of the built binary on every applicable item of the
 /// hostile corpus (Fixtures/hostile, made by scripts/fixtures/make_hostile_corpus.py) and on checkpoints made
@@ -36,7 +37,7 @@ import Testing
 
     /// A fresh output folder holding sentinel files at the given names.
     static func outputs(_ names: [String]) -> String {
-        let dir = temporaryFolder("hostile-out")
+        let dir = try! temporaryFolder("hostile-out")
         for n in names {
             let p = dir + "/" + n
             try! FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent,
@@ -128,7 +129,7 @@ import Testing
 
     /// An image folder root/train/a with `good` CIFAR JPEGs plus `extra` (named as in the corpus), and root/val/a.
     static func imageFolder(good: Int, extra: [String]) throws -> String {
-        let root = temporaryFolder("hostile-images")
+        let root = try! temporaryFolder("hostile-images")
         let pack = try EmbeddedCIFAR10.train
         for split in ["train", "val"] {
             try FileManager.default.createDirectory(atPath: "\(root)/\(split)/a", withIntermediateDirectories: true)
@@ -142,7 +143,7 @@ import Testing
 
     /// Cases for the committed corpus.
     static func corpusCases(model: String, data: String) throws -> [Case] {
-        let good = temporaryFolder("hostile-good")
+        let good = try! temporaryFolder("hostile-good")
         let goodLabels = good + "/labels.npy", goodTargets = good + "/targets.npy"
         try Npy.write((0..<20).map { Int64($0 % 5) }, shape: [20], to: goodLabels)
         try Npy.write((0..<20).map { Int64($0 % 4) }, shape: [20], to: goodTargets)
@@ -224,7 +225,7 @@ import Testing
                 return Case(command: command, arguments: ["visualize", "--checkpoint", f, "--data", data, "--out", o + "/vis"],
                             file: f, expect: expect, outputFolder: o)
             default:  // "resume": the file as the only checkpoint of an experiment folder
-                let o = temporaryFolder("hostile-exp")
+                let o = try! temporaryFolder("hostile-exp")
                 try! FileManager.default.createDirectory(atPath: o + "/checkpoints", withIntermediateDirectories: true)
                 let name = (f as NSString).lastPathComponent
                 let inside = o + "/checkpoints/checkpoint-e0000-b000000-" + name
@@ -237,7 +238,7 @@ import Testing
 
     /// Checkpoints made inconsistent from a real one: each (name, edit of the archive, commands that read it).
     static func derivedCases(experiment: String, data: String) throws -> [Case] {
-        let dir = temporaryFolder("hostile-derived")
+        let dir = try! temporaryFolder("hostile-derived")
         let checkpoint = try FileManager.default.contentsOfDirectory(atPath: experiment + "/checkpoints")
             .filter { $0.hasPrefix("checkpoint-") }.sorted().last!
         let trained = try SafetensorsArchive(contentsOf: experiment + "/checkpoints/" + checkpoint)
@@ -300,9 +301,9 @@ import Testing
     @Test("every file-reading command on every hostile input: no signal, one clear line or a documented skip, no output touched")
     func everyCommandOnEveryHostileInput() throws {
         // A run of its own (not shared with other suites: the resume cases continue it).
-        let data = temporaryFolder("hostile-data")
+        let data = try! temporaryFolder("hostile-data")
         try writeTinyCIFAR10(data, perFile: 12)
-        let exp = temporaryFolder("hostile-trained")
+        let exp = try! temporaryFolder("hostile-trained")
         let trained = try runSelflabel(["train", "--data", data, "--exp", exp, "--arch", "convnet_tiny", "--epochs", "1",
                                         "--hc", "2", "--ncl", "5", "--batch-size", "20", "--nopts", "1", "--dtype", "f32"])
         try #require(trained.status == 0, "training failed: \(trained.stderr)")
@@ -312,7 +313,7 @@ import Testing
         // One training run over a folder holding every bad image at once: each is named, the run completes.
         let images = try Self.items().filter { $0.kind == "image" }
         let all = try Self.imageFolder(good: 12, extra: images.map(\.file))
-        let trainOut = temporaryFolder("hostile-train")
+        let trainOut = try! temporaryFolder("hostile-train")
         let skipped = images.filter { $0.expect == "skip" }.map(\.file), decoded = images.filter { $0.expect == "ok" }.map(\.file)
         cases.append(Case(command: "train (image folder)", arguments: [
             "train", "--data", all, "--exp", trainOut + "/exp", "--arch", "convnet_tiny", "--epochs", "1", "--hc", "1",
