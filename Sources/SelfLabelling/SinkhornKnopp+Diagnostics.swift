@@ -45,6 +45,8 @@ public struct SinkhornDiagnostics: Sendable, Equatable {
     /// and the checks that decided on the full matrix).
     public var fullPasses: Int = 0
 
+    /// Empty clusters filled by `SinkhornEmptyClusterPolicy.split` (the sizes above are after the repair).
+    public var repairedEmptyClusters = 0
     /// Labels that cannot serve as pseudo-labels: some cluster is empty, or one holds more than
     /// `degenerateShare` times its share N/K (for example all-equal score rows, which put every sample in
     /// cluster 0 while the stop rule is met).

@@ -30,6 +30,8 @@ public enum SinkhornError: Error, Equatable, CustomStringConvertible {
     /// unusable; `representableLambda` is a λ at which float64 can hold the reference's `P^λ`.
     case numericalBreakdown(head: Int, lambda: Double, precision: SinkhornPrecision, iterations: Int,
                             representableLambda: Double)
+    /// Some clusters received no sample and `SinkhornEmptyClusterPolicy.refuse` was asked for.
+    case emptyClusters(head: Int, count: Int)
     /// The stored matrix and work buffers do not fit in the memory available.
     case insufficientMemory(needed: Int, available: Int, fittingStorage: SinkhornStorage?)
 
@@ -55,6 +57,8 @@ public enum SinkhornError: Error, Equatable, CustomStringConvertible {
             if let bad { return "warm-start scaling r[\(bad)] is not finite and > 0" }
             return "warm-start scaling has \(count) entries, expected K = \(expected)"
         case let .incompatibleOptions(why): return "incompatible options: \(why)"
+        case let .emptyClusters(h, count):
+            return "head \(h): \(count) clusters received no sample (refused; the split policy repairs them)"
         case let .numericalBreakdown(h, lambda, precision, iterations, representable):
             var hint = representable.isFinite
                 ? "; λ ≤ \(Int(representable.rounded(.down))) keeps float64 P^λ representable for these scores"

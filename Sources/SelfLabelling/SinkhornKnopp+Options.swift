@@ -60,6 +60,8 @@ public struct SinkhornOptions: Sendable, Equatable {
     /// default where it applies (`.f32` precision). The stopping rule is then evaluated on the full
     /// matrix and the labels from the full scores, so the result is that of the dense method.
     public var truncation: SinkhornTruncation = .automatic
+    /// What to do with clusters that receive no sample (default: report them in the diagnostics).
+    public var emptyClusters: SinkhornEmptyClusterPolicy = .report
 
     /// Default options (λ = 25, tol = 0.1, 1000 iterations, f32 with f32 storage, 1 thread).
     public init() {}
@@ -68,7 +70,7 @@ public struct SinkhornOptions: Sendable, Equatable {
     public init(scoreKind: SinkhornScoreKind = .logits, lambda: Double = 25, tolerance: Double = 0.1,
                 maxIterations: Int = 1000, precision: SinkhornPrecision = .f32, storage: SinkhornStorage = .f32,
                 threads: Int = 1, availableMemoryBytes: Int? = nil, overRelaxation: Bool = false,
-                truncation: SinkhornTruncation = .automatic) {
+                truncation: SinkhornTruncation = .automatic, emptyClusters: SinkhornEmptyClusterPolicy = .report) {
         self.scoreKind = scoreKind
         self.lambda = lambda
         self.tolerance = tolerance
@@ -79,6 +81,7 @@ public struct SinkhornOptions: Sendable, Equatable {
         self.availableMemoryBytes = availableMemoryBytes
         self.overRelaxation = overRelaxation
         self.truncation = truncation
+        self.emptyClusters = emptyClusters
     }
 
     /// Bytes per stored matrix element under these options.

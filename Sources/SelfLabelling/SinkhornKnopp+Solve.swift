@@ -87,7 +87,7 @@ extension SinkhornKnoppSolver {
         if let density = truncatedDensity, !tooDenseToTruncate(problem, maxDensity: density) {
             iterated = try iterateTruncated(problem, maxDensity: density, warmStart: warmStart)
         }
-        return label(problem, try iterated ?? iterateDense(problem, warmStart: warmStart))
+        return try label(problem, try iterated ?? iterateDense(problem, warmStart: warmStart))
     }
 
     /// Whether the truncated method's first build is known, from the statistics pass, to keep more than

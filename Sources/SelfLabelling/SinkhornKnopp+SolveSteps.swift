@@ -55,16 +55,28 @@ extension SinkhornKnoppSolver {
 
     /// Label: `label_n = argmax_k (log r_k + λ y_nk)` from the scores, with the reference problem's
     /// `log r_k = log r'_k − b_k`, and the diagnostics.
-    func label(_ p: SinkhornProblem, _ it: SinkhornIterated) -> SinkhornResult {
+    func label(_ p: SinkhornProblem, _ it: SinkhornIterated) throws -> SinkhornResult {
         let iterated = ResourceUsage.monotonicSeconds
         let state = it.state
         let logR = (0..<p.k).map { state.logR[$0] - p.colShift[$0] }
-        let labels = SinkhornLabels(scores: p.scores, n: p.n, k: p.k, lambda: options.lambda, kind: options.scoreKind,
+        var labels = SinkhornLabels(scores: p.scores, n: p.n, k: p.k, lambda: options.lambda, kind: options.scoreKind,
                                     layout: p.layout, releasePages: options.releaseFileBackedScores)
             .assign(logR: logR, threads: options.threads)
         let labelled = ResourceUsage.monotonicSeconds
         var sizes = [Int](repeating: 0, count: p.k)
         for l in labels { sizes[Int(l)] += 1 }
+        var repaired = 0
+        if sizes.contains(0) {
+            switch options.emptyClusters {
+            case .report: break
+            case .refuse: throw SinkhornError.emptyClusters(head: p.head, count: sizes.filter { $0 == 0 }.count)
+            case .split:
+                repaired = SinkhornEmptyClusterRepair(scores: p.scores, n: p.n, k: p.k, lambda: options.lambda,
+                                                      kind: options.scoreKind, logR: logR).split(&labels)
+                sizes = [Int](repeating: 0, count: p.k)
+                for l in labels { sizes[Int(l)] += 1 }
+            }
+        }
         let maxLogR = logR.max() ?? 0
         var diagnostics = SinkhornDiagnostics(
             iterations: state.iterations, converged: state.converged, finalError: state.errors.last ?? .nan,
@@ -75,6 +87,7 @@ extension SinkhornKnoppSolver {
             labelSeconds: labelled - iterated, method: it.method, keptEntries: it.keptEntries,
             rebuilds: it.rebuilds, fullPasses: state.fullPasses)
         diagnostics.representableLambda = p.representableLambda
+        diagnostics.repairedEmptyClusters = repaired
         diagnostics.degenerateLabels = diagnostics.emptyClusters > 0
             || Double(diagnostics.maxClusterSize) > SinkhornDiagnostics.degenerateShare * Double(p.n) / Double(p.k)
         return SinkhornResult(labels: labels,

@@ -18,6 +18,10 @@ struct SinkhornCLIOptions: ParsableArguments {
     @Option(help: "auto: iterate on the entries that can matter (--dtype f32) and decide the stopping rule on the full matrix; off: always the whole stored matrix.")
     var truncation: SinkhornTruncation = .automatic
 
+    @Option(name: .customLong("empty-clusters"),
+            help: "Clusters with no sample: report (default), split (each takes half of the largest cluster, the samples preferring it most) or refuse.")
+    var emptyClusters: SinkhornEmptyClusterPolicy = .report
+
     func validate() throws {
         if let s = storage, let conflict = s.conflict(with: dtype, storageOption: "--storage", precisionOption: "--dtype") {
             throw ValidationError("--storage \(s.rawValue) \(conflict)")
@@ -29,7 +33,7 @@ struct SinkhornCLIOptions: ParsableArguments {
     func options(scoreKind kind: SinkhornScoreKind = .logits) -> SinkhornOptions {
         SinkhornOptions(scoreKind: kind, lambda: lamb, tolerance: tol, maxIterations: maxIters, precision: dtype,
                         storage: storage ?? .f32, threads: threads, overRelaxation: accelerate,
-                        truncation: truncation)
+                        truncation: truncation, emptyClusters: emptyClusters)
     }
 
     /// The stored element type as reported in JSON: "f64" in f64 precision, else the storage.
@@ -40,3 +44,4 @@ extension SinkhornPrecision: ExpressibleByArgument {}
 extension SinkhornStorage: ExpressibleByArgument {}
 extension SinkhornTruncation: ExpressibleByArgument {}
 extension SinkhornScoreFamily: ExpressibleByArgument {}
+extension SinkhornEmptyClusterPolicy: ExpressibleByArgument {}

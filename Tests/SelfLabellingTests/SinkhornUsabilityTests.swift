@@ -31,4 +31,24 @@ struct SinkhornUsabilityTests {
             #expect(d.representableLambda < lambda && d.representableLambda > 1)
         }
     }
+
+    @Test("empty clusters: split fills every one from the largest, refuse throws, report keeps the labels")
+    func emptyClusterPolicies() throws {
+        let n = 400, k = 8
+        let flat = [Float](repeating: 1.5, count: n * k)
+        var split = SinkhornOptionsBuilder()
+        split.options.emptyClusters = .split
+        let repaired = try solve(flat, n: n, k: k, split)
+        let d = repaired.diagnostics
+        #expect(d.repairedEmptyClusters == k - 1 && d.emptyClusters == 0 && !d.degenerateLabels)
+        var sizes = [Int](repeating: 0, count: k)
+        for l in repaired.labels { sizes[Int(l)] += 1 }
+        #expect(sizes.reduce(0, +) == n && sizes.min()! >= 1, "\(sizes)")
+        var refuse = SinkhornOptionsBuilder()
+        refuse.options.emptyClusters = .refuse
+        #expect(throws: SinkhornError.emptyClusters(head: 0, count: k - 1)) { try solve(flat, n: n, k: k, refuse) }
+        // On ordinary scores nothing is empty: every policy gives the same labels.
+        let z = testLogits(n: 2000, k: 20, seed: 12)
+        #expect(try solve(z, n: 2000, k: 20, split).labels == solve(z, n: 2000, k: 20).labels)
+    }
 }

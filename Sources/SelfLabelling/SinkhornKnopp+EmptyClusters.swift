@@ -1,0 +1,57 @@
+import Foundation
+
+/// What a solve does with clusters that received no sample (SeLa asks for an equipartition; an empty cluster
+/// is never left silently).
+public enum SinkhornEmptyClusterPolicy: String, Sendable, CaseIterable {
+    /// Keep the labels; empty clusters are counted in `SinkhornDiagnostics.emptyClusters` and flag
+    /// `degenerateLabels`.
+    case report
+    /// Each empty cluster takes half of the then largest cluster: the members that prefer it most, by
+    /// `(log r_e + λ y_ne) − (log r_l + λ y_nl)` (ties by sample index), as in k-means' split of the largest
+    /// cluster. Counted in `SinkhornDiagnostics.repairedEmptyClusters`.
+    case split
+    /// Throw `SinkhornError.emptyClusters`.
+    case refuse
+}
+
+/// The `.split` repair of empty clusters on one head's labels.
+struct SinkhornEmptyClusterRepair {
+    let scores: UnsafePointer<Float>
+    let n: Int, k: Int
+    let lambda: Double
+    let kind: SinkhornScoreKind
+    /// log r_k of the reference problem (K).
+    let logR: [Double]
+
+    /// `y_nj`: the logit, or the logarithm of the probability.
+    private func y(_ row: Int, _ j: Int) -> Double {
+        let v = Double(scores[row * k + j])
+        return kind == .logits ? v : log(v)
+    }
+
+    /// Splits the largest cluster into every empty one, in ascending order of the empty clusters; returns how
+    /// many were filled. Needs K ≤ N (then the largest cluster always has at least 2 members).
+    func split(_ labels: inout [Int32]) -> Int {
+        var sizes = [Int](repeating: 0, count: k)
+        for l in labels { sizes[Int(l)] += 1 }
+        var repaired = 0
+        for e in 0..<k where sizes[e] == 0 {
+            var largest = 0
+            for j in 1..<k where sizes[j] > sizes[largest] { largest = j }
+            guard sizes[largest] >= 2 else { break }
+            let members = (0..<n).filter { labels[$0] == Int32(largest) }
+            let preference = members.map { row in
+                (logR[e] + lambda * y(row, e)) - (logR[largest] + lambda * y(row, largest))
+            }
+            let order = members.indices.sorted {
+                preference[$0] != preference[$1] ? preference[$0] > preference[$1] : members[$0] < members[$1]
+            }
+            let moving = members.count / 2
+            for i in order.prefix(moving) { labels[members[i]] = Int32(e) }
+            sizes[largest] -= moving
+            sizes[e] = moving
+            repaired += 1
+        }
+        return repaired
+    }
+}
