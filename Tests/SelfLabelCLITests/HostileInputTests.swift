@@ -212,7 +212,7 @@ import Testing
                 return Case(command: command, arguments: ["visualize", "--checkpoint", f, "--data", data, "--out", o + "/vis"],
                             file: f, expect: expect, outputFolder: o)
             default:  // "resume": the file as the only checkpoint of an experiment folder
-                let o = try temporaryFolder("hostile-exp")
+                let o = try! temporaryFolder("hostile-exp")
                 try! FileManager.default.createDirectory(atPath: o + "/checkpoints", withIntermediateDirectories: true)
                 let name = (f as NSString).lastPathComponent
                 let inside = o + "/checkpoints/checkpoint-e0000-b000000-" + name
