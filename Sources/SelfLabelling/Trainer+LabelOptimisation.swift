@@ -51,6 +51,8 @@ extension Trainer {
         let results = try scores.withUnsafeBufferPointer {
             try solver.solveHeads(scores: $0, heads: heads, samples: n, clusters: k, warmStarts: warm)
         }
+        // Unusable labels (a numerical breakdown) must never replace the current ones: the caller stops.
+        for (h, r) in results.enumerated() { try r.requireUsable(head: h, options: solver.options) }
         var reports: [LabelOptimisationReport.Head] = []
         for (h, r) in results.enumerated() {
             let previous = labels.head(h).map(Int.init)
@@ -61,6 +63,7 @@ extension Trainer {
             reports.append(.init(head: h, diagnostics: r.diagnostics, changedFraction: changed, nmiWithPrevious: nmi))
         }
         progress.labelOptimisations += 1
+        if results.contains(where: \.diagnostics.degenerateLabels) { progress.degenerateLabelOptimisations += 1 }
         let report = LabelOptimisationReport(optimisation: optimisation, epoch: progress.epoch,
                                              iteration: progress.iteration, seconds: Date().timeIntervalSince(started),
                                              networkPassSeconds: passSeconds, tolerance: configuration.skTol,

@@ -17,6 +17,8 @@ public struct TrainingSummary: Equatable, Sendable {
     public var epochs: Int
     public var iterations: Int
     public var labelOptimisations: Int
+    /// Label optimisations whose labels were degenerate in some head (`SinkhornDiagnostics.degenerateLabels`).
+    public var degenerateLabelOptimisations: Int
     /// Mean loss of the last epoch.
     public var finalLoss: Double
     public var seconds: Double
@@ -158,8 +160,15 @@ public final class Trainer {
             let batches = loader.epoch(progress.epoch, startingAt: progress.batch)
             pace.beginEpoch()
             while let batch = try batches.next() {
+                let beforeLabels = progress
                 if progress.schedule.takeIfDue(iteration: progress.iteration, batchSize: configuration.batchSize) {
-                    try optimizeLabels()
+                    do {
+                        try optimizeLabels()
+                    } catch let error as SinkhornError {
+                        batches.stop()
+                        progress = beforeLabels
+                        throw try stopOnUnusableLabels(error)
+                    }
                     network.setTraining(true)
                 }
                 let loss = try step(batch)
@@ -178,7 +187,9 @@ public final class Trainer {
         }
         let outputs = try writeFinalOutputs()
         let summary = TrainingSummary(epochs: configuration.epochs, iterations: progress.iteration,
-                                      labelOptimisations: progress.labelOptimisations, finalLoss: lastEpochLoss ?? .nan,
+                                      labelOptimisations: progress.labelOptimisations,
+                                      degenerateLabelOptimisations: progress.degenerateLabelOptimisations,
+                                      finalLoss: lastEpochLoss ?? .nan,
                                       seconds: pace.secondsThisCall, finalWeights: outputs.weights,
                                       labelsNpy: outputs.npy, labelsCSV: outputs.csv)
         notify { $0.trainingFinished(summary) }
@@ -219,6 +230,15 @@ public final class Trainer {
         notify { $0.trainingStopped(TrainingStop(epoch: progress.epoch, iteration: progress.iteration, checkpoint: path,
                                                  resumeCommand: command)) }
         return path
+    }
+
+    /// A label optimisation gave no usable labels (`error`): saves the state from just before it (weights,
+    /// momentum and labels are untouched, the optimisation still due) and returns the error to stop with.
+    func stopOnUnusableLabels(_ error: SinkhornError) throws -> TrainingError {
+        let path = checkpoints.regularPath(epoch: progress.epoch, batch: progress.batch)
+        try save(to: path, reason: "labels-unusable")
+        return .unusableLabels(optimisation: progress.labelOptimisations + 1, epoch: progress.epoch,
+                               iteration: progress.iteration, cause: error.description, checkpoint: path)
     }
 
     /// The L2 norm of every parameter tensor, by name (the official code draws its conv filters here).

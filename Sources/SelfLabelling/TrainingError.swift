@@ -9,6 +9,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case checkpointMismatch(path: String, reason: String)
     case scoresTooLarge(bytes: Int, available: Int)
     case emptyDataset(description: String)
+    /// A label optimisation gave unusable labels (`cause`: the Sinkhorn-Knopp error, with a λ that works);
+    /// the state from just before it is saved in `checkpoint`.
+    case unusableLabels(optimisation: Int, epoch: Int, iteration: Int, cause: String, checkpoint: String)
 
     public var description: String {
         switch self {
@@ -26,6 +29,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .scoresTooLarge(bytes, available):
             return "the pseudo-label pass needs \(bytes) bytes for the network outputs but only \(available) are available"
         case let .emptyDataset(d): return "the training set \(d) has no images"
+        case let .unusableLabels(optimisation, epoch, iteration, cause, checkpoint):
+            return "training stopped at label optimisation \(optimisation) (epoch \(epoch), iteration \(iteration)): "
+                + "\(cause); the state before it is saved in \(checkpoint)"
         }
     }
 }

@@ -115,6 +115,10 @@ public struct TrainingRun {
             summary = s
             log(String(format: "finished: %d epochs, %d iterations, %d label optimisations, final mean loss %.4f, %.0f s",
                        s.epochs, s.iterations, s.labelOptimisations, s.finalLoss, s.seconds))
+            if s.degenerateLabelOptimisations > 0 {
+                log("warning: \(s.degenerateLabelOptimisations) of \(s.labelOptimisations) label optimisations gave "
+                    + "degenerate labels (see the \"degenerate_labels\" records of metrics.jsonl)")
+            }
         }
         guard embedded else { return .completed(summary, heldOut: nil) }
         let trained = try HeldOutScores.measure(network: network, train: train, test: try EmbeddedCIFAR10.test,

@@ -44,8 +44,9 @@ import Testing
     }
 }
 
-/// A tiny CIFAR-10-binary data set of random pixels: 5 training files of `perFile` records and a test file.
-func writeTinyCIFAR10(_ dir: String, perFile: Int = 20, seed: UInt64 = 1) throws {
+/// A tiny CIFAR-10-binary data set of random pixels (or, with `constantPixels`, every pixel 128: identical
+/// images): 5 training files of `perFile` records and a test file.
+func writeTinyCIFAR10(_ dir: String, perFile: Int = 20, seed: UInt64 = 1, constantPixels: Bool = false) throws {
     var state = seed
     func byte() -> UInt8 {
         state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -55,7 +56,7 @@ func writeTinyCIFAR10(_ dir: String, perFile: Int = 20, seed: UInt64 = 1) throws
         var bytes: [UInt8] = []
         for r in 0..<perFile {
             bytes.append(UInt8(r % 10))
-            for _ in 0..<3072 { bytes.append(byte()) }
+            for _ in 0..<3072 { bytes.append(constantPixels ? 128 : byte()) }
         }
         try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name))
     }
