@@ -51,6 +51,8 @@ public final class Trainer {
     }
     /// Stop (as if interrupted) once this many iterations have run in this call of `run()`: for tests.
     public var stopAfterIterations: Int?
+    /// The training set's fingerprint, stored in every checkpoint (nil: none stored).
+    public var datasetFingerprint: DatasetFingerprint?
 
     let optimizer: SGD
     let solver: SinkhornKnoppSolver
@@ -268,7 +270,9 @@ public final class Trainer {
 
     /// The current state as a checkpoint.
     func checkpoint(reason: String) -> TrainingCheckpoint {
-        TrainingCheckpoint(state: .init(progress: progress, configuration: configuration, reason: reason),
+        var state = TrainingCheckpoint.State(progress: progress, configuration: configuration, reason: reason)
+        state.dataset = datasetFingerprint
+        return TrainingCheckpoint(state: state,
                            modelState: network.stateDict(), momentum: optimizer.momentumState(), labels: labels,
                            warmStarts: warmStarts)
     }

@@ -75,7 +75,9 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
         try c.encode(iteration, forKey: .iteration)
         try c.encode(schedule.remaining, forKey: .scheduleRemaining)
         try c.encode(labelOptimisations, forKey: .labelOptimisations)
-        try c.encode(degenerateLabelOptimisations, forKey: .degenerateLabelOptimisations)
+        if degenerateLabelOptimisations > 0 {  // absent means 0: earlier states re-encode to the same bytes
+            try c.encode(degenerateLabelOptimisations, forKey: .degenerateLabelOptimisations)
+        }
         try c.encodeIfPresent(lowestLoss, forKey: .lowestLoss)
         try c.encode(epochLossSum, forKey: .epochLossSum)
         try c.encode(epochLossCount, forKey: .epochLossCount)
