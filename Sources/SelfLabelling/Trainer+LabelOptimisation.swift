@@ -5,6 +5,9 @@ import Foundation
 import Interop
 import Tensors
 
+/// A stop request arrived during a label optimisation's network pass (before anything changed).
+struct LabelPassInterrupted: Error {}
+
 extension Trainer {
     /// One label optimisation (the official `optimize_labels`): the network in evaluation mode over the whole
     /// training set with the pseudo-label transform, every head's logits collected (heads × N × K), then every
@@ -39,6 +42,9 @@ extension Trainer {
                 }
                 done += b.indices.count
                 notify { $0.labelPassAdvanced(optimisation: optimisation, done: done, total: n) }
+                // A stop request (SIGINT, SIGTERM) ends the pass: the run stops at the state before it.
+                DebugPause.at("label-pass", "\(optimisation + 1)", until: { StopRequest.signal != nil })
+                if StopRequest.signal != nil { throw LabelPassInterrupted() }
             }
         }
         let passSeconds = Date().timeIntervalSince(started)

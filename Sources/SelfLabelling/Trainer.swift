@@ -1,6 +1,7 @@
 import Autograd
 import DataPipeline
 import Foundation
+import Interop
 import NeuralNetworks
 import Tensors
 
@@ -166,6 +167,11 @@ public final class Trainer {
                 if progress.schedule.takeIfDue(iteration: progress.iteration, batchSize: configuration.batchSize) {
                     do {
                         try optimizeLabels()
+                    } catch is LabelPassInterrupted {
+                        // Nothing has changed yet: the checkpoint is the state before, the optimisation still due.
+                        batches.stop()
+                        progress = beforeLabels
+                        return .stopped(signal: StopRequest.signal, checkpoint: try stop())
                     } catch let error as SinkhornError {
                         batches.stop()
                         progress = beforeLabels
@@ -179,6 +185,7 @@ public final class Trainer {
                 pace.recordStep(images: batch.indices.count)
                 notify { $0.iterationFinished(pace.report(progress, loss: loss, lr: lr, epochs: configuration.epochs,
                                                          logged: logged)) }
+                DebugPause.at("iteration", "\(progress.iteration - 1)", until: { StopRequest.signal != nil })
                 let signal = StopRequest.signal
                 if signal != nil || (stopAfterIterations.map { pace.stepsThisCall >= $0 } ?? false) {
                     batches.stop()
