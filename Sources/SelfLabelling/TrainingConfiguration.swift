@@ -65,6 +65,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Write each label optimisation's network outputs (heads × N × K, float32) to `<exp>/scores/` so the
     /// step can be rerun offline with `selflabel label`.
     public var saveScores = false
+    /// Fixed pseudo-labels (`.npy` (N,) or (heads, N), or CSV rows matched by file name; see `LabelFile`): plain
+    /// cross-entropy on them, no label optimisation (the official "train a network on our pseudo-labels").
+    /// `hc` becomes the file's head count and `ncl` its largest label + 1 unless given larger.
+    public var labels: String? = nil
 
     public init() {}
 
