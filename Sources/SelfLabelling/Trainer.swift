@@ -241,6 +241,9 @@ public final class Trainer {
         try save(to: checkpoints.regularPath(epoch: progress.epoch, batch: 0), reason: "epoch")
         checkpoints.prune(keep: 2)
         if isLowest { try save(to: checkpoints.lowestPath, reason: "lowest", remember: false) }
+        if let every = configuration.saveEvery, every > 0, progress.epoch % every == 0 {
+            try save(to: checkpoints.permanentPath(epoch: progress.epoch), reason: "permanent", remember: false)
+        }
         lastEpochLoss = mean
     }
 

@@ -31,14 +31,15 @@ import Testing
          "--lr", "0.05", "--log-iter", "1", "--workers", "1", "--threads", "1"]
     }
 
-    @Test("retraining on a run's labels (npy or name-matched CSV) keeps them fixed, learns them, and resumes exactly")
+    @Test("retraining on a run's labels (npy or name-matched CSV) keeps them fixed, learns them, and resumes exactly; --save-every keeps permanent checkpoints")
     func retrainAndResume() throws {
         let (root, data, npy, csv) = try Self.labelledData()
         let given = try Data(contentsOf: URL(fileURLWithPath: npy))
         var finals: [String: Data] = [:]
         for (name, file) in [("npy", npy), ("csv", csv)] {
             let exp = root + "/retrain-" + name
-            let r = try runSelflabel(Self.arguments(data, file) + ["--exp", exp])
+            // --save-every 2 on one of the two runs: permanent checkpoints do not change the results.
+            let r = try runSelflabel(Self.arguments(data, file) + ["--exp", exp] + (name == "npy" ? ["--save-every", "2"] : []))
             try #require(r.status == 0, "\(name): \(r.stderr)")
             #expect(r.stderr.contains("training on the fixed labels of \(file): 2 head(s) × 4 clusters"), "\(r.stderr)")
             // The labels never change, and no label optimisation is logged.
@@ -51,6 +52,8 @@ import Testing
             }
             #expect(epochLosses.count == 3 && epochLosses.last! < epochLosses.first!, "\(name): epoch losses \(epochLosses)")
             finals[name] = try Data(contentsOf: URL(fileURLWithPath: exp + "/model_final.safetensors"))
+            let kept = try FileManager.default.contentsOfDirectory(atPath: exp + "/checkpoints").filter { $0.hasPrefix("ckpt-") }
+            #expect(kept == (name == "npy" ? ["ckpt-e0002.safetensors"] : []), "\(name): \(kept)")
         }
         // The same labels in either format train the same network.
         #expect(finals["npy"] == finals["csv"])

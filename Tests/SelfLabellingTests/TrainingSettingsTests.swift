@@ -101,7 +101,7 @@ private let stateJSONBeforeTypedSettings = #"""
         #expect(TrainingConfiguration.option(for: "batchSize") == "--batch-size")
         #expect(TrainingConfiguration.presetSettings == ["hc", "ncl", "lamb", "nopts", "lr", "batchSize", "epochs", "wd",
                                                          "schedule", "lrSchedule", "arch"])
-        #expect(TrainingConfiguration.settingNames.contains("skStorage") && TrainingConfiguration.settingNames.count == 31)
+        #expect(TrainingConfiguration.settingNames.contains("skStorage") && TrainingConfiguration.settingNames.count == 33)
     }
 
     /// `--resume` keeps the stored run: changeable settings come from the command line, others must agree.
