@@ -65,6 +65,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Write each label optimisation's network outputs (heads × N × K, float32) to `<exp>/scores/` so the
     /// step can be rerun offline with `selflabel label`.
     public var saveScores = false
+    /// Fixed pseudo-labels (`.npy` (N,) or (heads, N), or CSV rows matched by file name; see `LabelFile`): plain
+    /// cross-entropy on them, no label optimisation (the official "train a network on our pseudo-labels").
+    /// `hc` becomes the file's head count and `ncl` its largest label + 1 unless given larger.
+    public var labels: String? = nil
 
     public init() {}
 
@@ -110,6 +114,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try need((0...3).contains(augs), "--augs", augs, "must be 0, 1, 2 or 3")
         try need((0...3).contains(paugs), "--paugs", paugs, "must be 0, 1, 2 or 3")
         try need(lamb > 0 && lamb.isFinite, "--lamb", lamb, "must be a positive number")
+        try need(momentum >= 0 && momentum < 1, "--momentum", momentum, "must be in [0, 1)")
         try need(ncl >= 2, "--ncl", ncl, "must be at least 2")
         try need(hc >= 1, "--hc", hc, "must be at least 1")
         try need(workers >= 0, "--workers", workers, "must be >= 0")

@@ -97,6 +97,7 @@ public struct TrainingRun {
         let train: any Dataset = embedded ? try EmbeddedCIFAR10.train : try DatasetLocator.open(configuration.data!, split: .train)
         let fingerprint = try DatasetFingerprint(of: train)
         if let point = resumePoint { try checkData(fingerprint, against: point, stored: self.configuration.data) }
+        let fixedLabels = resume ? nil : try readFixedLabels(into: &configuration, dataset: train)
         let (trainT, pseudoT, evalT) = TrainingRun.transforms(for: configuration, inputSize: architecture.inputSize)
         var rng = Xoshiro256(seed: configuration.seed, 0x4D4F_4445_4C)
         let heads = [Int](repeating: configuration.ncl, count: configuration.hc)
@@ -110,7 +111,7 @@ public struct TrainingRun {
         }
         StopRequest.installHandlers()
         let trainer = try Trainer(configuration: configuration, network: network, dataset: train,
-                                  trainTransform: trainT, pseudoTransform: pseudoT, kernels: kernels, resumeFrom: resumePoint)
+                                  trainTransform: trainT, pseudoTransform: pseudoT, kernels: kernels, resumeFrom: resumePoint, fixedLabels: fixedLabels)
         trainer.datasetFingerprint = fingerprint
         let summary: TrainingSummary
         switch try trainer.run() {

@@ -19,16 +19,18 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Number of label optimisations over the run (default 100).") var nopts: Int?
     @Option(help: "Augmentation level 0-3 of the training images (default 3).") var augs: Int?
     @Option(help: "Sinkhorn-Knopp λ (default 25; a real number).") var lamb: Double?
-    @Option(help: "Architecture: \(Architecture.choicesPhrase) (default alexnet).") var arch: String?
+    @Option(help: "Architecture: \(Architecture.choicesPhrase); the official resnetv1 is resnet50 (default alexnet).")
+    var arch: String?
     @Option(help: "AlexNet variant: \(TrainingConfiguration.ArchSpec.choicesPhrase) (default big).") var archspec: String?
     @Option(help: "Clusters per head (default 3000).") var ncl: Int?
     @Option(help: "Number of heads (default 1).") var hc: Int?
     @Option(help: "Experiment folder for checkpoints, logs and outputs.") var exp: String?
-    @Option(help: "Data loader threads (default 2).") var workers: Int?
+    @Option(help: "Data loader threads (default 6).") var workers: Int?
     @Option(name: [.customLong("data"), .customLong("imagenet-path")],
             help: "Training data: a folder with train/ (and val/ or test/), CIFAR-10/100 binary or MNIST IDX files.")
     var data: String?
     @Option(help: "Run name for TensorBoard (runs/<comment>).") var comment: String?
+    @Option(help: "SGD momentum (default 0.9, as main.py).") var momentum: Double?
     @Option(help: "Epochs between extended logs (default 1).") var logIntv: Int?
     @Option(help: "Iterations between log records (default 200).") var logIter: Int?
 
@@ -39,6 +41,8 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Flag(help: "Write each label optimisation's network outputs to <exp>/scores/ (rerun offline with selflabel label).")
     var saveScores = false
+    @Option(help: "Retrain on fixed pseudo-labels: .npy (N,) or (heads, N) in data order, or CSV (path, one label per head; rows matched by file name). No label optimisation; --hc and --ncl follow the file.")
+    var labels: String?
     @Option(help: "Sinkhorn-Knopp tolerance (default 0.1).") var skTol: Double?
     @Option(help: "Sinkhorn-Knopp iteration cap (default 1000).") var skMaxIters: Int?
     @Option(help: "Sinkhorn-Knopp dense-method matrix storage: \(SinkhornStorage.choicesPhrase) (default f32; unused by the truncated method, the default where it applies).")
