@@ -1,3 +1,4 @@
+import DataPipeline
 import Foundation
 import NeuralNetworks
 import Tensors
@@ -26,6 +27,7 @@ extension LabelSchedule.Spacing: SettingChoice {}
 extension TrainingConfiguration.ArchSpec: SettingChoice {}
 extension TrainingConfiguration.LRSchedule: SettingChoice {}
 extension TrainingConfiguration.Preset: SettingChoice {}
+extension Augmentation: SettingChoice {}
 
 extension TrainingConfiguration {
     /// Settings that may change when a run is resumed: they do not affect the results.
@@ -68,7 +70,7 @@ extension TrainingConfiguration {
             var value = raw
             if let choice = raw as? any SettingChoice { value = choice.rawValue }
             if let choices = Self.choiceType(of: present) {
-                guard let text = value as? String, choices.names.contains(text) else {
+                guard let text = value as? String, choices.accepts(text) else {
                     throw TrainingConfigurationError(option: option, value: "\(value)", rule: "must be \(choices.phrase)")
                 }
             }
@@ -117,12 +119,50 @@ extension TrainingConfiguration {
         return object
     }
 
-    /// The allowed names when `value` is a `SettingChoice`.
-    private static func choiceType(of value: Any) -> (names: [String], phrase: String)? {
+    /// Which names are allowed (every name the type's `init(rawValue:)` accepts, aliases included) when `value` is
+    /// a `SettingChoice`.
+    private static func choiceType(of value: Any) -> (accepts: (String) -> Bool, phrase: String)? {
         guard let choice = value as? any SettingChoice else { return nil }
-        func describe<C: SettingChoice>(_: C) -> (names: [String], phrase: String) {
-            (C.allCases.map(\.rawValue), C.choicesPhrase)
+        func describe<C: SettingChoice>(_: C) -> (accepts: (String) -> Bool, phrase: String) {
+            ({ C(rawValue: $0) != nil }, C.choicesPhrase)
         }
         return describe(choice)
+    }
+
+    /// Decodes stored settings (a checkpoint's `configuration` object), taking every setting the object lacks
+    /// from the defaults: a checkpoint written before a setting existed keeps loading, with the value that
+    /// reproduces what that run did (every setting added later defaults to the earlier behaviour).
+    public static func decodingFillingDefaults(_ object: [String: Any]) throws -> TrainingConfiguration {
+        var filled = TrainingConfiguration().jsonObject
+        for (name, value) in object { filled[name] = value }
+        return try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: filled))
+    }
+}
+
+/// One stored setting's JSON value (settings are scalars or null), decoded without knowing its type, so stored
+/// settings can be completed before they are decoded as a `TrainingConfiguration`.
+enum StoredSetting: Decodable {
+    case null, bool(Bool), int(Int64), unsigned(UInt64), double(Double), string(String)
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let v = try? c.decode(Bool.self) { self = .bool(v) }
+        else if let v = try? c.decode(Int64.self) { self = .int(v) }
+        else if let v = try? c.decode(UInt64.self) { self = .unsigned(v) }
+        else if let v = try? c.decode(Double.self) { self = .double(v) }
+        else { self = .string(try c.decode(String.self)) }
+    }
+
+    /// The value as `JSONSerialization` takes it.
+    var value: Any {
+        switch self {
+        case .null: return NSNull()
+        case .bool(let v): return v
+        case .int(let v): return v
+        case .unsigned(let v): return v
+        case .double(let v): return v
+        case .string(let v): return v
+        }
     }
 }
