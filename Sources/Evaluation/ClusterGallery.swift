@@ -99,10 +99,10 @@ public struct ClusterGallery {
         var canvas = [UInt8](repeating: 255, count: width * height * 3)
         let decoder = ImageDecoder()
         var html = """
-            <!DOCTYPE html><html><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
+            <!DOCTYPE html><html><head><meta charset="utf-8"><title>\(HTMLText.escape(title))</title>
             <style>body{font-family:sans-serif;background:#fff}td{padding:2px}img{display:block}
             .label{font-size:13px;padding-right:10px;white-space:nowrap}</style></head><body>
-            <h1>\(Self.escape(title))</h1><p>One row per cluster; each thumbnail is framed in the colour of its true class.</p>
+            <h1>\(HTMLText.escape(title))</h1><p>One row per cluster; each thumbnail is framed in the colour of its true class.</p>
             <img src="clusters.png" alt="contact sheet" style="max-width:100%"><table>
 
             """
@@ -112,7 +112,7 @@ public struct ClusterGallery {
             BitmapFont.draw(label, x: 6, y: y0 + cell / 2 - 7, scale: 2, rgb: (0, 0, 0), into: &canvas,
                             canvasWidth: width, canvasHeight: height)
             let purityText = row.purity.map { String(format: ", purity %.0f%%", $0 * 100) } ?? ""
-            let majority = row.majorityClass.map { " (mostly " + Self.escape(className($0)) + ")" } ?? ""
+            let majority = row.majorityClass.map { " (mostly " + HTMLText.escape(className($0)) + ")" } ?? ""
             html += "<tr><td class=\"label\">cluster \(row.cluster)<br>\(row.size) images\(purityText)\(majority)</td>"
             for (j, index) in row.members.enumerated() {
                 let image = try dataset.sample(at: index, decoder: decoder).image
@@ -126,9 +126,9 @@ public struct ClusterGallery {
                 try AtomicFile.write(to: (thumbs as NSString).appendingPathComponent(name),
                                      bytes: try PNGEncoder.encode(rgb: thumb, width: thumbnail, height: thumbnail))
                 let hex = String(format: "#%02x%02x%02x", frame.0, frame.1, frame.2)
-                let tip = cls >= 0 ? Self.escape(className(cls)) : "unknown class"
+                let tip = cls >= 0 ? HTMLText.escape(className(cls)) : "unknown class"
                 html += "<td><img src=\"thumbs/\(name)\" width=\"\(thumbnail)\" height=\"\(thumbnail)\" "
-                    + "style=\"border:\(border)px solid \(hex)\" title=\"\(tip) — \(Self.escape(dataset.describeSample(index)))\"></td>"
+                    + "style=\"border:\(border)px solid \(hex)\" title=\"\(tip) — \(HTMLText.escape(dataset.describeSample(index)))\"></td>"
             }
             html += "</tr>\n"
         }
@@ -143,7 +143,7 @@ public struct ClusterGallery {
                 BitmapFont.draw(className(k), x: x + 20, y: y, scale: 2, rgb: (0, 0, 0), into: &canvas,
                                 canvasWidth: width, canvasHeight: height)
                 html += String(format: "<span style=\"display:inline-block;margin-right:16px\"><span style=\"display:inline-block;width:14px;height:14px;background:#%02x%02x%02x;vertical-align:middle\"></span> %@</span>",
-                               c.0, c.1, c.2, Self.escape(className(k)))
+                               c.0, c.1, c.2, HTMLText.escape(className(k)))
             }
             html += "</p>"
         }
@@ -158,11 +158,6 @@ public struct ClusterGallery {
     private func className(_ k: Int) -> String {
         if let names = classNames, k >= 0, k < names.count { return names[k] }
         return "class \(k)"
-    }
-
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
     static func put(_ c: (UInt8, UInt8, UInt8), _ x: Int, _ y: Int, _ canvas: inout [UInt8], _ w: Int, _ h: Int) {

@@ -44,9 +44,21 @@ public struct SafetensorsArchive: Sendable, Equatable {
         try self.init(bytes: bytes, path: path)
     }
 
-    /// Parses a safetensors image held in memory (`path` only names it in errors).
-    public init(bytes: UnsafeRawBufferPointer, path: String = "<memory>") throws {
-        precondition(1.littleEndian == 1, "safetensors: big-endian hosts are not supported")
+    /// The `__metadata__` strings of the safetensors file at `path`, reading only its header (the tensors of a
+    /// large checkpoint are never touched).
+    public static func metadata(ofFile path: String) throws -> [String: String] {
+        let file = try MappedFile(path: path)
+        let bytes = file.bytes.map { UnsafeRawBufferPointer(start: $0, count: file.count) }
+            ?? UnsafeRawBufferPointer(start: nil, count: 0)
+        guard let map = try header(bytes: bytes, path: path).object["__metadata__"] else { return [:] }
+        guard let strings = map as? [String: String] else {
+            throw SafetensorsError.invalidHeader(path: path, reason: "__metadata__ is not an object of strings")
+        }
+        return strings
+    }
+
+    /// The header's JSON object and the offset where the tensor data starts.
+    private static func header(bytes: UnsafeRawBufferPointer, path: String) throws -> (object: [String: Any], headerEnd: Int) {
         guard bytes.count >= 8 else { throw SafetensorsError.truncatedHeader(path: path, headerLength: 0, fileSize: bytes.count) }
         var length: UInt64 = 0
         for k in 0..<8 { length |= UInt64(bytes[k]) << (8 * UInt64(k)) }
@@ -70,6 +82,13 @@ public struct SafetensorsArchive: Sendable, Equatable {
         guard let object = json as? [String: Any] else {
             throw SafetensorsError.invalidHeader(path: path, reason: "not a JSON object")
         }
+        return (object, headerEnd)
+    }
+
+    /// Parses a safetensors image held in memory (`path` only names it in errors).
+    public init(bytes: UnsafeRawBufferPointer, path: String = "<memory>") throws {
+        precondition(1.littleEndian == 1, "safetensors: big-endian hosts are not supported")
+        let (object, headerEnd) = try Self.header(bytes: bytes, path: path)
         var metadata: [String: String] = [:]
         struct Raw { let name: String; let dtype: SafetensorsDType; let shape: [Int]; let begin: Int; let end: Int }
         var raws: [Raw] = []

@@ -8,7 +8,7 @@ import Glibc
 public enum ExperimentFolder {
     /// What a training run writes at the top of its folder; any of them means a run is already there.
     public static let runEntries = ["checkpoints", "model_init.safetensors", "model_final.safetensors", "labels.npy",
-                                    "labels.csv", "metrics.jsonl", "runs", "summary.json"]
+                                    "labels.csv", "metrics.jsonl", "runs", "summary.json", "clusters", "report.html"]
 
     /// True when `path` holds (part of) an earlier training run.
     public static func holdsRun(_ path: String) -> Bool {

@@ -82,14 +82,7 @@ public struct TrainingCheckpoint {
     /// Reads a checkpoint written by `write(to:)`.
     public init(contentsOf path: String) throws {
         let archive = try SafetensorsArchive(contentsOf: path)
-        guard let json = archive.metadata[Self.stateKey] else {
-            throw TrainingError.notACheckpoint(path: path)
-        }
-        do {
-            state = try JSONDecoder().decode(State.self, from: Data(json.utf8))
-        } catch {
-            throw TrainingError.unreadableState(path: path, reason: "\(error)")
-        }
+        state = try Self.decodeState(archive.metadata, path: path)
         var model: StateDict = [], momentum: [(name: String, tensor: Tensor)] = []
         var warm: [Int: [Double]] = [:]
         for e in archive.entries {
@@ -110,6 +103,20 @@ public struct TrainingCheckpoint {
         modelState = model
         self.momentum = momentum
         warmStarts = (0..<clusters.count).map { warm[$0] }
+    }
+
+    /// The scalar state (progress, settings, reason) of the checkpoint at `path`, reading only the file's header.
+    public static func state(atPath path: String) throws -> State {
+        try decodeState(SafetensorsArchive.metadata(ofFile: path), path: path)
+    }
+
+    private static func decodeState(_ metadata: [String: String], path: String) throws -> State {
+        guard let json = metadata[stateKey] else { throw TrainingError.notACheckpoint(path: path) }
+        do {
+            return try JSONDecoder().decode(State.self, from: Data(json.utf8))
+        } catch {
+            throw TrainingError.unreadableState(path: path, reason: "\(error)")
+        }
     }
 
     public init(state: State, modelState: StateDict, momentum: [(name: String, tensor: Tensor)],

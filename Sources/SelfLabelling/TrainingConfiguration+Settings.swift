@@ -9,7 +9,14 @@ import Tensors
 // same names with a stored run, so adding a setting means adding one property here and one option there.
 
 /// A setting whose value is one of a fixed list of names (stored by name in checkpoints).
-public protocol SettingChoice: RawRepresentable<String>, CaseIterable, Codable, Sendable {}
+public protocol SettingChoice: RawRepresentable<String>, CaseIterable, Codable, Sendable {
+    /// Other accepted names (an official spelling) and the choice each stands for.
+    static var aliases: [String: Self] { get }
+}
+
+extension SettingChoice {
+    public static var aliases: [String: Self] { [:] }
+}
 
 extension SettingChoice {
     /// The allowed names, as a phrase: "f32, bf16 or f16".
@@ -22,12 +29,19 @@ extension SettingChoice {
 extension SinkhornPrecision: SettingChoice {}
 extension SinkhornStorage: SettingChoice {}
 extension Kernels.Name: SettingChoice {}
-extension Architecture: SettingChoice {}
+extension Architecture: SettingChoice {
+    public static var aliases: [String: Architecture] { officialAliases }
+}
 extension LabelSchedule.Spacing: SettingChoice {}
 extension TrainingConfiguration.ArchSpec: SettingChoice {}
 extension TrainingConfiguration.LRSchedule: SettingChoice {}
 extension TrainingConfiguration.Preset: SettingChoice {}
-extension Augmentation: SettingChoice {}
+extension Augmentation: SettingChoice {
+    /// The reference's (`sela_ref.py --augs`) names of the official levels.
+    public static var aliases: [String: Augmentation] {
+        ["none": .unaugmented, "flip": .flip, "crop_flip": .cropFlip, "full": .full]
+    }
+}
 
 extension TrainingConfiguration {
     /// Settings that may change when a run is resumed: they do not affect the results.
@@ -68,9 +82,13 @@ extension TrainingConfiguration {
                 throw TrainingConfigurationError(option: option, value: "\(raw)", rule: "is not a training setting")
             }
             var value = raw
+            if let number = raw as? Double, !number.isFinite {
+                throw TrainingConfigurationError(option: option, value: "\(number)", rule: "must be a finite number")
+            }
             if let choice = raw as? any SettingChoice { value = choice.rawValue }
             if let choices = Self.choiceType(of: present) {
-                guard let text = value as? String, choices.accepts(text) else {
+                if let text = value as? String, let canonical = choices.aliases[text] { value = canonical }
+                guard let text = value as? String, choices.names.contains(text) else {
                     throw TrainingConfigurationError(option: option, value: "\(value)", rule: "must be \(choices.phrase)")
                 }
             }
@@ -119,12 +137,11 @@ extension TrainingConfiguration {
         return object
     }
 
-    /// Which names are allowed (every name the type's `init(rawValue:)` accepts, aliases included) when `value` is
-    /// a `SettingChoice`.
-    private static func choiceType(of value: Any) -> (accepts: (String) -> Bool, phrase: String)? {
+    /// The allowed names when `value` is a `SettingChoice`.
+    private static func choiceType(of value: Any) -> (names: [String], phrase: String, aliases: [String: String])? {
         guard let choice = value as? any SettingChoice else { return nil }
-        func describe<C: SettingChoice>(_: C) -> (accepts: (String) -> Bool, phrase: String) {
-            ({ C(rawValue: $0) != nil }, C.choicesPhrase)
+        func describe<C: SettingChoice>(_: C) -> (names: [String], phrase: String, aliases: [String: String]) {
+            (C.allCases.map(\.rawValue), C.choicesPhrase, C.aliases.mapValues(\.rawValue))
         }
         return describe(choice)
     }

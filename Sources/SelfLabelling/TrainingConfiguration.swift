@@ -122,6 +122,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try need([0, 1, 3].contains(channels), "--channels", channels, "must be 1 (grey), 3 (RGB) or 0 (from the data)")
         _ = try NormalizationSetting(parsing: normalization)
         try need(lamb > 0 && lamb.isFinite, "--lamb", lamb, "must be a positive number")
+        try need(momentum >= 0 && momentum < 1, "--momentum", momentum, "must be in [0, 1)")
         try need(ncl >= 2, "--ncl", ncl, "must be at least 2")
         try need(hc >= 1, "--hc", hc, "must be at least 1")
         try need(workers >= 0, "--workers", workers, "must be >= 0")

@@ -103,27 +103,36 @@ public struct TrainingRun {
         let summary: TrainingSummary
         switch try trainer.run() {
         case .stopped(let signal, _):
+            writeReport(configuration.exp)
             return .stopped(signal: signal)
         case .completed(let s):
             summary = s
             log(String(format: "finished: %d epochs, %d iterations, %d label optimisations, final mean loss %.4f, %.0f s",
                        s.epochs, s.iterations, s.labelOptimisations, s.finalLoss, s.seconds))
         }
-        guard embedded else { return .completed(summary, heldOut: nil) }
-        let trained = try HeldOutScores.measure(network: network, train: train, test: try EmbeddedCIFAR10.test,
-                                                transform: evalT, workers: configuration.workers, kernels: kernels)
         // The paper's picture: head 0's clusters as rows of thumbnails framed by true class.
         let gallery = ClusterGallery(labels: trainer.pseudoLabels.head(0).map(Int.init), targets: train.targets,
                                      classNames: train.classNames, clusters: 20, perCluster: 12, order: .purity,
                                      seed: configuration.seed)
-        let pictures = try gallery.write(to: (configuration.exp as NSString).appendingPathComponent("clusters"),
-                                         dataset: train, title: "SelfLabel demo: clusters of head 0")
-        log("cluster picture: \(pictures.png) (page: \(pictures.html))")
+        do {  // the run's results are on disk already: a picture that cannot be drawn is a warning
+            let pictures = try gallery.write(to: (configuration.exp as NSString).appendingPathComponent("clusters"), dataset: train,
+                                             title: "\(embedded ? "SelfLabel demo" : (configuration.exp as NSString).lastPathComponent): clusters of head 0")
+            log("cluster picture: \(pictures.png) (page: \(pictures.html))")
+        } catch {
+            log("warning: could not draw the cluster picture: \(error)")
+        }
+        guard embedded else {
+            writeReport(configuration.exp)
+            return .completed(summary, heldOut: nil)
+        }
+        let trained = try HeldOutScores.measure(network: network, train: train, test: try EmbeddedCIFAR10.test,
+                                                transform: evalT, workers: configuration.workers, kernels: kernels)
         let comparison = HeldOutComparison(trained: trained, randomInitialisation: baseline,
                                            seconds: Date().timeIntervalSince(started))
         if baseline != nil {
             try comparison.write(to: (configuration.exp as NSString).appendingPathComponent("summary.json"))
         }
+        writeReport(configuration.exp)
         return .completed(summary, heldOut: comparison)
     }
 }

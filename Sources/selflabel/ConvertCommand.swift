@@ -19,15 +19,15 @@ struct ConvertCommand: ParsableCommand {
     var rotationHead: String = "skip"
 
     func validate() throws {
-        if let arch, Architecture(rawValue: arch) == nil {
-            throw ValidationError("--arch \(arch) is not one of: \(Architecture.allCases.map(\.rawValue).joined(separator: ", "))")
+        if let arch, Architecture.named(arch) == nil {
+            throw ValidationError("--arch \(arch) is not one of: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")) or \(Architecture.officialAliases.keys.sorted().joined(separator: ", "))")
         }
         guard ["skip", "keep"].contains(rotationHead) else { throw ValidationError("--rotation-head \(rotationHead) must be skip or keep") }
         guard input != out else { throw ValidationError("--out must differ from the input file") }
     }
 
     func run() throws {
-        let (model, file, report) = try TrainedModel.loadPyTorch(input, architecture: arch.flatMap(Architecture.init(rawValue:)),
+        let (model, file, report) = try TrainedModel.loadPyTorch(input, architecture: arch.flatMap { Architecture.named($0) },
                                                            keepRotationHead: rotationHead == "keep")
         for line in report { print(line) }
         try model.network.writeModelFile(architecture: model.architecture.rawValue, input: model.input, to: out)

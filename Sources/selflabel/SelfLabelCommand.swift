@@ -8,7 +8,7 @@ public struct SelfLabelCommand: ParsableCommand {
         commandName: "selflabel",
         abstract: "Self-labelling via simultaneous clustering and representation learning (SeLa), in Swift.",
         subcommands: [TrainCommand.self, LabelCommand.self, FeaturesCommand.self, EvalCommand.self,
-                      ExportLabelsCommand.self, VisualizeCommand.self, ConvertCommand.self, ExportCommand.self,
+                      ExportLabelsCommand.self, VisualizeCommand.self, ReportCommand.self, ConvertCommand.self, ExportCommand.self,
                       BenchCommand.self]
     )
 

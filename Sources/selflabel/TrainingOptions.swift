@@ -20,16 +20,18 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Training augmentation: 0|none, 1|flip, 2|crop_flip, 3|full (default; colour only on RGB data) or crop (random resized crops only).")
     var augs: String?
     @Option(help: "Sinkhorn-Knopp λ (default 25; a real number).") var lamb: Double?
-    @Option(help: "Architecture: \(Architecture.choicesPhrase) (default alexnet).") var arch: String?
+    @Option(help: "Architecture: \(Architecture.choicesPhrase); the official resnetv1 is resnet50 (default alexnet).")
+    var arch: String?
     @Option(help: "AlexNet variant: \(TrainingConfiguration.ArchSpec.choicesPhrase) (default big).") var archspec: String?
     @Option(help: "Clusters per head (default 3000).") var ncl: Int?
     @Option(help: "Number of heads (default 1).") var hc: Int?
     @Option(help: "Experiment folder for checkpoints, logs and outputs.") var exp: String?
-    @Option(help: "Data loader threads (default 2).") var workers: Int?
+    @Option(help: "Data loader threads (default 6).") var workers: Int?
     @Option(name: [.customLong("data"), .customLong("imagenet-path")],
             help: "Training data: a folder with train/ (and val/ or test/), CIFAR-10/100 binary or MNIST IDX files.")
     var data: String?
     @Option(help: "Run name for TensorBoard (runs/<comment>).") var comment: String?
+    @Option(help: "SGD momentum (default 0.9, as main.py).") var momentum: Double?
     @Option(help: "Epochs between extended logs (default 1).") var logIntv: Int?
     @Option(help: "Iterations between log records (default 200).") var logIter: Int?
 

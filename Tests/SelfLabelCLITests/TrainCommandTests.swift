@@ -17,6 +17,8 @@ import Testing
         (["--schedule", "cubic"], "--schedule cubic must be quadratic or linear"),
         (["--preset", "mnist"], "--preset mnist must be cifar or imagenet"),
         (["--dtype", "f64", "--sk-storage", "bf16"], "--sk-storage bf16 needs --dtype f32"),
+        (["--momentum", "1"], "--momentum 1.0 must be in [0, 1)"),
+        (["--lr", "nan"], "--lr nan must be a finite number"),
     ])
     func invalidOption(_ arguments: [String], _ message: String) throws {
         let r = try runSelflabel(["train"] + arguments)

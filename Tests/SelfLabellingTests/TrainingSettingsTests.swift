@@ -56,6 +56,26 @@ private let stateJSONBeforeTypedSettings = #"""
         #expect(c.epochs == TrainingConfiguration().epochs)
     }
 
+    @Test("official names: --arch resnetv1 is resnet50; --momentum is a setting checked to lie in [0, 1)")
+    func officialNames() throws {
+        #expect(try TrainingConfiguration().applying(["arch": "resnetv1"]).arch == .resnet50)
+        #expect(Architecture.named("resnetv1") == .resnet50 && Architecture.named("resnetv3") == nil)
+        let m = try TrainingConfiguration().applying(["momentum": 0.5])
+        #expect(m.momentum == 0.5)
+        try m.validate()
+        for bad in [1.0, -0.1] {
+            #expect { try TrainingConfiguration().applying(["momentum": bad]).validate() } throws: {
+                "\($0)" == "--momentum \(bad) must be in [0, 1)"
+            }
+        }
+        // Not a number is refused by name before it reaches the settings record (which is JSON).
+        for name in ["momentum", "lr", "lamb", "wd", "skTol"] {
+            #expect { try TrainingConfiguration().applying([name: Double.nan]) } throws: {
+                "\($0)" == TrainingConfiguration.option(for: name) + " nan must be a finite number"
+            }
+        }
+    }
+
     @Test(arguments: [
         (["skStorage": "f8"], "--sk-storage f8 must be f32, bf16 or f16"),
         (["dtype": "f16"], "--dtype f16 must be f32 or f64"),

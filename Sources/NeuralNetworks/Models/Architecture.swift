@@ -19,13 +19,16 @@ public enum Architecture: String, CaseIterable, Codable, Sendable {
     /// The small demo network (32×32 input).
     case convnetTiny = "convnet_tiny"
 
+    /// Other names the official code uses for our architectures: its `--arch resnetv1` is ResNet-50 v1.
+    public static let officialAliases = ["resnetv1": Architecture.resnet50]
+
     /// The architecture for the official command-line pair `--arch NAME --archspec big|small` (`archspec` only
-    /// matters for `alexnet`); nil for an unknown name or spec.
+    /// matters for `alexnet`; `NAME` may be an official alias); nil for an unknown name or spec.
     public static func named(_ name: String, archspec: String = "big") -> Architecture? {
         switch (name, archspec) {
         case ("alexnet", "big"): return .alexnet
         case ("alexnet", "small"): return .alexnetSmall
-        case (_, "big"), (_, "small"): return Architecture(rawValue: name)
+        case (_, "big"), (_, "small"): return officialAliases[name] ?? Architecture(rawValue: name)
         default: return nil
         }
     }
