@@ -25,15 +25,21 @@ public enum Augmentation: String, CaseIterable, Sendable, Codable {
     /// Random resized crops only (the reference's `--augs crop`).
     case crop
 
-    /// The preset named by its level ("0"…"3") or its name ("none", "flip", "crop", "crop_flip", "full").
+    /// The names of the levels (the reference's `--augs` spellings, and `flip` for level 1).
+    public static let levelNames: [String: Augmentation] = ["none": .unaugmented, "flip": .flip, "crop_flip": .cropFlip,
+                                                            "full": .full]
+
+    /// The preset named by its level ("0"…"3"), `crop`, or a name of `levelNames`.
     public init?(rawValue: String) {
         switch rawValue {
-        case "0", "none": self = .unaugmented
-        case "1", "flip": self = .flip
-        case "2", "crop_flip": self = .cropFlip
-        case "3", "full": self = .full
+        case "0": self = .unaugmented
+        case "1": self = .flip
+        case "2": self = .cropFlip
+        case "3": self = .full
         case "crop": self = .crop
-        default: return nil
+        default:
+            guard let named = Augmentation.levelNames[rawValue] else { return nil }
+            self = named
         }
     }
 

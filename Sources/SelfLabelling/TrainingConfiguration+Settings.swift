@@ -37,10 +37,8 @@ extension TrainingConfiguration.ArchSpec: SettingChoice {}
 extension TrainingConfiguration.LRSchedule: SettingChoice {}
 extension TrainingConfiguration.Preset: SettingChoice {}
 extension Augmentation: SettingChoice {
-    /// The reference's (`sela_ref.py --augs`) names of the official levels.
-    public static var aliases: [String: Augmentation] {
-        ["none": .unaugmented, "flip": .flip, "crop_flip": .cropFlip, "full": .full]
-    }
+    /// The names of the official levels (`levelNames`: the reference's `sela_ref.py --augs` spellings).
+    public static var aliases: [String: Augmentation] { levelNames }
 }
 
 extension TrainingConfiguration {
