@@ -40,13 +40,29 @@ public struct NetworkInput: Sendable, Equatable {
          "mean": mean.map { "\($0)" }.joined(separator: ","), "std": std.map { "\($0)" }.joined(separator: ",")]
     }
 
-    /// Reads `metadata` back; nil when the file has none (written before inputs were recorded) or an entry
-    /// cannot be read.
-    public init?(metadata: [String: String]) {
+    /// Reads `metadata` back: nil when the file has none (written before inputs were recorded); throws
+    /// `TrainingError.unreadableState` naming `path` when an entry cannot be read or the values do not fit
+    /// together (`check()`).
+    public init?(metadata: [String: String], path: String) throws {
+        guard metadata["channels"] != nil || metadata["input_size"] != nil else { return nil }
         guard let c = metadata["channels"].flatMap({ Int($0) }), let s = metadata["input_size"].flatMap({ Int($0) }),
-              let m = metadata["mean"].flatMap(NetworkInput.floats), let d = metadata["std"].flatMap(NetworkInput.floats),
-              m.count == d.count, d.allSatisfy({ $0 > 0 }) else { return nil }
+              let m = metadata["mean"].flatMap(NetworkInput.floats), let d = metadata["std"].flatMap(NetworkInput.floats) else {
+            throw TrainingError.unreadableState(path: path, reason: "metadata channels/input_size/mean/std "
+                + "\([metadata["channels"], metadata["input_size"], metadata["mean"], metadata["std"]].map { $0 ?? "(none)" }) cannot be read")
+        }
         self.init(shape: InputShape(channels: c, size: s), mean: m, std: d)
+        if let problem = problem { throw TrainingError.unreadableState(path: path, reason: problem) }
+    }
+
+    /// What makes this input unusable, or nil: the channel count must be 1 or 3, and there must be one mean and
+    /// one positive, finite standard deviation per channel (or one of each for all).
+    public var problem: String? {
+        guard shape.channels == 1 || shape.channels == 3 else { return "input channels \(shape.channels) (1 or 3 expected)" }
+        guard mean.count == std.count, mean.count == 1 || mean.count == shape.channels,
+              std.allSatisfy({ $0 > 0 && $0.isFinite }), mean.allSatisfy(\.isFinite) else {
+            return "normalisation mean \(mean) / std \(std) does not fit \(shape.channels)-channel input"
+        }
+        return nil
     }
 
     static func floats(_ text: String) -> [Float]? {

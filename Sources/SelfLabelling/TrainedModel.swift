@@ -27,6 +27,7 @@ public struct TrainedModel {
             let c = try TrainingCheckpoint(contentsOf: path)
             let arch = c.state.configuration.architecture
             let input = c.state.configuration.networkInput
+            if let problem = input.problem { throw TrainingError.unreadableState(path: path, reason: problem) }
             try checkHeads(c.labels.clusters, against: c.modelState, path: path)
             let network = try build(arch, heads: c.labels.clusters, input: input, state: c.modelState, path: path)
             return TrainedModel(network: network, architecture: arch, input: input, configuration: c.state.configuration,
@@ -37,7 +38,7 @@ public struct TrainedModel {
             throw TrainingError.notACheckpoint(path: path)
         }
         let heads = try parseHeads(headsText, path: path)
-        let input = NetworkInput(metadata: archive.metadata) ?? .legacy(arch)
+        let input = try NetworkInput(metadata: archive.metadata, path: path) ?? .legacy(arch)
         let state: StateDict = try archive.entries.map { (name: $0.name, tensor: try $0.tensor()) }
         try checkHeads(heads, against: state, path: path)
         return TrainedModel(network: try build(arch, heads: heads, input: input, state: state, path: path),

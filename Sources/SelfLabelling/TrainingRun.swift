@@ -83,6 +83,9 @@ public struct TrainingRun {
                                                              threads: max(configuration.workers, 1), note: log)
         }
         let input = configuration.networkInput
+        if let problem = input.problem {
+            throw TrainingConfigurationError(option: "--normalization", value: configuration.normalization, rule: problem)
+        }
         do { try architecture.check(input.shape) } catch {
             throw TrainingConfigurationError(option: "--crop-size", value: "\(input.shape.size)", rule: "does not fit: \(error)")
         }

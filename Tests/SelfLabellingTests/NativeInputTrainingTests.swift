@@ -107,3 +107,19 @@ import Testing
         #expect(demo.networkInput == NetworkInput.legacy(.convnetTiny))
     }
 }
+
+extension NativeInputTrainingTests {
+    /// Crafted input metadata is an error naming the file, never a trap in the transform.
+    @Test(arguments: [["channels": "1", "input_size": "28", "mean": "0.1,0.2,0.3", "std": "0.2,0.2,0.2"],
+                      ["channels": "2", "input_size": "28", "mean": "0.1", "std": "0.2"],
+                      ["channels": "1", "input_size": "28", "mean": "0.1", "std": "0"],
+                      ["channels": "1", "input_size": "x", "mean": "0.1", "std": "0.2"]])
+    func craftedInputMetadataIsAnError(_ metadata: [String: String]) throws {
+        var rng = Xoshiro256(seed: 2)
+        let net = Architecture.convnetTiny.build(heads: [5], input: InputShape(channels: 1, size: 28), generator: &rng)
+        let path = try temporaryFolder("crafted-input") + "/model.safetensors"
+        try SafetensorsArchive(entries: net.stateDict().map { SafetensorsEntry(name: $0.name, tensor: $0.tensor) },
+                               metadata: metadata.merging(["arch": "convnet_tiny", "heads": "5"]) { a, _ in a }).write(to: path)
+        #expect { try TrainedModel.load(path) } throws: { "\($0)".contains(path) }
+    }
+}
