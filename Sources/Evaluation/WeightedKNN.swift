@@ -8,9 +8,8 @@ import Tensors
 /// Weighted k-nearest-neighbour classification of frozen features, the protocol of the official SeLa code
 /// (after Wu et al. 2018, "instance discrimination"):
 ///
-/// 1. train and test features are L2-normalised row-wise;
-/// 2. optionally PCA to `pcaDimensions` (fitted on the normalised train features, as sklearn `PCA`), then
-///    L2-normalised again;
+/// 1. train and test features are L2-normalised row-wise, or with PCA to `pcaDimensions` first projected (see
+///    `PCAOrder`) and then L2-normalised;
 /// 3. cosine similarity `S = test · trainᵀ` (SGEMM), computed in chunks of test rows so that at most
 ///    `similarityBudgetBytes` of similarities exist at once;
 /// 4. for each test sample, its top-k train neighbours by similarity (ties: lower train index first), each
@@ -20,6 +19,16 @@ import Tensors
 /// Every (k, σ) pair of the lists is scored from one similarity pass (neighbours of the largest k are kept).
 /// Unlike the official code, every train sample is used (it drops the last partial batch).
 public enum WeightedKNN {
+    /// Where PCA sits relative to the L2 normalisation.
+    public enum PCAOrder: String, Sendable, CaseIterable {
+        /// The official order (`cifar_utils.kNN` with `use_pca`): PCA (sklearn's, centred, not whitened) fitted on
+        /// the raw train features, both sets projected, then L2-normalised.
+        case official
+        /// L2-normalise, fit PCA on the normalised train features and project, L2-normalise again (SelfLabel's
+        /// earlier order; docs/EVALUATION.md has the measured difference).
+        case normalizedFirst = "normalized-first"
+    }
+
     /// One (k, σ) result.
     public struct Score: Sendable, Equatable {
         /// Number of neighbours.
@@ -51,11 +60,11 @@ public enum WeightedKNN {
     ///   - trainFeatures: (N, D) memory-bank features; `trainLabels`: N class labels ≥ 0.
     ///   - testFeatures: (M, D); `testLabels`: M class labels ≥ 0.
     ///   - ks: neighbour counts, each in 1...N. `sigmas`: temperatures, each finite and > 0.
-    ///   - pcaDimensions: if non-nil, the PCA dimension (the official value is 128).
+    ///   - pcaDimensions: if non-nil, the PCA dimension (the official value is 128); `pcaOrder` where it sits.
     ///   - similarityBudgetBytes: bound on the similarity chunk (default 256 MiB).
     /// - Throws: `EvaluationError` for mismatched shapes, negative labels, bad k/σ, non-finite features.
     public static func evaluate(trainFeatures: Tensor, trainLabels: [Int], testFeatures: Tensor, testLabels: [Int],
-                                ks: [Int], sigmas: [Double], pcaDimensions: Int? = nil,
+                                ks: [Int], sigmas: [Double], pcaDimensions: Int? = nil, pcaOrder: PCAOrder = .official,
                                 similarityBudgetBytes: Int = 256 << 20) throws -> Evaluation {
         precondition(trainFeatures.rank == 2 && testFeatures.rank == 2,
                      "WeightedKNN: features must be matrices, got \(trainFeatures.shape) and \(testFeatures.shape)")
@@ -73,15 +82,20 @@ public enum WeightedKNN {
         for k in ks where k < 1 || k > n { throw EvaluationError.invalidKNNOption(name: "k", value: Double(k)) }
         for s in sigmas where !(s.isFinite && s > 0) { throw EvaluationError.invalidKNNOption(name: "sigma", value: s) }
 
-        var train = try FeatureNormalization.l2Normalized(trainFeatures)
-        var test = try FeatureNormalization.l2Normalized(testFeatures)
+        var train = trainFeatures, test = testFeatures
         var pca: PCA?
         if let dims = pcaDimensions {
+            if pcaOrder == .normalizedFirst {
+                train = try FeatureNormalization.l2Normalized(train)
+                test = try FeatureNormalization.l2Normalized(test)
+            }
             let fitted = try PCA.fit(train, dimensions: dims)
-            train = try FeatureNormalization.l2Normalized(try fitted.transform(train))
-            test = try FeatureNormalization.l2Normalized(try fitted.transform(test))
+            train = try fitted.transform(train)
+            test = try fitted.transform(test)
             pca = fitted
         }
+        train = try FeatureNormalization.l2Normalized(train)
+        test = try FeatureNormalization.l2Normalized(test)
         let classCount = max(trainLabels.max() ?? 0, testLabels.max() ?? 0) + 1
         let kMax = ks.max()!
         let configs = ks.flatMap { k in sigmas.map { (k, $0) } }

@@ -20,7 +20,7 @@ public struct FileIOError: Error, CustomStringConvertible, Equatable {
 
 /// Writes a file atomically: the bytes go to a temporary file in the same folder, are flushed to disk with
 /// `fsync`, and the temporary file is renamed over the destination. A crash leaves either the old file or the
-/// new one, never half a file; on error the temporary file is removed.
+/// new one, never half a file; on error the temporary file is removed and the error names the destination.
 public enum AtomicFile {
     /// Writes `chunks` in order to `path` atomically.
     public static func write(to path: String, chunks: [UnsafeRawBufferPointer]) throws {
@@ -31,9 +31,16 @@ public enum AtomicFile {
         defer {
             if !ok { close(fd); unlink(tmp) }
         }
-        for chunk in chunks { try writeAll(fd, chunk, path: tmp) }
-        guard fsync(fd) == 0 else { throw FileIOError(path: tmp, operation: "fsync", errno: errno) }
-        guard close(fd) == 0 else { throw FileIOError(path: tmp, operation: "close", errno: errno) }
+        for (i, chunk) in chunks.enumerated() {
+            guard i == 0 else { try writeAll(fd, chunk, path: path); continue }
+            // The first chunk in two halves, with the testing knob's pause between them (half a file).
+            let half = chunk.count / 2
+            try writeAll(fd, UnsafeRawBufferPointer(rebasing: chunk[..<half]), path: path)
+            DebugPause.at("write", path)
+            try writeAll(fd, UnsafeRawBufferPointer(rebasing: chunk[half...]), path: path)
+        }
+        guard fsync(fd) == 0 else { throw FileIOError(path: path, operation: "fsync", errno: errno) }
+        guard close(fd) == 0 else { throw FileIOError(path: path, operation: "close", errno: errno) }
         ok = true
         guard rename(tmp, path) == 0 else {
             let code = errno

@@ -63,7 +63,7 @@ public enum SinkhornError: Error, Equatable, CustomStringConvertible {
             var hint = representable.isFinite
                 ? "; λ ≤ \(Int(representable.rounded(.down))) keeps float64 P^λ representable for these scores"
                 : ""
-            if precision == .f64 { hint += "; f32 precision (the default) solves any λ by its log-domain truncated method" }
+            if precision == .f64 { hint += "; f32 precision's log-domain truncated method may solve a larger λ" }
             return "head \(h): the Sinkhorn-Knopp iteration broke down numerically at λ = \(lambda) after "
                 + "\(iterations) iterations (a non-finite error); its labels are unusable\(hint)"
         case let .insufficientMemory(needed, available, fitting):

@@ -20,8 +20,11 @@ public enum StopRequest {
     /// Clears a pending request.
     public static func reset() { flag.store(0, ordering: .relaxed) }
 
-    /// Installs the SIGINT and SIGTERM handlers.
+    /// Installs the SIGINT and SIGTERM handlers. The handler only loads and stores one atomic and, for a second
+    /// signal, restores the default action and re-raises it: all async-signal-safe. The flag is touched here
+    /// first, so the handler never runs the lazy initialisation of a global (`swift_once`).
     public static func installHandlers() {
+        _ = flag.load(ordering: .relaxed)
         let handler: @convention(c) (Int32) -> Void = { sig in
             if StopRequest.flag.load(ordering: .relaxed) != 0 {
                 Glibc.signal(sig, SIG_DFL)

@@ -5,6 +5,9 @@ import Foundation
 import Interop
 import Tensors
 
+/// A stop request arrived during a label optimisation's network pass (before anything changed).
+struct LabelPassInterrupted: Error {}
+
 extension Trainer {
     /// One label optimisation (the official `optimize_labels`): the network in evaluation mode over the whole
     /// training set with the pseudo-label transform, every head's logits collected (heads × N × K), then every
@@ -39,6 +42,9 @@ extension Trainer {
                 }
                 done += b.indices.count
                 notify { $0.labelPassAdvanced(optimisation: optimisation, done: done, total: n) }
+                // A stop request (SIGINT, SIGTERM) ends the pass: the run stops at the state before it.
+                DebugPause.at("label-pass", "\(optimisation + 1)", until: { StopRequest.signal != nil })
+                if StopRequest.signal != nil { throw LabelPassInterrupted() }
             }
         }
         let passSeconds = Date().timeIntervalSince(started)
@@ -51,6 +57,8 @@ extension Trainer {
         let results = try scores.withUnsafeBufferPointer {
             try solver.solveHeads(scores: $0, heads: heads, samples: n, clusters: k, warmStarts: warm)
         }
+        // Unusable labels (a numerical breakdown) must never replace the current ones: the caller stops.
+        for (h, r) in results.enumerated() { try r.requireUsable(head: h, options: solver.options) }
         var reports: [LabelOptimisationReport.Head] = []
         for (h, r) in results.enumerated() {
             let previous = labels.head(h).map(Int.init)
@@ -61,6 +69,7 @@ extension Trainer {
             reports.append(.init(head: h, diagnostics: r.diagnostics, changedFraction: changed, nmiWithPrevious: nmi))
         }
         progress.labelOptimisations += 1
+        if results.contains(where: \.diagnostics.degenerateLabels) { progress.degenerateLabelOptimisations += 1 }
         let report = LabelOptimisationReport(optimisation: optimisation, epoch: progress.epoch,
                                              iteration: progress.iteration, seconds: Date().timeIntervalSince(started),
                                              networkPassSeconds: passSeconds, tolerance: configuration.skTol,

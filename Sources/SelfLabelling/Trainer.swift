@@ -1,6 +1,7 @@
 import Autograd
 import DataPipeline
 import Foundation
+import Interop
 import NeuralNetworks
 import Tensors
 
@@ -17,6 +18,8 @@ public struct TrainingSummary: Equatable, Sendable {
     public var epochs: Int
     public var iterations: Int
     public var labelOptimisations: Int
+    /// Label optimisations whose labels were degenerate in some head (`SinkhornDiagnostics.degenerateLabels`).
+    public var degenerateLabelOptimisations: Int
     /// Mean loss of the last epoch.
     public var finalLoss: Double
     public var seconds: Double
@@ -49,6 +52,8 @@ public final class Trainer {
     }
     /// Stop (as if interrupted) once this many iterations have run in this call of `run()`: for tests.
     public var stopAfterIterations: Int?
+    /// The training set's fingerprint, stored in every checkpoint (nil: none stored).
+    public var datasetFingerprint: DatasetFingerprint?
 
     let optimizer: SGD
     let solver: SinkhornKnoppSolver
@@ -158,8 +163,20 @@ public final class Trainer {
             let batches = loader.epoch(progress.epoch, startingAt: progress.batch)
             pace.beginEpoch()
             while let batch = try batches.next() {
+                let beforeLabels = progress
                 if progress.schedule.takeIfDue(iteration: progress.iteration, batchSize: configuration.batchSize) {
-                    try optimizeLabels()
+                    do {
+                        try optimizeLabels()
+                    } catch is LabelPassInterrupted {
+                        // Nothing has changed yet: the checkpoint is the state before, the optimisation still due.
+                        batches.stop()
+                        progress = beforeLabels
+                        return .stopped(signal: StopRequest.signal, checkpoint: try stop())
+                    } catch let error as SinkhornError {
+                        batches.stop()
+                        progress = beforeLabels
+                        throw try stopOnUnusableLabels(error)
+                    }
                     network.setTraining(true)
                 }
                 let loss = try step(batch)
@@ -168,6 +185,7 @@ public final class Trainer {
                 pace.recordStep(images: batch.indices.count)
                 notify { $0.iterationFinished(pace.report(progress, loss: loss, lr: lr, epochs: configuration.epochs,
                                                          logged: logged)) }
+                DebugPause.at("iteration", "\(progress.iteration - 1)", until: { StopRequest.signal != nil })
                 let signal = StopRequest.signal
                 if signal != nil || (stopAfterIterations.map { pace.stepsThisCall >= $0 } ?? false) {
                     batches.stop()
@@ -178,7 +196,9 @@ public final class Trainer {
         }
         let outputs = try writeFinalOutputs()
         let summary = TrainingSummary(epochs: configuration.epochs, iterations: progress.iteration,
-                                      labelOptimisations: progress.labelOptimisations, finalLoss: lastEpochLoss ?? .nan,
+                                      labelOptimisations: progress.labelOptimisations,
+                                      degenerateLabelOptimisations: progress.degenerateLabelOptimisations,
+                                      finalLoss: lastEpochLoss ?? .nan,
                                       seconds: pace.secondsThisCall, finalWeights: outputs.weights,
                                       labelsNpy: outputs.npy, labelsCSV: outputs.csv)
         notify { $0.trainingFinished(summary) }
@@ -221,6 +241,15 @@ public final class Trainer {
         return path
     }
 
+    /// A label optimisation gave no usable labels (`error`): saves the state from just before it (weights,
+    /// momentum and labels are untouched, the optimisation still due) and returns the error to stop with.
+    func stopOnUnusableLabels(_ error: SinkhornError) throws -> TrainingError {
+        let path = checkpoints.regularPath(epoch: progress.epoch, batch: progress.batch)
+        try save(to: path, reason: "labels-unusable")
+        return .unusableLabels(optimisation: progress.labelOptimisations + 1, epoch: progress.epoch,
+                               iteration: progress.iteration, cause: error.description, checkpoint: path)
+    }
+
     /// The L2 norm of every parameter tensor, by name (the official code draws its conv filters here).
     func parameterNorms() -> [(name: String, norm: Double)] {
         network.namedParameters().map { name, p in
@@ -248,7 +277,9 @@ public final class Trainer {
 
     /// The current state as a checkpoint.
     func checkpoint(reason: String) -> TrainingCheckpoint {
-        TrainingCheckpoint(state: .init(progress: progress, configuration: configuration, reason: reason),
+        var state = TrainingCheckpoint.State(progress: progress, configuration: configuration, reason: reason)
+        state.dataset = datasetFingerprint
+        return TrainingCheckpoint(state: state,
                            modelState: network.stateDict(), momentum: optimizer.momentumState(), labels: labels,
                            warmStarts: warmStarts)
     }

@@ -8,7 +8,8 @@ import Tensors
 /// - tensors `model.<state_dict key>` (weights and buffers, PyTorch names), `momentum.<parameter>` (SGD
 ///   buffers), `labels` (int32, heads × N) and `sinkhorn_r.<head>` (float64 cluster scalings, the warm starts);
 /// - metadata `selflabel.state`: the JSON of `TrainingCheckpoint.State` (the `TrainingProgress`: position,
-///   remaining label-optimisation times, lowest loss; and the configuration).
+///   remaining label-optimisation times, lowest loss; the configuration; the training set's
+///   `DatasetFingerprint`, which `--resume` compares with the data given).
 ///
 /// Random generators need no stored state: every random draw is derived from the seed and a counter (the
 /// epoch for the shuffle, (epoch, index) per augmented sample, the iteration for dropout), so a position plus
@@ -23,8 +24,10 @@ public struct TrainingCheckpoint {
         public var progress: TrainingProgress
         /// The run's settings.
         public var configuration: TrainingConfiguration
-        /// Why this checkpoint was written ("epoch", "pre-lr-drop", "lowest", "interrupted", "final").
+        /// Why this checkpoint was written ("epoch", "pre-lr-drop", "lowest", "interrupted", "labels-unusable").
         public var reason: String
+        /// The training set's fingerprint (nil in checkpoints written before fingerprints were stored).
+        public var dataset: DatasetFingerprint?
 
         public init(progress: TrainingProgress, configuration: TrainingConfiguration, reason: String) {
             self.progress = progress
@@ -32,7 +35,7 @@ public struct TrainingCheckpoint {
             self.reason = reason
         }
 
-        private enum CodingKeys: String, CodingKey { case version, configuration, reason }
+        private enum CodingKeys: String, CodingKey { case version, configuration, reason, dataset }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -41,6 +44,7 @@ public struct TrainingCheckpoint {
             configuration = try TrainingConfiguration.decodingFillingDefaults(
                 try c.decode([String: StoredSetting].self, forKey: .configuration).mapValues(\.value))
             reason = try c.decode(String.self, forKey: .reason)
+            dataset = try c.decodeIfPresent(DatasetFingerprint.self, forKey: .dataset)
             progress = try TrainingProgress(from: decoder)
         }
 
@@ -50,6 +54,7 @@ public struct TrainingCheckpoint {
             try c.encode(version, forKey: .version)
             try c.encode(configuration, forKey: .configuration)
             try c.encode(reason, forKey: .reason)
+            try c.encodeIfPresent(dataset, forKey: .dataset)
         }
     }
 

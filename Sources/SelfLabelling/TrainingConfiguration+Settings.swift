@@ -103,8 +103,8 @@ extension TrainingConfiguration {
 
     /// For `--resume`: the stored run's configuration with the explicitly given settings `explicit` (names)
     /// taken from `self` where they may change, or an error naming the first one that would alter the stored
-    /// run. `data` is always taken from `self` (the data may move; the caller checks it is the same), and so is
-    /// `exp`: the folder the checkpoint was found in is where the run continues, whatever folder the stored
+    /// run. `data` is taken from `self` when given (the data may move; the caller checks it is the same by the
+    /// checkpoint's `DatasetFingerprint`), else the stored run's data is used; `exp` is always taken from `self`: the folder the checkpoint was found in is where the run continues, whatever folder the stored
     /// settings name (a copied or moved experiment folder just works and never writes into the original).
     public func resumed(from stored: TrainingConfiguration, explicit: Set<String>) throws(TrainingConfigurationError)
         -> TrainingConfiguration {
@@ -120,7 +120,7 @@ extension TrainingConfiguration {
             }
         }
         var result = try stored.applying(carried)
-        result.data = data
+        result.data = data ?? stored.data
         result.exp = exp
         return result
     }

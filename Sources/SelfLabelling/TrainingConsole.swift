@@ -43,6 +43,13 @@ public final class TrainingConsole: TrainingObserver {
             }
             if d.emptyClusters > 0 { log("warning: \(which), head \(h.head): \(d.emptyClusters) empty clusters") }
         }
+        let degenerate = r.heads.filter(\.diagnostics.degenerateLabels)
+        if !degenerate.isEmpty {
+            let sizes = degenerate.map { "head \($0.head): sizes \($0.diagnostics.minClusterSize)…\($0.diagnostics.maxClusterSize), "
+                + "\($0.diagnostics.emptyClusters) empty" }
+            log("warning: \(which): degenerate labels (empty clusters, or a cluster above "
+                + "\(Int(SinkhornDiagnostics.degenerateShare))× its share N/K): " + sizes.joined(separator: "; "))
+        }
         let its = r.heads.map { String($0.diagnostics.iterations) }
         log(String(format: "label optimisation %d at epoch %d, iteration %d: %.1f s (network %.1f s), "
                    + "Sinkhorn-Knopp iterations %@", r.optimisation + 1, r.epoch, r.iteration, r.seconds,

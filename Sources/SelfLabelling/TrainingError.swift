@@ -9,6 +9,11 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case checkpointMismatch(path: String, reason: String)
     case scoresTooLarge(bytes: Int, available: Int)
     case emptyDataset(description: String)
+    /// A label optimisation gave unusable labels (`cause`: the Sinkhorn-Knopp error, with a λ that works);
+    /// the state from just before it is saved in `checkpoint`.
+    case unusableLabels(optimisation: Int, epoch: Int, iteration: Int, cause: String, checkpoint: String)
+    /// `--resume` on a training set whose fingerprint differs from the checkpoint's.
+    case dataChanged(checkpoint: String, stored: String, given: String, difference: String)
 
     public var description: String {
         switch self {
@@ -26,6 +31,12 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .scoresTooLarge(bytes, available):
             return "the pseudo-label pass needs \(bytes) bytes for the network outputs but only \(available) are available"
         case let .emptyDataset(d): return "the training set \(d) has no images"
+        case let .dataChanged(checkpoint, stored, given, difference):
+            return "--resume: --data \(given) differs from \(stored), the data checkpoint \(checkpoint) was trained on "
+                + "(\(difference)); give the run's data, or --data-changed-ok to continue on this data anyway"
+        case let .unusableLabels(optimisation, epoch, iteration, cause, checkpoint):
+            return "training stopped at label optimisation \(optimisation) (epoch \(epoch), iteration \(iteration)): "
+                + "\(cause); the state before it is saved in \(checkpoint)"
         }
     }
 }

@@ -31,7 +31,8 @@ public final class TrainingMetricsRecorder: TrainingObserver {
                        "cluster_size_min": d.minClusterSize, "cluster_size_max": d.maxClusterSize,
                        "empty_clusters": d.emptyClusters, "changed_fraction": h.changedFraction,
                        "nmi_previous": h.nmiWithPrevious, "sk_method": d.method.rawValue,
-                       "repaired_breakdown": d.repairedBreakdown, "fell_back_to_f64": d.fellBackToFloat64])
+                       "repaired_breakdown": d.repairedBreakdown, "fell_back_to_f64": d.fellBackToFloat64,
+                       "degenerate_labels": d.degenerateLabels])
         }
     }
 }

@@ -11,6 +11,9 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
     public var schedule: LabelSchedule
     /// Label optimisations done so far.
     public var labelOptimisations = 0
+    /// Label optimisations so far whose labels were degenerate in some head (empty clusters, or a cluster above
+    /// `SinkhornDiagnostics.degenerateShare` times its share); 0 in checkpoints written before it was counted.
+    public var degenerateLabelOptimisations = 0
     /// Lowest epoch-mean loss so far (nil before the first complete epoch).
     public var lowestLoss: Double?
     /// Sum and count of the losses of the current epoch so far (for its mean).
@@ -49,6 +52,7 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case epoch, batch, iteration, scheduleRemaining, labelOptimisations, lowestLoss, epochLossSum, epochLossCount
+        case degenerateLabelOptimisations
     }
 
     public init(from decoder: any Decoder) throws {
@@ -58,6 +62,7 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
         iteration = try c.decode(Int.self, forKey: .iteration)
         schedule = LabelSchedule(remaining: try c.decode([Double].self, forKey: .scheduleRemaining))
         labelOptimisations = try c.decode(Int.self, forKey: .labelOptimisations)
+        degenerateLabelOptimisations = try c.decodeIfPresent(Int.self, forKey: .degenerateLabelOptimisations) ?? 0
         lowestLoss = try c.decodeIfPresent(Double.self, forKey: .lowestLoss)
         epochLossSum = try c.decode(Double.self, forKey: .epochLossSum)
         epochLossCount = try c.decode(Int.self, forKey: .epochLossCount)
@@ -70,6 +75,9 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
         try c.encode(iteration, forKey: .iteration)
         try c.encode(schedule.remaining, forKey: .scheduleRemaining)
         try c.encode(labelOptimisations, forKey: .labelOptimisations)
+        if degenerateLabelOptimisations > 0 {  // absent means 0: earlier states re-encode to the same bytes
+            try c.encode(degenerateLabelOptimisations, forKey: .degenerateLabelOptimisations)
+        }
         try c.encodeIfPresent(lowestLoss, forKey: .lowestLoss)
         try c.encode(epochLossSum, forKey: .epochLossSum)
         try c.encode(epochLossCount, forKey: .epochLossCount)

@@ -33,6 +33,8 @@ public struct TrainingRun {
     public var overwrite = false
     /// Settings the user gave explicitly (property names), checked against a resumed run's.
     public var explicitSettings: Set<String> = []
+    /// For `--resume`: continue even if the training set's fingerprint differs from the checkpoint's.
+    public var dataChangedOK = false
     public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
     public init(configuration: TrainingConfiguration, resume: Bool) {
@@ -77,6 +79,8 @@ public struct TrainingRun {
         let architecture = configuration.architecture
         let embedded = configuration.data == nil
         let train: any Dataset = embedded ? try EmbeddedCIFAR10.train : try DatasetLocator.open(configuration.data!, split: .train)
+        let fingerprint = try DatasetFingerprint(of: train)
+        if let point = resumePoint { try checkData(fingerprint, against: point, stored: self.configuration.data) }
         if !resume {
             // A resumed run keeps the input its checkpoint recorded (or, for an older checkpoint, the legacy one).
             configuration = try configuration.resolvingInput(train: train, embedded: embedded,
@@ -103,6 +107,7 @@ public struct TrainingRun {
         StopRequest.installHandlers()
         let trainer = try Trainer(configuration: configuration, network: network, dataset: train,
                                   trainTransform: trainT, pseudoTransform: pseudoT, kernels: kernels, resumeFrom: resumePoint)
+        trainer.datasetFingerprint = fingerprint
         let summary: TrainingSummary
         switch try trainer.run() {
         case .stopped(let signal, _):
@@ -112,6 +117,10 @@ public struct TrainingRun {
             summary = s
             log(String(format: "finished: %d epochs, %d iterations, %d label optimisations, final mean loss %.4f, %.0f s",
                        s.epochs, s.iterations, s.labelOptimisations, s.finalLoss, s.seconds))
+            if s.degenerateLabelOptimisations > 0 {
+                log("warning: \(s.degenerateLabelOptimisations) of \(s.labelOptimisations) label optimisations gave "
+                    + "degenerate labels (see the \"degenerate_labels\" records of metrics.jsonl)")
+            }
         }
         // The paper's picture: head 0's clusters as rows of thumbnails framed by true class.
         let gallery = ClusterGallery(labels: trainer.pseudoLabels.head(0).map(Int.init), targets: train.targets,
@@ -137,6 +146,28 @@ public struct TrainingRun {
         }
         writeReport(configuration.exp)
         return .completed(summary, heldOut: comparison)
+    }
+}
+
+extension TrainingRun {
+    /// For `--resume`: refuses a training set whose fingerprint differs from the checkpoint's (unless
+    /// `dataChangedOK`, which says so); a checkpoint written before fingerprints were stored is resumed with a
+    /// note that the data cannot be checked. `given` is the `--data` of this command line (nil: none given).
+    func checkData(_ fingerprint: DatasetFingerprint, against point: Trainer.ResumePoint, stored given: String?) throws {
+        guard let stored = point.checkpoint.state.dataset else {
+            log("note: \(point.path) holds no data set fingerprint (written by an earlier version): "
+                + "the data cannot be checked against the run's")
+            return
+        }
+        guard let difference = fingerprint.difference(from: stored) else { return }
+        let storedData = point.checkpoint.state.configuration.data
+        func describe(_ data: String?) -> String { data ?? "(the embedded CIFAR-10 subset)" }
+        guard dataChangedOK else {
+            throw TrainingError.dataChanged(checkpoint: point.path, stored: describe(storedData),
+                                            given: describe(given ?? storedData), difference: difference)
+        }
+        log("warning: --data-changed-ok: continuing \(point.path), trained on \(describe(storedData)), on "
+            + "\(describe(given ?? storedData)) (\(difference))")
     }
 }
 

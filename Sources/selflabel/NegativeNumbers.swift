@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 
 /// argparse's reading of negative numbers: `--wd -5` gives `--wd` the value -5 (swift-argument-parser would
@@ -30,8 +33,11 @@ public enum NegativeNumbers {
 }
 
 extension SelfLabelCommand {
-    /// The entry point: parses with negative numbers read as values (`NegativeNumbers`), then runs.
+    /// The entry point: parses with negative numbers read as values (`NegativeNumbers`), then runs. SIGXFSZ is
+    /// ignored first, so a write beyond a file-size limit (`ulimit -f`) fails with EFBIG and is reported like a
+    /// full disk (one line naming the file, no half-written file left) instead of killing the process.
     public static func main() {
+        signal(SIGXFSZ, SIG_IGN)
         main(NegativeNumbers.joined(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -18,6 +18,8 @@ public struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from the latest checkpoint in --exp.") var resume = false
     @Flag(help: "Start a fresh run even if --exp holds one: the earlier run is first moved aside to <exp>.old-N.")
     var overwrite = false
+    @Flag(help: "With --resume: continue even if the training data differs from the data the run was trained on (its fingerprint: file names, sizes, sampled contents).")
+    var dataChangedOk = false
     @Option(help: "Official settings: cifar (hc 10, ncl 128, λ 10, nopts 400, wd 5e-4, CIFAR LR schedule) or imagenet.")
     var preset: String?
     @OptionGroup var imageLimit: ImageLimitOptions
@@ -42,7 +44,10 @@ public struct TrainCommand: ParsableCommand {
 
     public init() {}
 
-    public func validate() throws { _ = try resolvedConfiguration() }
+    public func validate() throws {
+        if dataChangedOk && !resume { throw ValidationError("--data-changed-ok applies only with --resume") }
+        _ = try resolvedConfiguration()
+    }
 
     /// The settings given on the command line (for `--resume` consistency checks); a preset counts as giving
     /// every setting it governs.
@@ -56,6 +61,7 @@ public struct TrainCommand: ParsableCommand {
         var run = TrainingRun(configuration: configuration, resume: resume)
         run.overwrite = overwrite
         run.explicitSettings = explicitSettings
+        run.dataChangedOK = dataChangedOk
         switch try run.execute() {
         case .stopped(let signal):
             if let signal { throw ExitCode(128 + signal) }  // the shell convention for "stopped by signal"

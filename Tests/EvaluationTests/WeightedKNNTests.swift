@@ -14,6 +14,9 @@ struct KNNFixture: Decodable {
     let pca: [Score]
     let pca_explained_variance: [Double]
     let pca_test_projection_normalized: [Double]
+    let pca_official: [Score]
+    let pca_official_explained_variance: [Double]
+    let pca_official_test_projection_normalized: [Double]
 
     var train: Tensor { Tensor(shape: [train_labels.count, dimension], scalars: train_features) }
     var test: Tensor { Tensor(shape: [test_labels.count, dimension], scalars: test_features) }
@@ -53,25 +56,29 @@ struct KNNFixture: Decodable {
         check(e, against: f.plain, "chunked")
     }
 
-    @Test func pcaVariantMatchesNumPyReference() throws {
+    @Test("both PCA orders match scikit-learn: scores, eigenvalues and the normalised test projection",
+          arguments: [WeightedKNN.PCAOrder.official, .normalizedFirst])
+    func pcaVariantMatchesNumPyReference(_ order: WeightedKNN.PCAOrder) throws {
         let e = try WeightedKNN.evaluate(trainFeatures: f.train, trainLabels: f.train_labels, testFeatures: f.test,
                                          testLabels: f.test_labels, ks: f.ks, sigmas: f.sigmas,
-                                         pcaDimensions: f.pca_dimensions)
-        check(e, against: f.pca, "pca")
+                                         pcaDimensions: f.pca_dimensions, pcaOrder: order)
+        let official = order == .official
+        check(e, against: official ? f.pca_official : f.pca, "pca \(order)")
         let pca = try #require(e.pca)
-        for (k, v) in f.pca_explained_variance.enumerated() {
+        for (k, v) in (official ? f.pca_official_explained_variance : f.pca_explained_variance).enumerated() {
             #expect(abs(pca.explainedVariance[k] - v) <= 1e-6 * max(v, 1e-3), "eigenvalue \(k): \(pca.explainedVariance[k]) vs \(v)")
         }
         // Projected, re-normalised test features equal sklearn's up to the sign of each component.
-        let projected = try FeatureNormalization.l2Normalized(
-            try pca.transform(try FeatureNormalization.l2Normalized(f.test))).scalars
+        let input = official ? f.test : try FeatureNormalization.l2Normalized(f.test)
+        let projected = try FeatureNormalization.l2Normalized(try pca.transform(input)).scalars
+        let reference = official ? f.pca_official_test_projection_normalized : f.pca_test_projection_normalized
         let d = f.pca_dimensions, m = f.test_labels.count
         for k in 0..<d {
             var dot = 0.0
-            for i in 0..<m { dot += Double(projected[i * d + k]) * f.pca_test_projection_normalized[i * d + k] }
+            for i in 0..<m { dot += Double(projected[i * d + k]) * reference[i * d + k] }
             let sign: Double = dot < 0 ? -1 : 1
             var worst = 0.0
-            for i in 0..<m { worst = max(worst, abs(sign * Double(projected[i * d + k]) - f.pca_test_projection_normalized[i * d + k])) }
+            for i in 0..<m { worst = max(worst, abs(sign * Double(projected[i * d + k]) - reference[i * d + k])) }
             #expect(worst < 2e-5, "component \(k): max difference \(worst) from sklearn's projection")
         }
     }

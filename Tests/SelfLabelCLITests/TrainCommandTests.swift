@@ -48,8 +48,9 @@ import Testing
     }
 }
 
-/// A tiny CIFAR-10-binary data set of random pixels: 5 training files of `perFile` records and a test file.
-func writeTinyCIFAR10(_ dir: String, perFile: Int = 20, seed: UInt64 = 1) throws {
+/// A tiny CIFAR-10-binary data set of random pixels (or, with `constantPixels`, every pixel 128: identical
+/// images): 5 training files of `perFile` records and a test file.
+func writeTinyCIFAR10(_ dir: String, perFile: Int = 20, seed: UInt64 = 1, constantPixels: Bool = false) throws {
     var state = seed
     func byte() -> UInt8 {
         state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -59,7 +60,7 @@ func writeTinyCIFAR10(_ dir: String, perFile: Int = 20, seed: UInt64 = 1) throws
         var bytes: [UInt8] = []
         for r in 0..<perFile {
             bytes.append(UInt8(r % 10))
-            for _ in 0..<3072 { bytes.append(byte()) }
+            for _ in 0..<3072 { bytes.append(constantPixels ? 128 : byte()) }
         }
         try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name))
     }
@@ -67,42 +68,26 @@ func writeTinyCIFAR10(_ dir: String, perFile: Int = 20, seed: UInt64 = 1) throws
 
 @Suite struct TrainSignalTests {
     /// SIGINT during training writes a checkpoint, says how to resume and exits with 128 + 2; `--resume` then
-    /// finishes the run, and a changed setting on resume is refused.
+    /// finishes the run, and a changed setting on resume is refused. The signal arrives while the run is held
+    /// at iteration 2 by the `SELFLABEL_DEBUG_PAUSE` knob, so nothing depends on timing.
     @Test func interruptThenResume() throws {
         let data = try temporaryFolder("cli-data")
         try writeTinyCIFAR10(data)
         let exp = try temporaryFolder("cli-sigint")
-        let p = Process()
-        p.executableURL = selflabelBinary()
-        p.arguments = ["train", "--data", data, "--exp", exp, "--arch", "convnet_tiny", "--epochs", "30", "--hc", "1",
-                       "--ncl", "4", "--batch-size", "10", "--nopts", "2", "--dtype", "f32", "--log-iter", "1",
-                       "--workers", "1"]
-        let log = exp + "-stderr.txt"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        // Wait until training iterations are being logged, then interrupt.
-        let deadline = Date().addingTimeInterval(120)
-        var seen = ""
-        while Date() < deadline && p.isRunning {
-            seen = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if seen.contains("iteration 2/") { break }
-            usleep(50_000)
-        }
-        #expect(seen.contains("iteration 2/"), "stderr so far: \(seen)")
-        kill(p.processIdentifier, SIGINT)
-        p.waitUntilExit()
-        seen = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        #expect(p.terminationStatus == 128 + SIGINT, "exit status \(p.terminationStatus); stderr: \(seen)")
+        defer { try? FileManager.default.removeItem(atPath: data); try? FileManager.default.removeItem(atPath: exp) }
+        let run = try TrainingProcess(["train", "--data", data, "--exp", exp, "--epochs", "3"] + TrainingProcess.tiny,
+                                      pause: "iteration:2", log: exp + "-stderr.txt")
+        defer { try? FileManager.default.removeItem(atPath: exp + "-stderr.txt") }
+        let seen = try run.signalAtPause(SIGINT)
+        #expect(run.process.terminationStatus == 128 + SIGINT, "exit status \(run.process.terminationStatus); stderr: \(seen)")
         #expect(seen.contains("selflabel train --data \(data) --exp \(exp) --resume"), "stderr: \(seen)")
         let checkpoints = try FileManager.default.contentsOfDirectory(atPath: exp + "/checkpoints")
-        #expect(checkpoints.contains { $0.hasPrefix("checkpoint-e") }, "checkpoints: \(checkpoints)")
+        #expect(checkpoints.contains("checkpoint-e0000-b000003.safetensors"), "checkpoints: \(checkpoints)")
         #expect(!FileManager.default.fileExists(atPath: exp + "/labels.npy"))
 
         let changed = try runSelflabel(["train", "--data", data, "--exp", exp, "--resume", "--epochs", "5"])
         #expect(changed.status != 0)
-        #expect(changed.stderr.contains("--epochs 5 differs from the resumed run's 30"), "stderr: \(changed.stderr)")
+        #expect(changed.stderr.contains("--epochs 5 differs from the resumed run's 3"), "stderr: \(changed.stderr)")
 
         let resumed = try runSelflabel(["train", "--data", data, "--exp", exp, "--resume", "--workers", "2"])
         #expect(resumed.status == 0, "stderr: \(resumed.stderr)")

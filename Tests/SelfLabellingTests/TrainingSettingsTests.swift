@@ -116,6 +116,12 @@ private let stateJSONBeforeTypedSettings = #"""
         mine.workers = 3; mine.lamb = 25; mine.data = "elsewhere"
         let r = try mine.resumed(from: stored, explicit: ["workers"])
         #expect(r.workers == 3 && r.lamb == stored.lamb && r.data == "elsewhere")
+        // Without --data the stored run's data is used, never the embedded demo's (was: data = nil).
+        var ran = stored
+        ran.data = "/stored/data"
+        mine.data = nil
+        #expect(try mine.resumed(from: ran, explicit: ["workers"]).data == "/stored/data")
+        mine.data = "elsewhere"
         #expect(throws: TrainingConfigurationError(option: "--lamb", value: "25",
             rule: "differs from the resumed run's 10: --resume continues the stored run unchanged")) {
             _ = try mine.resumed(from: stored, explicit: ["workers", "lamb"])

@@ -4,7 +4,9 @@
 clustering_metrics.json: label pairs with scikit-learn's NMI/AMI/ARI (arithmetic normalisation, sklearn's
   default), MI, EMI, scipy.optimize.linear_sum_assignment matched accuracy, and majority (purity) accuracy.
 assignment.json: cost matrices with scipy.optimize.linear_sum_assignment's optimal total.
-knn.json: fixed features with the weighted-kNN protocol computed in NumPy (plain and PCA variant).
+knn.json: fixed features with the weighted-kNN protocol computed in NumPy (plain, and two PCA variants: PCA
+  fitted on the raw features then L2 normalisation, the official cifar_utils.kNN order; and L2 normalisation,
+  PCA, L2 normalisation again).
 
 Run: python3 make_fixtures.py   (numpy, scipy, scikit-learn; versions are recorded in the files)
 """
@@ -123,11 +125,17 @@ plain = knn_reference(trn, ytr, ten, yte, ks, sigmas)
 pca = PCA(n_components=16, whiten=False).fit(trn)
 ptr, pte = l2n(pca.transform(trn)), l2n(pca.transform(ten))
 with_pca = knn_reference(ptr, ytr, pte, yte, ks, sigmas)
+# The official order (cifar_utils.kNN with use_pca): PCA fitted on the raw train features, then L2 normalisation.
+pca_raw = PCA(n_components=16, whiten=False).fit(xtr.astype(np.float64))
+rtr, rte = l2n(pca_raw.transform(xtr.astype(np.float64))), l2n(pca_raw.transform(xte.astype(np.float64)))
+with_pca_official = knn_reference(rtr, ytr, rte, yte, ks, sigmas)
 knn = {"train_features": [float(f"{v:.4f}") for v in xtr.ravel()], "train_labels": ytr.tolist(),
        "test_features": [float(f"{v:.4f}") for v in xte.ravel()], "test_labels": yte.tolist(), "dimension": d,
        "ks": ks, "sigmas": sigmas, "plain": plain, "pca_dimensions": 16, "pca": with_pca,
        "pca_explained_variance": pca.explained_variance_.tolist(),
-       "pca_test_projection_normalized": pte.ravel().tolist()}
+       "pca_test_projection_normalized": pte.ravel().tolist(),
+       "pca_official": with_pca_official, "pca_official_explained_variance": pca_raw.explained_variance_.tolist(),
+       "pca_official_test_projection_normalized": rte.ravel().tolist()}
 
 for fname, obj in [("clustering_metrics.json", {"versions": VERSIONS, "cases": cases}),
                    ("assignment.json", {"versions": VERSIONS, "cases": assignment}),
@@ -137,5 +145,5 @@ for fname, obj in [("clustering_metrics.json", {"versions": VERSIONS, "cases": c
     print("wrote", fname)
 for c in cases:
     print(c["name"], c["nmi"], c["ami"], c["ari"], c["matched_accuracy"], c["majority_accuracy"])
-for p in plain + with_pca:
+for p in plain + with_pca + with_pca_official:
     print(p)

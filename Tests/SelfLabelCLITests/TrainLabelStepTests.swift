@@ -1,0 +1,52 @@
+import Foundation
+import Interop
+import TestSupport
+import Testing
+
+/// What training does with labels that cannot serve (issue 12 §2.5 and §2.8): a numerical breakdown stops the
+/// run with the state before it saved; degenerate labels are warned about and recorded.
+@Suite struct TrainLabelStepTests {
+    static let tiny = ["--arch", "convnet_tiny", "--hc", "1", "--ncl", "4", "--batch-size", "10", "--workers", "1",
+                       "--threads", "1"]
+
+    @Test("train --lamb 10000: a breakdown stops with a checkpoint, non-zero exit, the cause and a λ that works")
+    func breakdownStopsTraining() throws {
+        let data = try temporaryFolder("lamb-data"), exp = try temporaryFolder("lamb-exp") + "/exp"
+        defer { try? FileManager.default.removeItem(atPath: data); try? FileManager.default.removeItem(atPath: exp) }
+        try writeTinyCIFAR10(data)
+        // Was: every image in cluster 0, loss 0.0000, exit 0.
+        let r = try runSelflabel(["train", "--data", data, "--exp", exp, "--epochs", "3", "--nopts", "3",
+                                  "--dtype", "f64", "--lamb", "10000"] + Self.tiny)
+        #expect(r.status != 0 && !r.signalled, "stderr: \(r.stderr)")
+        let line = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(line.contains("training stopped at label optimisation 2") && line.contains("broke down numerically")
+                && line.contains("λ ≤ "), "last line: \(line)")
+        #expect(!FileManager.default.fileExists(atPath: exp + "/model_final.safetensors"))
+        #expect(!FileManager.default.fileExists(atPath: exp + "/labels.npy"))
+        // The named checkpoint holds the state just before the failed optimisation: still due, one done.
+        let path = try #require(line.range(of: "saved in ").map { String(line[$0.upperBound...]) })
+        let state = try #require(try SafetensorsArchive(contentsOf: path).metadata["selflabel.state"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(state.utf8)) as? [String: Any])
+        #expect(json["labelOptimisations"] as? Int == 1 && json["reason"] as? String == "labels-unusable", "\(json)")
+        let iteration = try #require(json["iteration"] as? Int)
+        let due = try #require((json["scheduleRemaining"] as? [Double])?.first)
+        #expect(due <= Double(iteration * 10), "\(json)")
+    }
+
+    @Test("identical images give degenerate labels: warned once per label step, in metrics.jsonl and at the end")
+    func degenerateLabelsAreWarned() throws {
+        let data = try temporaryFolder("degenerate-data"), exp = try temporaryFolder("degenerate-exp") + "/exp"
+        defer { try? FileManager.default.removeItem(atPath: data); try? FileManager.default.removeItem(atPath: exp) }
+        try writeTinyCIFAR10(data, constantPixels: true)
+        let r = try runSelflabel(["train", "--data", data, "--exp", exp, "--epochs", "3", "--nopts", "4",
+                                  "--schedule", "linear", "--paugs", "0"] + Self.tiny)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let warnings = r.stderr.split(separator: "\n").filter { $0.contains("degenerate labels") }
+        #expect(warnings.count == 3 + 1, "stderr: \(r.stderr)")  // one per label step, one at the end
+        #expect(r.stderr.contains("3 of 3 label optimisations gave degenerate labels"), "stderr: \(r.stderr)")
+        let metrics = try String(contentsOfFile: exp + "/metrics.jsonl", encoding: .utf8)
+        let labelRecords = metrics.split(separator: "\n").filter { $0.contains("\"kind\":\"labels\"") || $0.contains("\"kind\": \"labels\"") }
+        #expect(labelRecords.count == 3 && labelRecords.allSatisfy { $0.contains("degenerate_labels\":true") || $0.contains("degenerate_labels\": true") },
+                "metrics: \(metrics)")
+    }
+}
