@@ -77,6 +77,11 @@ import Testing
         let model = try TrainedModel.load(path)
         #expect(model.input == NetworkInput(shape: InputShape(channels: 3, size: 32), mean: TransformPipeline.cifarMean,
                                             std: TransformPipeline.cifarStd))
+        // Settings stored by such runs (cropSize and channels 0, normalization auto; or no such keys at all) give
+        // the same input: 3×32×32 CIFAR for the CPU-sized networks, 3×224×224 ImageNet for the others.
+        #expect(TrainingConfiguration.embeddedDemo.networkInput == model.input)
+        #expect(TrainingConfiguration().networkInput == NetworkInput(shape: InputShape(channels: 3, size: 224),
+            mean: TransformPipeline.imageNetMean, std: TransformPipeline.imageNetStd))
         #expect(model.evaluationTransform == TransformPipeline([.resize(32), .centerCrop(32)], mean: TransformPipeline.cifarMean,
                                                                std: TransformPipeline.cifarStd, channels: 3))
     }
