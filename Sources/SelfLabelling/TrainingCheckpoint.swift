@@ -40,7 +40,9 @@ public struct TrainingCheckpoint {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             version = try c.decode(Int.self, forKey: .version)
-            configuration = try c.decode(TrainingConfiguration.self, forKey: .configuration)
+            // Settings added after a checkpoint was written take their defaults (which reproduce that run).
+            configuration = try TrainingConfiguration.decodingFillingDefaults(
+                try c.decode([String: StoredSetting].self, forKey: .configuration).mapValues(\.value))
             reason = try c.decode(String.self, forKey: .reason)
             dataset = try c.decodeIfPresent(DatasetFingerprint.self, forKey: .dataset)
             progress = try TrainingProgress(from: decoder)

@@ -11,8 +11,9 @@ private let stateJSONBeforeTypedSettings = #"""
 """#
 
 @Suite struct TrainingSettingsTests {
-    /// Old checkpoints load: every field lands in the typed configuration and the progress, and writing the
-    /// state again gives the same bytes (the format did not change).
+    /// Old checkpoints load: every field lands in the typed configuration and the progress, the settings added
+    /// since (`channels`, `normalization`) take their defaults, and writing the state again gives the same bytes
+    /// plus those settings.
     @Test func checkpointStateOfTheEarlierFormatDecodesAndReencodesIdentically() throws {
         let state = try JSONDecoder().decode(TrainingCheckpoint.State.self, from: Data(stateJSONBeforeTypedSettings.utf8))
         #expect(state.configuration == TrainingConfiguration.embeddedDemo)
@@ -24,7 +25,11 @@ private let stateJSONBeforeTypedSettings = #"""
         #expect(state.reason == "epoch" && state.version == 1)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        #expect(String(decoding: try encoder.encode(state), as: UTF8.self) == stateJSONBeforeTypedSettings)
+        #expect(state.configuration.channels == 0 && state.configuration.normalization == "auto")
+        let expected = stateJSONBeforeTypedSettings
+            .replacingOccurrences(of: #""comment""#, with: #""channels":0,"comment""#)
+            .replacingOccurrences(of: #""paugs""#, with: #""normalization":"auto","paugs""#)
+        #expect(String(decoding: try encoder.encode(state), as: UTF8.self) == expected)
     }
 
     /// A stored name the program does not know is an error, never a silent default.
