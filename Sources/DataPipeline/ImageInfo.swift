@@ -27,19 +27,23 @@ public struct ImageInfo: Sendable, Equatable {
     /// the last) are inspected by header only. The set is grey (1 channel) when every inspected image is grey,
     /// otherwise RGB (3): a mixed folder is RGB, its grey images replicated to three channels as torchvision's
     /// loader does (`convert("RGB")`), and a colour image the inspection did not reach in a folder found grey
-    /// is converted to its luma (`convert("L")`). The size is common when all inspected images have it.
+    /// is converted to its luma (`convert("L")`). The size is common when all inspected images have it. A file
+    /// whose header cannot be read is left out (the loader skips it as corrupt).
     public static func inspecting(count: Int, header: (Int) throws -> ImageDecoder.Header) throws -> ImageInfo {
         let positions = evenlySpaced(count: count, limit: inspectionLimit)
         var grey = true
         var size: (Int, Int)?
         var uniform = true
+        var inspected = 0
         for i in positions {
-            let h = try header(i)
+            // A corrupt file is skipped here as the loader skips it (issue 12: one bad file never stops a run).
+            guard let h = try? header(i) else { continue }
+            inspected += 1
             grey = grey && h.isGrey
             if let s = size { uniform = uniform && s == (h.width, h.height) } else { size = (h.width, h.height) }
         }
-        return ImageInfo(channels: grey && !positions.isEmpty ? 1 : 3, width: uniform ? size?.0 : nil,
-                         height: uniform ? size?.1 : nil, inspected: positions.count)
+        return ImageInfo(channels: grey && inspected > 0 ? 1 : 3, width: uniform ? size?.0 : nil,
+                         height: uniform ? size?.1 : nil, inspected: inspected)
     }
 
     /// Up to `limit` indices spread evenly over `0..<count`, first and last included, increasing.
@@ -50,10 +54,16 @@ public struct ImageInfo: Sendable, Equatable {
 }
 
 extension Dataset {
-    /// Default: the channels and size of the first decoded sample.
+    /// Default: the channels and size of the first sample that decodes (a corrupt one is skipped, as the loader
+    /// skips it; the first error is thrown when none of the first 100 decodes).
     public func imageInfo() throws -> ImageInfo {
         guard count > 0 else { return ImageInfo(channels: 3, width: nil, height: nil, inspected: 0) }
-        let image = try sample(at: 0).image
+        var firstError: (any Error)?
+        var decoded: PixelImage?
+        for i in 0..<min(count, 100) {
+            do { decoded = try sample(at: i).image; break } catch { firstError = firstError ?? error }
+        }
+        guard let image = decoded else { throw firstError! }
         return ImageInfo(channels: image.channels, width: image.width, height: image.height, inspected: 1)
     }
 }

@@ -60,7 +60,9 @@ public struct DatasetFingerprint: Codable, Sendable, Equatable {
         }
         let picks = Self.evenlySpaced(count: sources.isEmpty ? dataset.count : sources.count)
         if sources.isEmpty {
-            for i in picks { content.add(try dataset.sample(at: i).image.pixels) }
+            for i in picks {  // a corrupt sample (skipped by the loader) counts as such
+                if let s = try? dataset.sample(at: i) { content.add(s.image.pixels) } else { content.add("corrupt \(i)") }
+            }
         } else {
             for i in picks { try Self.addEnds(of: sources[i].path, to: &content) }
         }
