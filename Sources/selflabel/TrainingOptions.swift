@@ -46,6 +46,8 @@ public struct TrainingOptions: ParsableArguments {
     var labels: String?
     @Option(help: "Every N epochs also keep checkpoints/ckpt-e<epoch>.safetensors, never pruned (default 0: none).")
     var saveEvery: Int?
+    @Option(help: "Every N epochs measure the held-out kNN top-1 (k 10, σ 0.1) and head-0 NMI, as cifar.py; keeps checkpoints/best_knn.safetensors (default 0: never).")
+    var knnEvery: Int?
     @Option(help: "Sinkhorn-Knopp tolerance (default 0.1).") var skTol: Double?
     @Option(help: "Sinkhorn-Knopp iteration cap (default 1000).") var skMaxIters: Int?
     @Option(help: "Sinkhorn-Knopp dense-method matrix storage: \(SinkhornStorage.choicesPhrase) (default f32; unused by the truncated method, the default where it applies).")
