@@ -83,8 +83,7 @@ public struct TrainingRun {
         if let point = resumePoint { try checkData(fingerprint, against: point, stored: self.configuration.data) }
         if !resume {
             // A resumed run keeps the input its checkpoint recorded (or, for an older checkpoint, the legacy one).
-            configuration = try configuration.resolvingInput(train: train, embedded: embedded,
-                                                             threads: max(configuration.workers, 1), note: log)
+            configuration = try configuration.resolvingInput(train: train, threads: max(configuration.workers, 1), note: log)
         }
         let input = configuration.networkInput
         if let problem = input.problem {
