@@ -55,10 +55,8 @@ extension Trainer {
         }
         let warm = warmStarts.allSatisfy { $0 != nil } ? warmStarts.map { $0! } : nil
         let results = try scores.withUnsafeBufferPointer {
-            try solver.solveHeads(scores: $0, heads: heads, samples: n, clusters: k, warmStarts: warm)
+            try solveLabelHeads($0, heads: heads, samples: n, clusters: k, warmStarts: warm, optimisation: optimisation)
         }
-        // Unusable labels (a numerical breakdown) must never replace the current ones: the caller stops.
-        for (h, r) in results.enumerated() { try r.requireUsable(head: h, options: solver.options) }
         var reports: [LabelOptimisationReport.Head] = []
         for (h, r) in results.enumerated() {
             let previous = labels.head(h).map(Int.init)

@@ -135,8 +135,8 @@ public struct TrainingCheckpoint {
 }
 
 /// The checkpoint folder `<exp>/checkpoints/`: regular checkpoints `checkpoint-e<epoch>-b<batch>.safetensors`
-/// (the position they resume at; the last two are kept), `pre-lr-drop-e<epoch>.safetensors` and
-/// `lowest.safetensors`.
+/// (the position they resume at; the last two are kept), `pre-lr-drop-e<epoch>.safetensors`,
+/// `lowest.safetensors` and, with `--save-every N`, `ckpt-e<epoch>.safetensors` every N epochs (all kept).
 public struct CheckpointFolder {
     public let path: String
 
@@ -157,6 +157,12 @@ public struct CheckpointFolder {
     }
 
     public var lowestPath: String { (path as NSString).appendingPathComponent("lowest.safetensors") }
+
+    /// Path of the permanent checkpoint written at the end of epoch `epoch` (`--save-every`; never pruned, like
+    /// the official `ckpt050.pth` files).
+    public func permanentPath(epoch: Int) -> String {
+        (path as NSString).appendingPathComponent(String(format: "ckpt-e%04d.safetensors", epoch))
+    }
 
     /// Regular checkpoints, oldest first.
     public func regular() -> [String] {

@@ -76,6 +76,16 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Write each label optimisation's network outputs (heads × N × K, float32) to `<exp>/scores/` so the
     /// step can be rerun offline with `selflabel label`.
     public var saveScores = false
+    /// Fixed pseudo-labels (`.npy` (N,) or (heads, N), or CSV rows matched by file name; see `LabelFile`): plain
+    /// cross-entropy on them, no label optimisation (the official "train a network on our pseudo-labels").
+    /// `hc` becomes the file's head count and `ncl` its largest label + 1 unless given larger.
+    public var labels: String? = nil
+    /// Every this many epochs also keep a permanent checkpoint `checkpoints/ckpt-e<epoch>.safetensors` (nil or 0:
+    /// none).
+    ///
+    /// Settings added after checkpoints of earlier versions exist are optionals whose nil is the behaviour those
+    /// runs had, so their stored configurations (which lack the key) still decode and re-encode unchanged.
+    public var saveEvery: Int? = nil
 
     public init() {}
 
@@ -129,6 +139,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try need(logIter >= 1, "--log-iter", logIter, "must be at least 1")
         try need(logIntv >= 1, "--log-intv", logIntv, "must be at least 1")
         try need(threads >= 0, "--threads", threads, "must be >= 0 (0 = all cores)")
+        try need((saveEvery ?? 0) >= 0, "--save-every", saveEvery ?? 0, "must be >= 0 (0 = no permanent checkpoints)")
         try need(skTol > 0 && skTol.isFinite, "--sk-tol", skTol, "must be a positive number")
         try need(skMaxIters >= 10, "--sk-max-iters", skMaxIters, "must be at least 10 (the error is checked every 10)")
         try need(!exp.isEmpty, "--exp", exp, "must name a folder")

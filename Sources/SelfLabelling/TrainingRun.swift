@@ -81,6 +81,7 @@ public struct TrainingRun {
         let train: any Dataset = embedded ? try EmbeddedCIFAR10.train : try DatasetLocator.open(configuration.data!, split: .train)
         let fingerprint = try DatasetFingerprint(of: train)
         if let point = resumePoint { try checkData(fingerprint, against: point, stored: self.configuration.data) }
+        let fixedLabels = resume ? nil : try readFixedLabels(into: &configuration, dataset: train)
         if !resume {
             // A resumed run keeps the input its checkpoint recorded (or, for an older checkpoint, the legacy one).
             configuration = try configuration.resolvingInput(train: train, threads: max(configuration.workers, 1), note: log)
@@ -105,7 +106,7 @@ public struct TrainingRun {
         }
         StopRequest.installHandlers()
         let trainer = try Trainer(configuration: configuration, network: network, dataset: train,
-                                  trainTransform: trainT, pseudoTransform: pseudoT, kernels: kernels, resumeFrom: resumePoint)
+                                  trainTransform: trainT, pseudoTransform: pseudoT, kernels: kernels, resumeFrom: resumePoint, fixedLabels: fixedLabels)
         trainer.datasetFingerprint = fingerprint
         let summary: TrainingSummary
         switch try trainer.run() {

@@ -42,6 +42,10 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Flag(help: "Write each label optimisation's network outputs to <exp>/scores/ (rerun offline with selflabel label).")
     var saveScores = false
+    @Option(help: "Retrain on fixed pseudo-labels: .npy (N,) or (heads, N) in data order, or CSV (path, one label per head; rows matched by file name). No label optimisation; --hc and --ncl follow the file.")
+    var labels: String?
+    @Option(help: "Every N epochs also keep checkpoints/ckpt-e<epoch>.safetensors, never pruned (default 0: none).")
+    var saveEvery: Int?
     @Option(help: "Sinkhorn-Knopp tolerance (default 0.1).") var skTol: Double?
     @Option(help: "Sinkhorn-Knopp iteration cap (default 1000).") var skMaxIters: Int?
     @Option(help: "Sinkhorn-Knopp dense-method matrix storage: \(SinkhornStorage.choicesPhrase) (default f32; unused by the truncated method, the default where it applies).")
