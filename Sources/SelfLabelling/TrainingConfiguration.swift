@@ -67,8 +67,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Image channels of the network input: 1 (grey) or 3 (RGB); 0 = from the data (`ImageInfo`). Resolved when
     /// a run starts.
     public var channels = 0
-    /// Input normalisation (`NormalizationSetting`): `auto`, `dataset` (per-channel mean/std computed over the
-    /// training split), `cifar`, `imagenet`, `mnist`, or values `MEAN[,MEAN,MEAN]/STD[,STD,STD]`. Resolved to
+    /// Input normalisation (`NormalizationSetting`): `auto` (the official constants for RGB, `dataset` for grey
+    /// input), `dataset` (per-channel mean/std computed over the training split), `cifar`, `imagenet`, `mnist`, or values `MEAN[,MEAN,MEAN]/STD[,STD,STD]`. Resolved to
     /// values when a run starts, so checkpoints record the statistics used.
     public var normalization = "auto"
     /// Kernels: cpu (oneDNN, falling back to the reference for anything it declines) or reference.

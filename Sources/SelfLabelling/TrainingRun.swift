@@ -84,8 +84,7 @@ public struct TrainingRun {
         let fixedLabels = resume ? nil : try readFixedLabels(into: &configuration, dataset: train)
         if !resume {
             // A resumed run keeps the input its checkpoint recorded (or, for an older checkpoint, the legacy one).
-            configuration = try configuration.resolvingInput(train: train, embedded: embedded,
-                                                             threads: max(configuration.workers, 1), note: log)
+            configuration = try configuration.resolvingInput(train: train, threads: max(configuration.workers, 1), note: log)
         }
         let input = configuration.networkInput
         if let problem = input.problem {

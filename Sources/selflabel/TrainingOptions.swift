@@ -57,7 +57,7 @@ public struct TrainingOptions: ParsableArguments {
     var cropSize: Int?
     @Option(help: "Input channels: 1 (grey) or 3 (RGB) (default 0: 1 when the training images are grey, else 3).")
     var channels: Int?
-    @Option(help: "Input normalisation: auto (default: CIFAR values for the embedded data, ImageNet's above 64×64 RGB, else dataset), dataset (mean/std per channel over the training images), cifar, imagenet, mnist, or MEAN[,MEAN,MEAN]/STD[,STD,STD].")
+    @Option(help: "Input normalisation: auto (default: for RGB the official CIFAR values up to 64×64 and ImageNet's above, for grey input dataset), dataset (mean/std per channel over the training images), cifar, imagenet, mnist, or MEAN[,MEAN,MEAN]/STD[,STD,STD].")
     var normalization: String?
 
     public init() {}
