@@ -88,6 +88,7 @@ extension SinkhornKnoppSolver {
             rebuilds: it.rebuilds, fullPasses: state.fullPasses)
         diagnostics.representableLambda = p.representableLambda
         diagnostics.repairedEmptyClusters = repaired
+        diagnostics.stalled = state.stalled
         diagnostics.degenerateLabels = diagnostics.emptyClusters > 0
             || Double(diagnostics.maxClusterSize) > SinkhornDiagnostics.degenerateShare * Double(p.n) / Double(p.k)
         return SinkhornResult(labels: labels,

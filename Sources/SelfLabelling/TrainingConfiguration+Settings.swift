@@ -27,6 +27,8 @@ extension SettingChoice {
 
 extension SinkhornPrecision: SettingChoice {}
 extension SinkhornStorage: SettingChoice {}
+extension SinkhornAcceleration: SettingChoice {}
+extension SinkhornEmptyClusterPolicy: SettingChoice {}
 extension Kernels.Name: SettingChoice {}
 extension Architecture: SettingChoice {
     public static var aliases: [String: Architecture] { officialAliases }
