@@ -61,15 +61,11 @@ struct SinkhornAnderson {
             rhs[a] = s
         }
         guard trace > 0, trace.isFinite else {
-            reset()
-            for j in 0..<k { u[j] = g[j] }
-            return
+            return plainStep(&u, g)
         }
         for a in 0..<m { h[a * m + a] += 1e-10 * trace }
         guard let gamma = Self.solve(h, rhs, m) else {
-            reset()
-            for j in 0..<k { u[j] = g[j] }
-            return
+            return plainStep(&u, g)
         }
         var mixed = [Double](repeating: 0, count: k)
         for j in 0..<k {
@@ -78,11 +74,15 @@ struct SinkhornAnderson {
             mixed[j] = v
         }
         guard mixed.allSatisfy(\.isFinite) else {
-            reset()
-            for j in 0..<k { u[j] = g[j] }
-            return
+            return plainStep(&u, g)
         }
         for j in 0..<k { u[j] = mixed[j] }
+    }
+
+    /// The plain step `u = G(u)`, forgetting the history (the mixing was not usable).
+    private mutating func plainStep(_ u: inout [Double], _ g: [Double]) {
+        reset()
+        for j in 0..<k { u[j] = g[j] }
     }
 
     /// Solves the m x m system `h x = b` (row-major) by Gaussian elimination with partial pivoting; nil when
