@@ -27,6 +27,8 @@ public protocol Dataset: Sendable {
     /// Decodes sample `index` (`0 ..< count`) with `decoder` (one per thread). Throws
     /// `DataPipelineError.corruptImage` for a file that cannot be decoded.
     func sample(at index: Int, decoder: ImageDecoder) throws -> Sample
+    /// The channel count and common size of the images (`ImageInfo`; default: those of the first sample).
+    func imageInfo() throws -> ImageInfo
 }
 
 extension Dataset {

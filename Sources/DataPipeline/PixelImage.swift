@@ -71,4 +71,24 @@ public struct PixelImage: Sendable, Equatable {
         }
         return PixelImage(width: width, height: height, channels: c, pixels: out)
     }
+
+    /// The image with `channels` channels (1 or 3), as the loaders of torchvision convert files: RGB → grey is
+    /// Pillow's `convert("L")` (ITU-R 601-2 luma, `ColorAdjust.luma`; exact on grey pixels stored as RGB), grey →
+    /// RGB replicates the value (`convert("RGB")`); an image that already has them is returned unchanged.
+    public func converted(toChannels target: Int) -> PixelImage {
+        precondition(target == 1 || target == 3, "PixelImage.converted: channels must be 1 or 3, got \(target)")
+        if target == channels { return self }
+        let n = width * height
+        var out = [UInt8](repeating: 0, count: n * target)
+        pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                if target == 1 {
+                    for i in 0..<n { dst[i] = ColorAdjust.luma(src[3 * i], src[3 * i + 1], src[3 * i + 2]) }
+                } else {
+                    for i in 0..<n { dst[3 * i] = src[i]; dst[3 * i + 1] = src[i]; dst[3 * i + 2] = src[i] }
+                }
+            }
+        }
+        return PixelImage(width: width, height: height, channels: target, pixels: out)
+    }
 }

@@ -1,6 +1,7 @@
 import Tensors
 
-/// A torchvision `Compose([...steps, ToTensor(), Normalize(mean, std)])` over `PixelImage`s.
+/// A torchvision `Compose([...steps, ToTensor(), Normalize(mean, std)])` over `PixelImage`s, optionally after
+/// the loader's `convert("L")` / `convert("RGB")` (`channels`).
 ///
 /// `transform(_:using:)` runs the steps: each draws its parameters from the generator, then is applied.
 /// `write(_:flip:into:)` is `ToTensor` + `Normalize`: `out[c, y, x] = (v / 255 − mean[c]) / std[c]` in float32,
@@ -13,15 +14,22 @@ public struct TransformPipeline: Sendable, Equatable {
     public var mean: [Float]
     /// Per-channel standard deviation divided by.
     public var std: [Float]
+    /// The channel count every image is converted to before the steps (`PixelImage.converted(toChannels:)`:
+    /// RGB → grey by Pillow's luma, grey → RGB by replication), or nil to keep each image's own.
+    public var channels: Int?
 
-    /// A pipeline; `mean` and `std` must have equal counts (1 or the channel count) and positive `std`.
-    public init(_ steps: [ImageTransform], mean: [Float], std: [Float]) {
+    /// A pipeline; `mean` and `std` must have equal counts (1 or the channel count) and positive `std`;
+    /// `channels` (1 or 3, or nil) as described on the property.
+    public init(_ steps: [ImageTransform], mean: [Float], std: [Float], channels: Int? = nil) {
         precondition(!mean.isEmpty && mean.count == std.count,
                      "TransformPipeline: mean \(mean) and std \(std) must be non-empty and of equal length")
         precondition(std.allSatisfy { $0 > 0 }, "TransformPipeline: std must be positive, got \(std)")
+        precondition(channels == nil || channels == 1 || channels == 3,
+                     "TransformPipeline: channels must be 1, 3 or nil, got \(channels ?? 0)")
         self.steps = steps
         self.mean = mean
         self.std = std
+        self.channels = channels
     }
 
     /// The smallest shorter side a decoded image may have without changing what the pipeline needs, used to
@@ -41,7 +49,7 @@ public struct TransformPipeline: Sendable, Equatable {
     /// Runs the steps; returns the image and whether a deferred horizontal flip is still to be applied.
     public func transformDeferringFlip(_ image: PixelImage,
                                        using rng: inout some RandomNumberGenerator) -> (PixelImage, flip: Bool) {
-        var img = image
+        var img = channels.map { image.converted(toChannels: $0) } ?? image
         var flip = false
         for (i, step) in steps.enumerated() {
             let applied = step.sampleParameters(width: img.width, height: img.height, using: &rng)

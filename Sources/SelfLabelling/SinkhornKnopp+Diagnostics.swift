@@ -58,8 +58,18 @@ public struct SinkhornDiagnostics: Sendable, Equatable {
     /// largest entry of `P^λ` stays above e^-700 (∞ when every row is one-hot or uniform up to rounding).
     public var representableLambda: Double = .infinity
 
+    /// True when the fast methods broke down and the labels come from `SinkhornKnopp.logDomain` (the
+    /// official loop on logarithms in float64: finite at any λ); the trainer's last resort.
+    public var solvedInLogDomain = false
+
     /// Cluster-size multiple of N/K above which the labels count as degenerate.
     public static let degenerateShare = 10.0
+
+    /// Whether labels with these cluster sizes are degenerate (`degenerateLabels`): an empty cluster, or one
+    /// above `degenerateShare` times its share N/K.
+    public static func isDegenerate(emptyClusters: Int, maxClusterSize: Int, samples n: Int, clusters k: Int) -> Bool {
+        emptyClusters > 0 || Double(maxClusterSize) > degenerateShare * Double(n) / Double(k)
+    }
 
     /// True when the solve broke down numerically (a checked error is NaN or infinite) even after the repairs
     /// of `SinkhornKnoppSolver`: the labels are then not usable.

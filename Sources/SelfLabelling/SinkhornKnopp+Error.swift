@@ -60,7 +60,7 @@ public enum SinkhornError: Error, Equatable, CustomStringConvertible {
         case let .emptyClusters(h, count):
             return "head \(h): \(count) clusters received no sample (refused; the split policy repairs them)"
         case let .numericalBreakdown(h, lambda, precision, iterations, representable):
-            var hint = representable.isFinite
+            var hint = representable.isFinite && representable >= 1
                 ? "; λ ≤ \(Int(representable.rounded(.down))) keeps float64 P^λ representable for these scores"
                 : ""
             if precision == .f64 { hint += "; f32 precision's log-domain truncated method may solve a larger λ" }

@@ -89,8 +89,8 @@ extension SinkhornKnoppSolver {
         diagnostics.representableLambda = p.representableLambda
         diagnostics.repairedEmptyClusters = repaired
         diagnostics.stalled = state.stalled
-        diagnostics.degenerateLabels = diagnostics.emptyClusters > 0
-            || Double(diagnostics.maxClusterSize) > SinkhornDiagnostics.degenerateShare * Double(p.n) / Double(p.k)
+        diagnostics.degenerateLabels = SinkhornDiagnostics.isDegenerate(
+            emptyClusters: diagnostics.emptyClusters, maxClusterSize: diagnostics.maxClusterSize, samples: p.n, clusters: p.k)
         return SinkhornResult(labels: labels,
                               clusterScaling: logR.map { Swift.max(exp($0 - maxLogR), Double.leastNormalMagnitude) },
                               diagnostics: diagnostics)

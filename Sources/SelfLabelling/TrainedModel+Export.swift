@@ -53,12 +53,14 @@ extension MultiHeadNetwork {
         }
     }
 
-    /// Writes the weights as a SelfLabel model file (safetensors, PyTorch names, metadata `arch` and `heads`),
-    /// which `TrainedModel.load` rebuilds.
-    public func writeModelFile(architecture name: String, to path: String) throws {
+    /// Writes the weights as a SelfLabel model file (safetensors, PyTorch names, metadata `arch`, `heads` and the
+    /// `input`'s `NetworkInput.metadata`), which `TrainedModel.load` rebuilds.
+    public func writeModelFile(architecture name: String, input: NetworkInput, to path: String) throws {
+        var metadata = input.metadata
+        metadata["format"] = "pt"
+        metadata["arch"] = name
+        metadata["heads"] = headClasses.map(String.init).joined(separator: ",")
         try SafetensorsArchive(entries: stateDict().map { SafetensorsEntry(name: $0.name, tensor: $0.tensor) },
-                               metadata: ["format": "pt", "arch": name,
-                                          "heads": headClasses.map(String.init).joined(separator: ",")])
-            .write(to: path)
+                               metadata: metadata).write(to: path)
     }
 }

@@ -29,6 +29,7 @@ extension TrainedModel {
                 report.append("the labels (\(l.rows), \(l.count)) do not fit heads \(file.heads) and are not used as pseudo-labels")
             }
         }
-        return (TrainedModel(network: network, architecture: arch, configuration: nil, labels: labels), file, report)
+        return (TrainedModel(network: network, architecture: arch, input: .legacy(arch), configuration: nil, labels: labels),
+                file, report)
     }
 }

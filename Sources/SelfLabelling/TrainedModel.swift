@@ -10,6 +10,9 @@ import Tensors
 public struct TrainedModel {
     public var network: MultiHeadNetwork
     public var architecture: Architecture
+    /// The input the network was trained on (shape and normalisation; `NetworkInput.legacy` for files written
+    /// before inputs were recorded).
+    public var input: NetworkInput
     /// The run's settings, when the file is a training checkpoint.
     public var configuration: TrainingConfiguration?
     /// The last Sinkhorn-Knopp labels, when the file is a training checkpoint.
@@ -23,9 +26,11 @@ public struct TrainedModel {
         if archive.metadata[TrainingCheckpoint.stateKey] != nil {
             let c = try TrainingCheckpoint(contentsOf: path)
             let arch = c.state.configuration.architecture
+            let input = c.state.configuration.networkInput
+            if let problem = input.problem { throw TrainingError.unreadableState(path: path, reason: problem) }
             try checkHeads(c.labels.clusters, against: c.modelState, path: path)
-            let network = try build(arch, heads: c.labels.clusters, state: c.modelState, path: path)
-            return TrainedModel(network: network, architecture: arch, configuration: c.state.configuration,
+            let network = try build(arch, heads: c.labels.clusters, input: input, state: c.modelState, path: path)
+            return TrainedModel(network: network, architecture: arch, input: input, configuration: c.state.configuration,
                                 labels: c.labels)
         }
         guard let name = archive.metadata["arch"], let arch = Architecture(rawValue: name),
@@ -33,15 +38,20 @@ public struct TrainedModel {
             throw TrainingError.notACheckpoint(path: path)
         }
         let heads = try parseHeads(headsText, path: path)
+        let input = try NetworkInput(metadata: archive.metadata, path: path) ?? .legacy(arch)
         let state: StateDict = try archive.entries.map { (name: $0.name, tensor: try $0.tensor()) }
         try checkHeads(heads, against: state, path: path)
-        return TrainedModel(network: try build(arch, heads: heads, state: state, path: path), architecture: arch,
-                            configuration: nil, labels: nil)
+        return TrainedModel(network: try build(arch, heads: heads, input: input, state: state, path: path),
+                            architecture: arch, input: input, configuration: nil, labels: nil)
     }
 
-    private static func build(_ arch: Architecture, heads: [Int], state: StateDict, path: String) throws -> MultiHeadNetwork {
+    private static func build(_ arch: Architecture, heads: [Int], input: NetworkInput, state: StateDict,
+                              path: String) throws -> MultiHeadNetwork {
+        do { try arch.check(input.shape) } catch {
+            throw TrainingError.checkpointMismatch(path: path, reason: "\(error)")
+        }
         var rng = Xoshiro256(seed: 0)
-        let network = arch.build(heads: heads, generator: &rng)
+        let network = arch.build(heads: heads, input: input.shape, generator: &rng)
         do { try network.load(stateDict: state) } catch {
             throw TrainingError.checkpointMismatch(path: path, reason: "\(error)")
         }
@@ -49,10 +59,7 @@ public struct TrainedModel {
         return network
     }
 
-    /// The evaluation transform for this network's input size (Resize + CenterCrop, or none at 32×32).
-    public var evaluationTransform: TransformPipeline {
-        var c = configuration ?? TrainingConfiguration()
-        c.paugs = 0
-        return TrainingRun.transforms(for: c, inputSize: architecture.inputSize).evaluation
-    }
+    /// The evaluation transform for this network's input: Resize + CenterCrop to its side (the identity on
+    /// images of that size), its channels, its normalisation.
+    public var evaluationTransform: TransformPipeline { input.evaluationTransform }
 }

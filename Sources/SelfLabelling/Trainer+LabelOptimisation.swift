@@ -57,10 +57,8 @@ extension Trainer {
         phaseTimes.labelPassSeconds += passSeconds
         let solving = ResourceUsage.monotonicSeconds
         let results = try scores.withUnsafeBufferPointer {
-            try solver.solveHeads(scores: $0, heads: heads, samples: n, clusters: k, warmStarts: warm)
+            try solveLabelHeads($0, heads: heads, samples: n, clusters: k, warmStarts: warm, optimisation: optimisation)
         }
-        // Unusable labels (a numerical breakdown) must never replace the current ones: the caller stops.
-        for (h, r) in results.enumerated() { try r.requireUsable(head: h, options: solver.options) }
         phaseTimes.add(\.sinkhornSeconds, since: solving)
         for r in results {
             phaseTimes.sinkhornIterations += r.diagnostics.iterations

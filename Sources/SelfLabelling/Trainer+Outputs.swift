@@ -28,7 +28,8 @@ extension Trainer {
     /// `TrainedModel.load` can rebuild it (`model_init.safetensors` at the start of a run, `model_final` at
     /// the end).
     func writeWeights(to path: String) throws {
-        try network.writeModelFile(architecture: configuration.architecture.rawValue, to: path)
+        try network.writeModelFile(architecture: configuration.architecture.rawValue, input: configuration.networkInput,
+                                   to: path)
     }
 
     /// Quotes a CSV field when it contains a comma, quote or newline (RFC 4180).

@@ -88,10 +88,12 @@ public final class Trainer {
 
     /// Prepares a run in `configuration.exp`. With `resumeFrom`, continues from that checkpoint (the caller
     /// builds `network` with the checkpoint's configuration; see `TrainingConfiguration.resumed(from:explicit:)`);
-    /// otherwise starts fresh with random equipartition labels.
+    /// otherwise starts fresh with `fixedLabels` (never re-optimised: `configuration.labels` names their file) or
+    /// random equipartition labels.
     public init(configuration: TrainingConfiguration, network: MultiHeadNetwork, dataset: any Dataset,
                 trainTransform: TransformPipeline, pseudoTransform: TransformPipeline,
-                kernels: Kernels = .reference, resumeFrom resumePoint: ResumePoint? = nil) throws {
+                kernels: Kernels = .reference, resumeFrom resumePoint: ResumePoint? = nil,
+                fixedLabels: PseudoLabels? = nil) throws {
         try configuration.validate()
         guard dataset.count > 0 else { throw TrainingError.emptyDataset(description: "\(type(of: dataset))") }
         try configuration.validate(samples: dataset.count)
@@ -138,10 +140,21 @@ public final class Trainer {
             lastCheckpoint = path
         } else {
             var rng = Xoshiro256(seed: configuration.seed, 0x4C41_4245_4C53)
-            labels = PseudoLabels.randomEquipartition(clusters: clusters, count: dataset.count, using: &rng)
+            if let fixedLabels {
+                guard fixedLabels.clusters == clusters, fixedLabels.count == dataset.count else {
+                    throw LabelFileError(path: configuration.labels ?? "fixed labels", reason: "labels for "
+                        + "\(fixedLabels.clusters) clusters × \(fixedLabels.count) images, the run has \(clusters) × \(dataset.count)")
+                }
+                labels = fixedLabels
+            } else if let path = configuration.labels {
+                throw LabelFileError(path: path, reason: "fixed labels were named but not read")
+            } else {
+                labels = PseudoLabels.randomEquipartition(clusters: clusters, count: dataset.count, using: &rng)
+            }
             warmStarts = Array(repeating: nil, count: configuration.hc)
+            let optimisations = configuration.labels == nil ? configuration.nopts : 0
             progress = TrainingProgress(schedule: LabelSchedule(spacing: configuration.schedule, epochs: configuration.epochs,
-                                                                samples: dataset.count, count: configuration.nopts))
+                                                                samples: dataset.count, count: optimisations))
         }
         // Logs are opened only once the checkpoint is known good, so a refused resume leaves no new files.
         let console = self.console
@@ -245,6 +258,9 @@ public final class Trainer {
         try save(to: checkpoints.regularPath(epoch: progress.epoch, batch: 0), reason: "epoch")
         checkpoints.prune(keep: 2)
         if isLowest { try save(to: checkpoints.lowestPath, reason: "lowest", remember: false) }
+        if let every = configuration.saveEvery, every > 0, progress.epoch % every == 0 {
+            try save(to: checkpoints.permanentPath(epoch: progress.epoch), reason: "permanent", remember: false)
+        }
         lastEpochLoss = mean
     }
 

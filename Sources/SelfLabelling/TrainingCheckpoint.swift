@@ -40,7 +40,9 @@ public struct TrainingCheckpoint {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             version = try c.decode(Int.self, forKey: .version)
-            configuration = try c.decode(TrainingConfiguration.self, forKey: .configuration)
+            // Settings added after a checkpoint was written take their defaults (which reproduce that run).
+            configuration = try TrainingConfiguration.decodingFillingDefaults(
+                try c.decode([String: StoredSetting].self, forKey: .configuration).mapValues(\.value))
             reason = try c.decode(String.self, forKey: .reason)
             dataset = try c.decodeIfPresent(DatasetFingerprint.self, forKey: .dataset)
             progress = try TrainingProgress(from: decoder)
@@ -133,8 +135,8 @@ public struct TrainingCheckpoint {
 }
 
 /// The checkpoint folder `<exp>/checkpoints/`: regular checkpoints `checkpoint-e<epoch>-b<batch>.safetensors`
-/// (the position they resume at; the last two are kept), `pre-lr-drop-e<epoch>.safetensors` and
-/// `lowest.safetensors`.
+/// (the position they resume at; the last two are kept), `pre-lr-drop-e<epoch>.safetensors`,
+/// `lowest.safetensors` and, with `--save-every N`, `ckpt-e<epoch>.safetensors` every N epochs (all kept).
 public struct CheckpointFolder {
     public let path: String
 
@@ -155,6 +157,12 @@ public struct CheckpointFolder {
     }
 
     public var lowestPath: String { (path as NSString).appendingPathComponent("lowest.safetensors") }
+
+    /// Path of the permanent checkpoint written at the end of epoch `epoch` (`--save-every`; never pruned, like
+    /// the official `ckpt050.pth` files).
+    public func permanentPath(epoch: Int) -> String {
+        (path as NSString).appendingPathComponent(String(format: "ckpt-e%04d.safetensors", epoch))
+    }
 
     /// Regular checkpoints, oldest first.
     public func regular() -> [String] {

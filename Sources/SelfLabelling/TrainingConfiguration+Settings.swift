@@ -1,3 +1,4 @@
+import DataPipeline
 import Foundation
 import NeuralNetworks
 import Tensors
@@ -37,11 +38,15 @@ extension LabelSchedule.Spacing: SettingChoice {}
 extension TrainingConfiguration.ArchSpec: SettingChoice {}
 extension TrainingConfiguration.LRSchedule: SettingChoice {}
 extension TrainingConfiguration.Preset: SettingChoice {}
+extension Augmentation: SettingChoice {
+    /// The names of the official levels (`levelNames`: the reference's `sela_ref.py --augs` spellings).
+    public static var aliases: [String: Augmentation] { levelNames }
+}
 
 extension TrainingConfiguration {
     /// Settings that may change when a run is resumed: they do not affect the results.
     public static let changeableOnResume: Set<String> = ["workers", "threads", "logIter", "logIntv", "comment", "data",
-                                                         "saveScores", "exp"]
+                                                         "saveScores", "exp", "saveEvery"]
 
     /// The command-line option of the setting `name`: `"skMaxIters"` → `"--sk-max-iters"`.
     public static func option(for name: String) -> String {
@@ -139,5 +144,47 @@ extension TrainingConfiguration {
             (C.allCases.map(\.rawValue), C.choicesPhrase, C.aliases.mapValues(\.rawValue))
         }
         return describe(choice)
+    }
+
+    /// Decodes stored settings (a checkpoint's `configuration` object), taking every setting the object lacks
+    /// from the defaults: a checkpoint written before a setting existed keeps loading, with the value that
+    /// reproduces what that run did (every setting added later defaults to the earlier behaviour).
+    /// Settings whose absence from a stored configuration is itself the earlier behaviour (optionals with a
+    /// non-nil default for new runs, nil = what runs did before the setting existed): never filled.
+    static let absentMeansEarlierBehaviour: Set<String> = ["skAcceleration", "skEmptyClusters", "skWarmStart"]
+
+    public static func decodingFillingDefaults(_ object: [String: Any]) throws -> TrainingConfiguration {
+        var filled = TrainingConfiguration().jsonObject
+        for name in absentMeansEarlierBehaviour { filled[name] = nil }
+        for (name, value) in object { filled[name] = value }
+        return try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: filled))
+    }
+}
+
+/// One stored setting's JSON value (settings are scalars or null), decoded without knowing its type, so stored
+/// settings can be completed before they are decoded as a `TrainingConfiguration`.
+enum StoredSetting: Decodable {
+    case null, bool(Bool), int(Int64), unsigned(UInt64), double(Double), string(String)
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let v = try? c.decode(Bool.self) { self = .bool(v) }
+        else if let v = try? c.decode(Int64.self) { self = .int(v) }
+        else if let v = try? c.decode(UInt64.self) { self = .unsigned(v) }
+        else if let v = try? c.decode(Double.self) { self = .double(v) }
+        else { self = .string(try c.decode(String.self)) }
+    }
+
+    /// The value as `JSONSerialization` takes it.
+    var value: Any {
+        switch self {
+        case .null: return NSNull()
+        case .bool(let v): return v
+        case .int(let v): return v
+        case .unsigned(let v): return v
+        case .double(let v): return v
+        case .string(let v): return v
+        }
     }
 }

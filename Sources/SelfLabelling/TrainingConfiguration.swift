@@ -1,3 +1,4 @@
+import DataPipeline
 import Foundation
 import NeuralNetworks
 import Tensors
@@ -34,7 +35,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Sinkhorn-Knopp arithmetic: f64 (the reference's) or f32 (log-domain float32).
     public var dtype: SinkhornPrecision = .f64
     public var nopts = 100
-    public var augs = 3
+    /// Training augmentation: the official levels 0…3 or the reference's names (`Augmentation`).
+    public var augs: Augmentation = .full
     public var lamb = 25.0
     public var arch: Architecture = .alexnet
     public var archspec: ArchSpec = .big
@@ -49,8 +51,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var logIter = 200
     public var seed: UInt64 = 42
     public var schedule: LabelSchedule.Spacing = .quadratic
-    /// Augmentation level of the pseudo-label pass (0 = none random).
-    public var paugs = 0
+    /// Augmentation of the pseudo-label pass (level 0 = none random).
+    public var paugs: Augmentation = .unaugmented
     public var threads = 0
     public var skTol = 0.1
     /// Sinkhorn-Knopp iteration cap; 0 = automatic (`SinkhornOptions.maxIterations`: iterate while the error
@@ -72,13 +74,32 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var skStorage: SinkhornStorage = .f32
     public var lrSchedule: LRSchedule = .imagenet
     public var momentum = 0.9
-    /// Side of the (square) network input; 0 = the architecture's own (224, or 32 for CIFAR-sized nets).
+    /// Side of the (square) network input; 0 = from the data: the CPU-sized networks take images up to 64×64
+    /// at their native size (a 28×28 folder trains at 28), otherwise the architecture's own (224, or 32).
+    /// Resolved to the side used when a run starts (`resolvingInput`), so checkpoints record it.
     public var cropSize = 0
+    /// Image channels of the network input: 1 (grey) or 3 (RGB); 0 = from the data (`ImageInfo`). Resolved when
+    /// a run starts.
+    public var channels = 0
+    /// Input normalisation (`NormalizationSetting`): `auto`, `dataset` (per-channel mean/std computed over the
+    /// training split), `cifar`, `imagenet`, `mnist`, or values `MEAN[,MEAN,MEAN]/STD[,STD,STD]`. Resolved to
+    /// values when a run starts, so checkpoints record the statistics used.
+    public var normalization = "auto"
     /// Kernels: cpu (oneDNN, falling back to the reference for anything it declines) or reference.
     public var backend: Kernels.Name = .cpu
     /// Write each label optimisation's network outputs (heads × N × K, float32) to `<exp>/scores/` so the
     /// step can be rerun offline with `selflabel label`.
     public var saveScores = false
+    /// Fixed pseudo-labels (`.npy` (N,) or (heads, N), or CSV rows matched by file name; see `LabelFile`): plain
+    /// cross-entropy on them, no label optimisation (the official "train a network on our pseudo-labels").
+    /// `hc` becomes the file's head count and `ncl` its largest label + 1 unless given larger.
+    public var labels: String? = nil
+    /// Every this many epochs also keep a permanent checkpoint `checkpoints/ckpt-e<epoch>.safetensors` (nil or 0:
+    /// none).
+    ///
+    /// Settings added after checkpoints of earlier versions exist are optionals whose nil is the behaviour those
+    /// runs had, so their stored configurations (which lack the key) still decode and re-encode unchanged.
+    public var saveEvery: Int? = nil
 
     public init() {}
 
@@ -128,8 +149,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try need(lrdrop >= 1, "--lrdrop", lrdrop, "must be at least 1")
         try need(wd.isFinite && wd <= 0, "--wd", wd, "is an exponent (decay = 10^wd) and must be <= 0")
         try need(nopts >= 1, "--nopts", nopts, "must be at least 1")
-        try need((0...3).contains(augs), "--augs", augs, "must be 0, 1, 2 or 3")
-        try need((0...3).contains(paugs), "--paugs", paugs, "must be 0, 1, 2 or 3")
+        try need(cropSize >= 0, "--crop-size", cropSize, "must be >= 0 (0 = from the data)")
+        try need([0, 1, 3].contains(channels), "--channels", channels, "must be 1 (grey), 3 (RGB) or 0 (from the data)")
+        _ = try NormalizationSetting(parsing: normalization)
         try need(lamb > 0 && lamb.isFinite, "--lamb", lamb, "must be a positive number")
         try need(momentum >= 0 && momentum < 1, "--momentum", momentum, "must be in [0, 1)")
         try need(ncl >= 2, "--ncl", ncl, "must be at least 2")
@@ -138,6 +160,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try need(logIter >= 1, "--log-iter", logIter, "must be at least 1")
         try need(logIntv >= 1, "--log-intv", logIntv, "must be at least 1")
         try need(threads >= 0, "--threads", threads, "must be >= 0 (0 = all cores)")
+        try need((saveEvery ?? 0) >= 0, "--save-every", saveEvery ?? 0, "must be >= 0 (0 = no permanent checkpoints)")
         try need(skTol > 0 && skTol.isFinite, "--sk-tol", skTol, "must be a positive number")
         try need(skMaxIters == 0 || skMaxIters >= 10, "--sk-max-iters", skMaxIters,
                  "must be 0 (automatic) or at least 10 (the error is checked every 10)")

@@ -17,7 +17,7 @@ extension TrainingConfiguration {
         c.epochs = 16; c.batchSize = 128; c.lr = 0.05
         c.nopts = 10; c.schedule = .linear; c.lamb = 10
         c.wd = -4; c.lrSchedule = .cifar
-        c.dtype = .f32; c.augs = 3
+        c.dtype = .f32; c.augs = .full
         c.exp = "selflabel-demo"; c.comment = "selflabel-demo"; c.logIter = 10
         c.workers = 1
         return c
@@ -40,22 +40,6 @@ public struct TrainingRun {
     public init(configuration: TrainingConfiguration, resume: Bool) {
         self.configuration = configuration
         self.resume = resume
-    }
-
-    /// Transforms for training and for the pseudo-label pass, by the network's input size.
-    public static func transforms(for c: TrainingConfiguration, inputSize: Int) -> (train: TransformPipeline, pseudo: TransformPipeline, evaluation: TransformPipeline) {
-        let crop = c.cropSize > 0 ? c.cropSize : inputSize
-        if crop <= 64 {
-            // CPU-sized networks on tiny images: the official CIFAR augmentations at native size.
-            let eval = TransformPipeline.cifarNativeEvaluation(size: crop)
-            let train = c.augs == 0 ? eval : TransformPipeline.cifarNative(size: crop)
-            let pseudo = c.paugs == 0 ? eval : TransformPipeline.cifarNative(size: crop)
-            return (train, pseudo, eval)
-        }
-        let image = crop * 256 / 224
-        let eval = TransformPipeline.evaluation(imageSize: image, cropSize: crop)
-        return (TransformPipeline.official(augs: c.augs, imageSize: image, cropSize: crop) ?? eval,
-                TransformPipeline.official(augs: c.paugs, imageSize: image, cropSize: crop) ?? eval, eval)
     }
 
     /// How a run ended.
@@ -97,10 +81,23 @@ public struct TrainingRun {
         let train: any Dataset = embedded ? try EmbeddedCIFAR10.train : try DatasetLocator.open(configuration.data!, split: .train)
         let fingerprint = try DatasetFingerprint(of: train)
         if let point = resumePoint { try checkData(fingerprint, against: point, stored: self.configuration.data) }
-        let (trainT, pseudoT, evalT) = TrainingRun.transforms(for: configuration, inputSize: architecture.inputSize)
+        let fixedLabels = resume ? nil : try readFixedLabels(into: &configuration, dataset: train)
+        if !resume {
+            // A resumed run keeps the input its checkpoint recorded (or, for an older checkpoint, the legacy one).
+            configuration = try configuration.resolvingInput(train: train, embedded: embedded,
+                                                             threads: max(configuration.workers, 1), note: log)
+        }
+        let input = configuration.networkInput
+        if let problem = input.problem {
+            throw TrainingConfigurationError(option: "--normalization", value: configuration.normalization, rule: problem)
+        }
+        do { try architecture.check(input.shape) } catch {
+            throw TrainingConfigurationError(option: "--crop-size", value: "\(input.shape.size)", rule: "does not fit: \(error)")
+        }
+        let (trainT, pseudoT, evalT) = configuration.transforms
         var rng = Xoshiro256(seed: configuration.seed, 0x4D4F_4445_4C)
         let heads = [Int](repeating: configuration.ncl, count: configuration.hc)
-        let network = architecture.build(heads: heads, generator: &rng)
+        let network = architecture.build(heads: heads, input: input.shape, generator: &rng)
         let kernels = configuration.kernels
         var baseline: HeldOutScores?
         if embedded && !resume {
@@ -110,7 +107,7 @@ public struct TrainingRun {
         }
         StopRequest.installHandlers()
         let trainer = try Trainer(configuration: configuration, network: network, dataset: train,
-                                  trainTransform: trainT, pseudoTransform: pseudoT, kernels: kernels, resumeFrom: resumePoint)
+                                  trainTransform: trainT, pseudoTransform: pseudoT, kernels: kernels, resumeFrom: resumePoint, fixedLabels: fixedLabels)
         trainer.datasetFingerprint = fingerprint
         let summary: TrainingSummary
         switch try trainer.run() {

@@ -30,7 +30,7 @@ struct ConvertCommand: ParsableCommand {
         let (model, file, report) = try TrainedModel.loadPyTorch(input, architecture: arch.flatMap { Architecture.named($0) },
                                                            keepRotationHead: rotationHead == "keep")
         for line in report { print(line) }
-        try model.network.writeModelFile(architecture: model.architecture.rawValue, to: out)
+        try model.network.writeModelFile(architecture: model.architecture.rawValue, input: model.input, to: out)
         print("wrote \(out) (\(model.architecture.rawValue), heads \(model.network.headClasses))")
         if let labels = file.labels {
             let base = out.hasSuffix(".safetensors") ? String(out.dropLast(".safetensors".count)) : out

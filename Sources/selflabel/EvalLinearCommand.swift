@@ -58,8 +58,9 @@ struct EvalLinearCommand: ParsableCommand {
         settings.batchSize = probeBatchSize
         settings.workers = common.workers
         settings.seed = seed
-        if !singleCrop && arch.inputSize > 64 {
-            settings.tenCrop = (resize: arch.inputSize * 256 / 224, crop: arch.inputSize)
+        let input = model.input
+        if !singleCrop && input.shape.size > 64 {
+            settings.tenCrop = (resize: input.shape.size * 256 / 224, crop: input.shape.size)
         }
         let net = model.network
         var chosen = taps
@@ -74,12 +75,10 @@ struct EvalLinearCommand: ParsableCommand {
         guard let classes = train.classNames?.count ?? train.targets.map({ ($0.max() ?? 0) + 1 }) else {
             throw ValidationError("the data set has no classes; linear probes need labels")
         }
-        let size = arch.inputSize
-        let trainTransform = size <= 64
-            ? TransformPipeline([.randomResizedCrop(size, scale: 0.2...1.0), .randomHorizontalFlip(p: 0.5)],
-                                mean: TransformPipeline.cifarMean, std: TransformPipeline.cifarStd)
-            : TransformPipeline([.randomResizedCrop(size), .randomHorizontalFlip(p: 0.5)],
-                                mean: TransformPipeline.imageNetMean, std: TransformPipeline.imageNetStd)
+        let size = input.shape.size
+        let trainTransform = TransformPipeline(
+            [size <= 64 ? .randomResizedCrop(size, scale: 0.2...1.0) : .randomResizedCrop(size), .randomHorizontalFlip(p: 0.5)],
+            mean: input.mean, std: input.std, channels: input.shape.channels)
         let first = try BatchLoader(dataset: test, transform: model.evaluationTransform, batchSize: 2, shuffle: false,
                                     seed: 0, workers: 0).epoch(0).next()!
         let probes = try LinearProbeTraining.probes(for: net, taps: chosen, sample: first.images, classes: classes,

@@ -32,7 +32,7 @@ struct ExportCommand: ParsableCommand {
             try TorchFile.write(state, to: out)
             print("wrote \(out): \(state.dictItems?.count ?? 0) tensors, \(model.architecture.rawValue), heads \(network.headClasses), \(layout) names")
         default:
-            try network.writeModelFile(architecture: model.architecture.rawValue, to: out)
+            try network.writeModelFile(architecture: model.architecture.rawValue, input: model.input, to: out)
             print("wrote \(out): \(model.architecture.rawValue), heads \(network.headClasses)")
         }
     }

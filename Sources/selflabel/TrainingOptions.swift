@@ -17,7 +17,8 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Weight decay exponent: decay = 10^wd (default -5).") var wd: Double?
     @Option(help: "Sinkhorn-Knopp arithmetic: f64 (the reference's, default) or f32 (log-domain float32).") var dtype: String?
     @Option(help: "Number of label optimisations over the run (default 100).") var nopts: Int?
-    @Option(help: "Augmentation level 0-3 of the training images (default 3).") var augs: Int?
+    @Option(help: "Training augmentation: 0|none, 1|flip, 2|crop_flip, 3|full (default; colour only on RGB data) or crop (random resized crops only).")
+    var augs: String?
     @Option(help: "Sinkhorn-Knopp λ (default 25; a real number).") var lamb: Double?
     @Option(help: "Architecture: \(Architecture.choicesPhrase); the official resnetv1 is resnet50 (default alexnet).")
     var arch: String?
@@ -37,10 +38,14 @@ public struct TrainingOptions: ParsableArguments {
     // SelfLabel's own.
     @Option(help: "Random seed (default 42).") var seed: UInt64?
     @Option(help: "Label-optimisation spacing: quadratic (ImageNet main.py) or linear (cifar.py).") var schedule: String?
-    @Option(help: "Augmentation level of the pseudo-label pass (default 0: no random augmentation).") var paugs: Int?
+    @Option(help: "Augmentation of the pseudo-label pass, as --augs (default 0: no random augmentation).") var paugs: String?
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Flag(help: "Write each label optimisation's network outputs to <exp>/scores/ (rerun offline with selflabel label).")
     var saveScores = false
+    @Option(help: "Retrain on fixed pseudo-labels: .npy (N,) or (heads, N) in data order, or CSV (path, one label per head; rows matched by file name). No label optimisation; --hc and --ncl follow the file.")
+    var labels: String?
+    @Option(help: "Every N epochs also keep checkpoints/ckpt-e<epoch>.safetensors, never pruned (default 0: none).")
+    var saveEvery: Int?
     @Option(help: "Sinkhorn-Knopp tolerance (default 0.1).") var skTol: Double?
     @Option(help: "Sinkhorn-Knopp iteration cap (default 0: automatic, iterate while the error keeps falling, up to 100,000).") var skMaxIters: Int?
     @Option(help: "Sinkhorn-Knopp acceleration: \(SinkhornAcceleration.choicesPhrase) (default anderson; each check of the official rule is a plain step).")
@@ -52,6 +57,12 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Sinkhorn-Knopp dense-method matrix storage: \(SinkhornStorage.choicesPhrase) (default f32; unused by the truncated method, the default where it applies).")
     var skStorage: String?
     @Option(help: "Kernels: cpu (oneDNN, default) or reference (plain Swift + OpenBLAS).") var backend: String?
+    @Option(help: "Side of the square network input (default 0: from the data — images up to 64×64 at their own size for the CPU-sized networks, else the architecture's 224 or 32).")
+    var cropSize: Int?
+    @Option(help: "Input channels: 1 (grey) or 3 (RGB) (default 0: 1 when the training images are grey, else 3).")
+    var channels: Int?
+    @Option(help: "Input normalisation: auto (default: CIFAR values for the embedded data, ImageNet's above 64×64 RGB, else dataset), dataset (mean/std per channel over the training images), cifar, imagenet, mnist, or MEAN[,MEAN,MEAN]/STD[,STD,STD].")
+    var normalization: String?
 
     public init() {}
 

@@ -12,7 +12,7 @@ import Testing
         let labels = Mirror(reflecting: try TrainingOptions.parse([])).children.compactMap(\.label).map { String($0.dropFirst()) }
         for label in labels { #expect(names.contains(label), "\(label) is not a TrainingConfiguration setting") }
         // Settings without an option of their own: set by presets and the demo.
-        #expect(names.subtracting(labels) == ["lrSchedule", "cropSize"])
+        #expect(names.subtracting(labels) == ["lrSchedule"])
         let help = TrainCommand.helpMessage()
         for label in labels where label != "data" {
             #expect(help.contains(TrainingConfiguration.option(for: label) + " "), "\(label) not in help as its kebab-case name")

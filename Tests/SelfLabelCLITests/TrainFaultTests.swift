@@ -14,20 +14,27 @@ func temporaryFiles(under dir: String) -> [String] {
     (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? []).filter { $0.contains(".tmp-") }
 }
 
+/// A temporary folder with tiny CIFAR data in `data/`, the arguments of a 3-epoch tiny run on it (no `--exp`),
+/// and the final weights and labels of that run uninterrupted (in `reference/`).
+func uninterruptedTinyRun(_ tag: String) throws -> (root: String, arguments: [String], reference: (weights: Data, labels: Data)) {
+    let root = try temporaryFolder(tag)
+    let data = root + "/data"
+    try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+    try writeTinyCIFAR10(data)
+    let arguments = ["train", "--data", data, "--epochs", "3"] + TrainingProcess.tiny
+    return (root, arguments, try referenceOutputs(arguments, exp: root + "/reference"))
+}
+
 extension TrainSignalTests {
-    /// SIGINT and SIGTERM mid-epoch (held after step 13 of 30) and during a label optimisation (held in the
-    /// network pass of optimisation 2): the run writes a checkpoint and exits with 128 + the signal; `--resume`
-    /// then ends with final weights and labels byte-identical to an uninterrupted run's (issue 12 §3).
+    /// SIGINT and SIGTERM mid-epoch (held after step 13 of 30), during a label optimisation (held in the
+    /// network pass of optimisation 2) and after an epoch's last step (step 9: the checkpoint is at batch 10 of
+    /// 10, which a resume refused as out of range before): the run writes a checkpoint and exits with 128 + the
+    /// signal; `--resume` then ends with final weights and labels byte-identical to an uninterrupted run's.
     @Test(arguments: [(SIGINT, "iteration:13"), (SIGTERM, "iteration:13"), (SIGINT, "label-pass:2"),
-                      (SIGTERM, "label-pass:2")])
+                      (SIGTERM, "label-pass:2"), (SIGINT, "iteration:9")])
     func signalThenExactResume(_ signal: Int32, _ pause: String) throws {
-        let root = try temporaryFolder("signal-exact")
+        let (root, arguments, reference) = try uninterruptedTinyRun("signal-exact")
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let data = root + "/data"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        try writeTinyCIFAR10(data)
-        let arguments = ["train", "--data", data, "--epochs", "3"] + TrainingProcess.tiny
-        let reference = try referenceOutputs(arguments, exp: root + "/reference")
 
         let exp = root + "/exp"
         let run = try TrainingProcess(arguments + ["--exp", exp], pause: pause, log: root + "/stderr.txt")
@@ -61,13 +68,8 @@ extension TrainSignalTests {
     /// previous checkpoint is intact and is what `--resume` loads; the temporary file is removed; the final
     /// weights and labels are byte-identical to an uninterrupted run's.
     @Test func killDuringCheckpointWrite() throws {
-        let root = try temporaryFolder("kill-write")
+        let (root, arguments, reference) = try uninterruptedTinyRun("kill-write")
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let data = root + "/data"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        try writeTinyCIFAR10(data)
-        let arguments = ["train", "--data", data, "--epochs", "3"] + TrainingProcess.tiny
-        let reference = try referenceOutputs(arguments, exp: root + "/reference")
 
         let exp = root + "/exp", folder = exp + "/checkpoints"
         let run = try TrainingProcess(arguments + ["--exp", exp], pause: "write:checkpoint-e0002",
@@ -96,13 +98,8 @@ extension TrainSignalTests {
     /// checkpoint, exit 1, no signal; the earlier checkpoints are unchanged and no temporary file is left; a
     /// later `--resume` with room finishes byte-identical to an uninterrupted run.
     @Test func diskFullDuringCheckpointWrite() throws {
-        let root = try temporaryFolder("disk-full")
+        let (root, arguments, reference) = try uninterruptedTinyRun("disk-full")
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let data = root + "/data"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        try writeTinyCIFAR10(data)
-        let arguments = ["train", "--data", data, "--epochs", "3"] + TrainingProcess.tiny
-        let reference = try referenceOutputs(arguments, exp: root + "/reference")
 
         let exp = root + "/exp", folder = exp + "/checkpoints"
         let first = try TrainingProcess(arguments + ["--exp", exp], pause: "iteration:12", log: root + "/first.txt")

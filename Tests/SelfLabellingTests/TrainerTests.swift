@@ -21,7 +21,7 @@ private func makeTrainer(_ c: TrainingConfiguration, resume: Bool = false, kerne
     let data = SubsetDataset(base: try EmbeddedCIFAR10.train, indices: Array(stride(from: 0, to: 4800, by: 20)))
     var rng = Xoshiro256(seed: c.seed, 0x4D4F_4445_4C)
     let net = Architecture.convnetTiny.build(heads: [c.ncl, c.ncl], generator: &rng)
-    let t = TrainingRun.transforms(for: c, inputSize: 32)
+    let t = c.transforms
     return try Trainer(configuration: c, network: net, dataset: data, trainTransform: t.train,
                        pseudoTransform: t.pseudo, kernels: kernels,
                        resumeFrom: resume ? try Trainer.ResumePoint.latest(experiment: c.exp) : nil)
@@ -132,7 +132,7 @@ private func trainLosses(_ exp: String) throws -> [String] {
         #expect(throws: TrainingError.nothingToResume(folder: c.exp + "/checkpoints")) { _ = try makeTrainer(c, resume: true) }
         let cases: [(WritableKeyPath<TrainingConfiguration, Int>, Int, String)] = [
             (\.epochs, 0, "--epochs"), (\.batchSize, 0, "--batch-size"), (\.nopts, 0, "--nopts"),
-            (\.augs, 4, "--augs"), (\.hc, 0, "--hc"), (\.skMaxIters, 5, "--sk-max-iters"), (\.ncl, 1, "--ncl"),
+            (\.channels, 2, "--channels"), (\.cropSize, -1, "--crop-size"), (\.hc, 0, "--hc"), (\.skMaxIters, 5, "--sk-max-iters"), (\.ncl, 1, "--ncl"),
         ]
         for (path, value, option) in cases {
             var bad = tinyConfiguration(exp: "x")
@@ -145,6 +145,14 @@ private func trainLosses(_ exp: String) throws -> [String] {
         // An unknown name for a typed setting is an error naming the option, never a silent default.
         #expect { try tinyConfiguration(exp: "x").applying(["skStorage": "f8"]) } throws: {
             ($0 as? TrainingConfigurationError)?.option == "--sk-storage"
+        }
+        #expect { try tinyConfiguration(exp: "x").applying(["augs": "4"]) } throws: {
+            ($0 as? TrainingConfigurationError)?.option == "--augs"
+        }
+        for text in ["0.5/0", "0.5,0.5/0.2", "x/1", "0.5", "cifar10"] {
+            bad = tinyConfiguration(exp: "x")
+            bad.normalization = text
+            #expect { try bad.validate() } throws: { ($0 as? TrainingConfigurationError)?.option == "--normalization" }
         }
     }
 }

@@ -11,8 +11,9 @@ private let stateJSONBeforeTypedSettings = #"""
 """#
 
 @Suite struct TrainingSettingsTests {
-    /// Old checkpoints load: every field lands in the typed configuration and the progress, and writing the
-    /// state again gives the same bytes (the format did not change).
+    /// Old checkpoints load: every field lands in the typed configuration and the progress, the settings added
+    /// since (`channels`, `normalization`) take their defaults, and writing the state again gives the same bytes
+    /// plus those settings.
     @Test func checkpointStateOfTheEarlierFormatDecodesAndReencodesIdentically() throws {
         let state = try JSONDecoder().decode(TrainingCheckpoint.State.self, from: Data(stateJSONBeforeTypedSettings.utf8))
         // Settings added since keep what that run did: cap 1000 (stored), plain, empty clusters reported,
@@ -31,7 +32,11 @@ private let stateJSONBeforeTypedSettings = #"""
         #expect(state.reason == "epoch" && state.version == 1)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        #expect(String(decoding: try encoder.encode(state), as: UTF8.self) == stateJSONBeforeTypedSettings)
+        #expect(state.configuration.channels == 0 && state.configuration.normalization == "auto")
+        let expected = stateJSONBeforeTypedSettings
+            .replacingOccurrences(of: #""comment""#, with: #""channels":0,"comment""#)
+            .replacingOccurrences(of: #""paugs""#, with: #""normalization":"auto","paugs""#)
+        #expect(String(decoding: try encoder.encode(state), as: UTF8.self) == expected)
     }
 
     /// A stored name the program does not know is an error, never a silent default.
@@ -108,7 +113,7 @@ private let stateJSONBeforeTypedSettings = #"""
         #expect(TrainingConfiguration.option(for: "batchSize") == "--batch-size")
         #expect(TrainingConfiguration.presetSettings == ["hc", "ncl", "lamb", "nopts", "lr", "batchSize", "epochs", "wd",
                                                          "schedule", "lrSchedule", "arch"])
-        #expect(TrainingConfiguration.settingNames.contains("skStorage") && TrainingConfiguration.settingNames.count == 34)
+        #expect(TrainingConfiguration.settingNames.contains("skStorage") && TrainingConfiguration.settingNames.count == 38)
     }
 
     /// `--resume` keeps the stored run: changeable settings come from the command line, others must agree.

@@ -36,12 +36,13 @@ public final class AlexNetTrunk: FeatureExtractor {
         .conv(256, kernel: 5, stride: 1, padding: 2), .maxPool, .conv(384, kernel: 3, stride: 1, padding: 1),
         .conv(384, kernel: 3, stride: 1, padding: 1), .conv(256, kernel: 3, stride: 1, padding: 1), .maxPool]
 
-    /// `flatDimension` is C·H·W after the last pool (9216 for 224 input, 2304 for the CIFAR variant).
-    public init(configuration: [Stage], flatDimension: Int, hidden: Int = 4096,
+    /// `flatDimension` is C·H·W after the last pool (`flatDimension(configuration:input:)`: 9216 for 224
+    /// input, 2304 for the CIFAR variant at 32, 1024 at 28); `inputChannels` is 3 for RGB, 1 for grey input.
+    public init(configuration: [Stage], flatDimension: Int, hidden: Int = 4096, inputChannels: Int = 3,
                 generator: inout some RandomNumberGenerator) {
         var layers: [any Layer] = []
         var taps: [Int: String] = [:]
-        var channels = 3, convIndex = 0
+        var channels = inputChannels, convIndex = 0
         for stage in configuration {
             switch stage {
             case .maxPool:
@@ -62,6 +63,22 @@ public final class AlexNetTrunk: FeatureExtractor {
                                  Dropout(0.5), Linear(hidden, hidden, generator: &generator), ReLU()])
         classifierTaps = [2: "fc6", 5: "fc7"]
         featureDimension = hidden
+    }
+
+    /// C·H·W after the last pool of `configuration` for `input` (PyTorch's floor rule for every window; max-pools
+    /// are 3×3 stride 2), or 0 when some window does not fit.
+    public static func flatDimension(configuration: [Stage], input: InputShape) -> Int {
+        var side = input.size, channels = input.channels
+        for stage in configuration {
+            switch stage {
+            case .maxPool: side = InputShape.windowOutput(side, kernel: 3, stride: 2)
+            case .conv(let out, let k, let s, let p):
+                side = InputShape.windowOutput(side, kernel: k, stride: s, padding: p)
+                channels = out
+            }
+            if side < 1 { return 0 }
+        }
+        return channels * side * side
     }
 
     public var tapNames: [String] {

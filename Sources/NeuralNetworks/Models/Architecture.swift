@@ -33,7 +33,8 @@ public enum Architecture: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    /// Side of the square input image the architecture is built for.
+    /// Side of the square input image the architecture is built for by default (224, or 32 for the CPU-sized
+    /// networks).
     public var inputSize: Int {
         switch self {
         case .alexnet, .alexnetSmall, .resnet50, .resnet18, .resnetv2: return 224
@@ -41,26 +42,75 @@ public enum Architecture: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    /// Builds the network with one linear head per entry of `heads` (K clusters each), initialised from
-    /// `generator` as the reference code does:
+    /// The default input, 3×`inputSize`×`inputSize` (what every checkpoint written before input shapes were
+    /// recorded was trained on).
+    public var defaultInput: InputShape { InputShape(channels: 3, size: inputSize) }
+
+    /// True for the CPU-sized networks (alexnet_cifar, resnet18_cifar, convnet_tiny), which take small images
+    /// (up to 64×64) at their native size instead of resizing them to `inputSize`.
+    public var takesNativeSmallInput: Bool { inputSize <= 64 }
+
+    /// Throws when the network cannot be built for `input`: a channel count other than 1 or 3, a side too small
+    /// for its windows, or (resnet50, resnet18, whose final AvgPool2d(7) needs a 7×7 map) a side that does not
+    /// end at 7×7.
+    public func check(_ input: InputShape) throws(UnsupportedInputError) {
+        func fail(_ reason: String) -> UnsupportedInputError {
+            UnsupportedInputError(architecture: rawValue, input: input, reason: reason)
+        }
+        guard input.channels == 1 || input.channels == 3 else { throw fail("images have 1 (grey) or 3 (RGB) channels") }
+        guard input.size >= 1 && input.size <= 4096 else { throw fail("the side must be between 1 and 4096") }
+        switch self {
+        case .alexnet, .alexnetSmall, .alexnetCIFAR:
+            if AlexNetTrunk.flatDimension(configuration: alexNetConfiguration, input: input) == 0 {
+                let smallest = (1...4096).first {
+                    AlexNetTrunk.flatDimension(configuration: alexNetConfiguration, input: InputShape(channels: 1, size: $0)) > 0
+                } ?? 0
+                throw fail("its poolings need a side of at least \(smallest)")
+            }
+        case .convnetTiny:
+            if ConvNetTinyTrunk.flatDimension(for: input) == 0 { throw fail("its three 2×2 max-pools need a side of at least 8") }
+        case .resnet50, .resnet18:
+            var side = InputShape.windowOutput(input.size, kernel: 7, stride: 2, padding: 3)
+            side = InputShape.windowOutput(side, kernel: 3, stride: 2, padding: 1)
+            for _ in 0..<3 { side = InputShape.windowOutput(side, kernel: 3, stride: 2, padding: 1) }
+            if side != 7 { throw fail("its final 7×7 average pool needs a 7×7 map (a side of 193 to 224), not \(side)×\(side)") }
+        case .resnetv2, .resnet18CIFAR:
+            break  // global average pooling: any side of at least 1 works
+        }
+    }
+
+    /// The feature configuration of the AlexNet variants (empty for the others).
+    var alexNetConfiguration: [AlexNetTrunk.Stage] {
+        switch self {
+        case .alexnet: return AlexNetTrunk.bigConfiguration
+        case .alexnetSmall: return AlexNetTrunk.smallConfiguration
+        case .alexnetCIFAR: return AlexNetTrunk.cifarConfiguration
+        default: return []
+        }
+    }
+
+    /// Builds the network for `input` (default `defaultInput`; it must pass `check(_:)`) with one linear head per
+    /// entry of `heads` (K clusters each), initialised from `generator` as the reference code does:
     /// - AlexNet variants and convnet_tiny: `Initialization.alexNetStyle` on everything (heads included);
     /// - resnet50, resnet18: `Initialization.resNetStyle` on the trunk, PyTorch default Linear init for the heads;
     /// - resnetv2, resnet18_cifar: PyTorch default initialisation everywhere (BN weight 1, bias 0).
-    public func build(heads: [Int], generator: inout some RandomNumberGenerator) -> MultiHeadNetwork {
+    public func build(heads: [Int], input: InputShape? = nil,
+                      generator: inout some RandomNumberGenerator) -> MultiHeadNetwork {
         precondition(!heads.isEmpty && heads.allSatisfy { $0 >= 1 }, "\(rawValue): heads \(heads) must be non-empty and >= 1")
+        let input = input ?? defaultInput
+        do { try check(input) } catch { preconditionFailure("\(error) (call Architecture.check first)") }
         let trunk: any FeatureExtractor
+        let c = input.channels
         switch self {
-        case .alexnet:
-            trunk = AlexNetTrunk(configuration: AlexNetTrunk.bigConfiguration, flatDimension: 256 * 6 * 6, generator: &generator)
-        case .alexnetSmall:
-            trunk = AlexNetTrunk(configuration: AlexNetTrunk.smallConfiguration, flatDimension: 256 * 6 * 6, generator: &generator)
-        case .alexnetCIFAR:
-            trunk = AlexNetTrunk(configuration: AlexNetTrunk.cifarConfiguration, flatDimension: 256 * 3 * 3, generator: &generator)
-        case .resnet18CIFAR: trunk = ResNet18CIFARTrunk(generator: &generator)
-        case .resnet50: trunk = ResNetV1Trunk(generator: &generator)
-        case .resnet18: trunk = ResNetV1Trunk(blocks: [2, 2, 2, 2], block: .basic, generator: &generator)
-        case .resnetv2: trunk = PreActResNetTrunk(generator: &generator)
-        case .convnetTiny: trunk = ConvNetTinyTrunk(generator: &generator)
+        case .alexnet, .alexnetSmall, .alexnetCIFAR:
+            trunk = AlexNetTrunk(configuration: alexNetConfiguration,
+                                 flatDimension: AlexNetTrunk.flatDimension(configuration: alexNetConfiguration, input: input),
+                                 inputChannels: c, generator: &generator)
+        case .resnet18CIFAR: trunk = ResNet18CIFARTrunk(inputChannels: c, generator: &generator)
+        case .resnet50: trunk = ResNetV1Trunk(inputChannels: c, generator: &generator)
+        case .resnet18: trunk = ResNetV1Trunk(blocks: [2, 2, 2, 2], block: .basic, inputChannels: c, generator: &generator)
+        case .resnetv2: trunk = PreActResNetTrunk(inputChannels: c, generator: &generator)
+        case .convnetTiny: trunk = ConvNetTinyTrunk(input: input, generator: &generator)
         }
         let linears = heads.map { Linear(trunk.featureDimension, $0, generator: &generator) }
         let net = MultiHeadNetwork(architecture: rawValue, trunk: trunk, heads: linears)

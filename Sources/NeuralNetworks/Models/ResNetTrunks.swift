@@ -17,9 +17,10 @@ public final class ResNetV1Trunk: FeatureExtractor {
 
     /// `width` is the stem's and first stage's channel count (64 in the official networks; smaller values
     /// only for tests).
-    public init(blocks: [Int] = [3, 4, 6, 3], width: Int = 64, block: Block = .bottleneck,
+    /// `inputChannels` is 3 for RGB, 1 for grey input.
+    public init(blocks: [Int] = [3, 4, 6, 3], width: Int = 64, block: Block = .bottleneck, inputChannels: Int = 3,
                 generator: inout some RandomNumberGenerator) {
-        var layers: [any Layer] = [Conv2d(3, width, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
+        var layers: [any Layer] = [Conv2d(inputChannels, width, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
                                    BatchNorm2d(width), ReLU(), MaxPool2d(kernelSize: 3, stride: 2, padding: 1)]
         let expansion = block == .bottleneck ? Bottleneck.expansion : 1
         layers += resNetStages(blocks, width: width, expansion: expansion, generator: &generator) {
@@ -53,8 +54,10 @@ public final class PreActResNetTrunk: FeatureExtractor {
     public let featureDimension: Int
 
     /// `width` is the stem's and first stage's channel count (64 officially; smaller values only for tests).
-    public init(blocks: [Int] = [3, 4, 6, 3], width: Int = 64, generator: inout some RandomNumberGenerator) {
-        var layers: [any Layer] = [Conv2d(3, width, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
+    /// `inputChannels` is 3 for RGB, 1 for grey input.
+    public init(blocks: [Int] = [3, 4, 6, 3], width: Int = 64, inputChannels: Int = 3,
+                generator: inout some RandomNumberGenerator) {
+        var layers: [any Layer] = [Conv2d(inputChannels, width, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
                                    MaxPool2d(kernelSize: 3, stride: 2, padding: 1)]
         layers += resNetStages(blocks, width: width, expansion: 4, generator: &generator) {
             PreActBottleneck($0, $1, stride: $2, generator: &$3)
@@ -85,8 +88,9 @@ public final class ResNet18CIFARTrunk: FeatureExtractor {
     public let stages: [Sequential]
     public let featureDimension = 512
 
-    public init(generator: inout some RandomNumberGenerator) {
-        conv1 = Conv2d(3, 64, kernelSize: 3, padding: 1, bias: false, generator: &generator)
+    /// `inputChannels` is 3 for RGB, 1 for grey input; any input side works (global average pool).
+    public init(inputChannels: Int = 3, generator: inout some RandomNumberGenerator) {
+        conv1 = Conv2d(inputChannels, 64, kernelSize: 3, padding: 1, bias: false, generator: &generator)
         bn1 = BatchNorm2d(64)
         stages = resNetStages([2, 2, 2, 2], expansion: 1, generator: &generator) {
             BasicBlock($0, $1, stride: $2, generator: &$3)
