@@ -75,7 +75,9 @@ extension Trainer {
         }
         progress.labelOptimisations += 1
         if results.contains(where: \.diagnostics.degenerateLabels) { progress.degenerateLabelOptimisations += 1 }
-        if results.contains(where: { !$0.diagnostics.converged }) { progress.cappedLabelOptimisations += 1 }
+        if results.contains(where: { !$0.diagnostics.converged && !$0.diagnostics.numericalBreakdown }) {
+            progress.cappedLabelOptimisations += 1
+        }
         let report = LabelOptimisationReport(optimisation: optimisation, epoch: progress.epoch,
                                              iteration: progress.iteration, seconds: Date().timeIntervalSince(started),
                                              networkPassSeconds: passSeconds, tolerance: configuration.skTol,

@@ -43,7 +43,7 @@ public final class TrainingConsole: TrainingObserver {
                     + "largest cluster (--sk-empty-clusters split)")
             }
         }
-        let capped = r.heads.filter { !$0.diagnostics.converged }
+        let capped = r.heads.filter { !$0.diagnostics.converged && !$0.diagnostics.numericalBreakdown }
         if !capped.isEmpty {
             cappedLabelOptimisations += 1
             if cappedLabelOptimisations == 1 {  // once; then counted on the progress line and in summary.json
