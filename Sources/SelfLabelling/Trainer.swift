@@ -62,6 +62,8 @@ public final class Trainer {
     public internal(set) var phaseTimes = TrainingPhaseTimes()
     /// Stop (as if interrupted) once this many iterations have run in this call of `run()`: for tests.
     public var stopAfterIterations: Int?
+    /// The held-out split `--knn-every` measures on, with its (evaluation) transform; nil: no measurements.
+    public var heldOut: (test: any Dataset, transform: TransformPipeline)?
     /// The training set's fingerprint, stored in every checkpoint (nil: none stored).
     public var datasetFingerprint: DatasetFingerprint?
 
@@ -255,6 +257,7 @@ public final class Trainer {
         let norms = epoch % configuration.logIntv == 0 ? parameterNorms() : nil
         notify { $0.epochFinished(EpochReport(epoch: epoch, meanLoss: mean, learningRate: lr,
                                               imagesPerSecond: imagesPerSecond, parameterNorms: norms)) }
+        try measureHeldOut()  // before the epoch's checkpoint, which then holds the best score so far
         try save(to: checkpoints.regularPath(epoch: progress.epoch, batch: 0), reason: "epoch")
         checkpoints.prune(keep: 2)
         if isLowest { try save(to: checkpoints.lowestPath, reason: "lowest", remember: false) }

@@ -46,7 +46,7 @@ extension Augmentation: SettingChoice {
 extension TrainingConfiguration {
     /// Settings that may change when a run is resumed: they do not affect the results.
     public static let changeableOnResume: Set<String> = ["workers", "threads", "logIter", "logIntv", "comment", "data",
-                                                         "saveScores", "exp", "saveEvery"]
+                                                         "saveScores", "exp", "saveEvery", "knnEvery"]
 
     /// The command-line option of the setting `name`: `"skMaxIters"` → `"--sk-max-iters"`.
     public static func option(for name: String) -> String {

@@ -100,6 +100,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Settings added after checkpoints of earlier versions exist are optionals whose nil is the behaviour those
     /// runs had, so their stored configurations (which lack the key) still decode and re-encode unchanged.
     public var saveEvery: Int? = nil
+    /// Every this many epochs measure the held-out weighted kNN (k = 10, σ = 0.1) and head 0's NMI, logged to
+    /// metrics and TensorBoard, keeping the best state as `checkpoints/best_knn.safetensors` (cifar.py does it
+    /// every epoch). nil or 0: never.
+    public var knnEvery: Int? = nil
 
     public init() {}
 
@@ -161,6 +165,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try need(logIntv >= 1, "--log-intv", logIntv, "must be at least 1")
         try need(threads >= 0, "--threads", threads, "must be >= 0 (0 = all cores)")
         try need((saveEvery ?? 0) >= 0, "--save-every", saveEvery ?? 0, "must be >= 0 (0 = no permanent checkpoints)")
+        try need((knnEvery ?? 0) >= 0, "--knn-every", knnEvery ?? 0, "must be >= 0 (0 = never)")
         try need(skTol > 0 && skTol.isFinite, "--sk-tol", skTol, "must be a positive number")
         try need(skMaxIters == 0 || skMaxIters >= 10, "--sk-max-iters", skMaxIters,
                  "must be 0 (automatic) or at least 10 (the error is checked every 10)")

@@ -87,6 +87,11 @@ public final class TrainingConsole: TrainingObserver {
         log(String(format: "epoch %d done: mean loss %.4f, %.1f img/s", r.epoch, r.meanLoss, r.imagesPerSecond))
     }
 
+    public func knnMeasured(_ r: KNNReport) {
+        log(String(format: "held-out after epoch %d: kNN top-1 %.3f, NMI(head 0) %.3f%@ (%.1f s)", r.epoch, r.top1, r.nmi,
+                   r.isBest ? ", best so far" : "", r.seconds))
+    }
+
     public func trainingStopped(_ s: TrainingStop) {
         log("stopped at epoch \(s.epoch), iteration \(s.iteration); state saved to \(s.checkpoint). "
             + "Continue with: \(s.resumeCommand)")

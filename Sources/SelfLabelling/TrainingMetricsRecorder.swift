@@ -22,6 +22,10 @@ public final class TrainingMetricsRecorder: TrainingObserver {
         }
     }
 
+    public func knnMeasured(_ r: KNNReport) {
+        log.write(["kind": "knn", "epoch": r.epoch, "top1": r.top1, "nmi": r.nmi, "best": r.isBest, "seconds": r.seconds])
+    }
+
     public func labelsOptimised(_ r: LabelOptimisationReport) {
         for h in r.heads {
             let d = h.diagnostics

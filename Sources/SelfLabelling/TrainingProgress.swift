@@ -19,6 +19,8 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
     public var cappedLabelOptimisations = 0
     /// Lowest epoch-mean loss so far (nil before the first complete epoch).
     public var lowestLoss: Double?
+    /// Best held-out kNN top-1 so far (`--knn-every`; nil before the first measurement).
+    public var bestKNN: Double?
     /// Sum and count of the losses of the current epoch so far (for its mean).
     public var epochLossSum = 0.0
     public var epochLossCount = 0
@@ -55,7 +57,7 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case epoch, batch, iteration, scheduleRemaining, labelOptimisations, lowestLoss, epochLossSum, epochLossCount
-        case degenerateLabelOptimisations
+        case degenerateLabelOptimisations, bestKNN
         case cappedLabelOptimisations
     }
 
@@ -69,6 +71,7 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
         degenerateLabelOptimisations = try c.decodeIfPresent(Int.self, forKey: .degenerateLabelOptimisations) ?? 0
         cappedLabelOptimisations = try c.decodeIfPresent(Int.self, forKey: .cappedLabelOptimisations) ?? 0
         lowestLoss = try c.decodeIfPresent(Double.self, forKey: .lowestLoss)
+        bestKNN = try c.decodeIfPresent(Double.self, forKey: .bestKNN)
         epochLossSum = try c.decode(Double.self, forKey: .epochLossSum)
         epochLossCount = try c.decode(Int.self, forKey: .epochLossCount)
     }
@@ -87,6 +90,7 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
             try c.encode(cappedLabelOptimisations, forKey: .cappedLabelOptimisations)
         }
         try c.encodeIfPresent(lowestLoss, forKey: .lowestLoss)
+        try c.encodeIfPresent(bestKNN, forKey: .bestKNN)
         try c.encode(epochLossSum, forKey: .epochLossSum)
         try c.encode(epochLossCount, forKey: .epochLossCount)
     }

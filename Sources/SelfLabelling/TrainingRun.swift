@@ -95,6 +95,7 @@ public struct TrainingRun {
             throw TrainingConfigurationError(option: "--crop-size", value: "\(input.shape.size)", rule: "does not fit: \(error)")
         }
         let (trainT, pseudoT, evalT) = configuration.transforms
+        let heldOutTest = try heldOutSplit(configuration, train: train)
         var rng = Xoshiro256(seed: configuration.seed, 0x4D4F_4445_4C)
         let heads = [Int](repeating: configuration.ncl, count: configuration.hc)
         let network = architecture.build(heads: heads, input: input.shape, generator: &rng)
@@ -108,6 +109,7 @@ public struct TrainingRun {
         StopRequest.installHandlers()
         let trainer = try Trainer(configuration: configuration, network: network, dataset: train,
                                   trainTransform: trainT, pseudoTransform: pseudoT, kernels: kernels, resumeFrom: resumePoint, fixedLabels: fixedLabels)
+        if let heldOutTest { trainer.heldOut = (heldOutTest, evalT) }
         trainer.datasetFingerprint = fingerprint
         let summary: TrainingSummary
         switch try trainer.run() {

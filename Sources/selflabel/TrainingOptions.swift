@@ -46,6 +46,8 @@ public struct TrainingOptions: ParsableArguments {
     var labels: String?
     @Option(help: "Every N epochs also keep checkpoints/ckpt-e<epoch>.safetensors, never pruned (default 0: none).")
     var saveEvery: Int?
+    @Option(help: "Every N epochs measure the held-out kNN top-1 (k 10, σ 0.1) and head-0 NMI, as cifar.py; keeps checkpoints/best_knn.safetensors (default 0: never).")
+    var knnEvery: Int?
     @Option(help: "Sinkhorn-Knopp tolerance (default 0.1).") var skTol: Double?
     @Option(help: "Sinkhorn-Knopp iteration cap (default 0: automatic, iterate while the error keeps falling, up to 100,000).") var skMaxIters: Int?
     @Option(help: "Sinkhorn-Knopp acceleration: \(SinkhornAcceleration.choicesPhrase) (default anderson; each check of the official rule is a plain step).")
