@@ -36,7 +36,8 @@ public final class TrainingMetricsRecorder: TrainingObserver {
                        "empty_clusters": d.emptyClusters, "changed_fraction": h.changedFraction,
                        "nmi_previous": h.nmiWithPrevious, "sk_method": d.method.rawValue,
                        "repaired_breakdown": d.repairedBreakdown, "fell_back_to_f64": d.fellBackToFloat64,
-                       "degenerate_labels": d.degenerateLabels, "log_domain": d.solvedInLogDomain])
+                       "degenerate_labels": d.degenerateLabels, "log_domain": d.solvedInLogDomain,
+                       "repaired_empty_clusters": d.repairedEmptyClusters, "sk_stalled": d.stalled])
         }
     }
 }

@@ -124,6 +124,12 @@ public struct TrainingRun {
                     + "degenerate labels (see the \"degenerate_labels\" records of metrics.jsonl)")
             }
         }
+        if summary.cappedLabelOptimisations > 0 {
+            log("warning: in \(summary.cappedLabelOptimisations) of \(summary.labelOptimisations) label optimisations "
+                + "Sinkhorn-Knopp stopped at its iteration cap, so those labels are not the equipartition SeLa asks for "
+                + "(\"converged\": false in metrics.jsonl's labels records): " + TrainingSummary.capAdvice)
+        }
+        let summaryPath = (configuration.exp as NSString).appendingPathComponent("summary.json")
         // The paper's picture: head 0's clusters as rows of thumbnails framed by true class.
         let gallery = ClusterGallery(labels: trainer.pseudoLabels.head(0).map(Int.init), targets: train.targets,
                                      classNames: train.classNames, clusters: 20, perCluster: 12, order: .purity,
@@ -136,6 +142,7 @@ public struct TrainingRun {
             log("warning: could not draw the cluster picture: \(error)")
         }
         guard embedded else {
+            try RunSummaryFile(summary: summary, heldOut: nil).write(to: summaryPath)
             writeReport(configuration.exp)
             return .completed(summary, heldOut: nil)
         }
@@ -143,9 +150,7 @@ public struct TrainingRun {
                                                 transform: evalT, workers: configuration.workers, kernels: kernels)
         let comparison = HeldOutComparison(trained: trained, randomInitialisation: baseline,
                                            seconds: Date().timeIntervalSince(started))
-        if baseline != nil {
-            try comparison.write(to: (configuration.exp as NSString).appendingPathComponent("summary.json"))
-        }
+        try RunSummaryFile(summary: summary, heldOut: comparison).write(to: summaryPath)
         writeReport(configuration.exp)
         return .completed(summary, heldOut: comparison)
     }
