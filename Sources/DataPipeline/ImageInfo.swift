@@ -27,23 +27,24 @@ public struct ImageInfo: Sendable, Equatable {
     /// the last) are inspected by header only. The set is grey (1 channel) when every inspected image is grey,
     /// otherwise RGB (3): a mixed folder is RGB, its grey images replicated to three channels as torchvision's
     /// loader does (`convert("RGB")`), and a colour image the inspection did not reach in a folder found grey
-    /// is converted to its luma (`convert("L")`). The size is common when all inspected images have it. A file
-    /// whose header cannot be read is left out (the loader skips it as corrupt).
-    public static func inspecting(count: Int, header: (Int) throws -> ImageDecoder.Header) throws -> ImageInfo {
+    /// is converted to its luma (`convert("L")`). The size is common when all inspected images have it. Files
+    /// whose header cannot be read are left out (`inspected` counts the others); with none readable the set is RGB
+    /// with no common size.
+    public static func inspecting(count: Int, header: (Int) throws -> ImageDecoder.Header) -> ImageInfo {
         let positions = evenlySpaced(count: count, limit: inspectionLimit)
         var grey = true
         var size: (Int, Int)?
         var uniform = true
-        var inspected = 0
+        var read = 0
         for i in positions {
-            // A corrupt file is skipped here as the loader skips it (issue 12: one bad file never stops a run).
+            // An unreadable file is left out here as the loader leaves it out of training (with its warning).
             guard let h = try? header(i) else { continue }
-            inspected += 1
+            read += 1
             grey = grey && h.isGrey
             if let s = size { uniform = uniform && s == (h.width, h.height) } else { size = (h.width, h.height) }
         }
-        return ImageInfo(channels: grey && inspected > 0 ? 1 : 3, width: uniform ? size?.0 : nil,
-                         height: uniform ? size?.1 : nil, inspected: inspected)
+        return ImageInfo(channels: grey && read > 0 ? 1 : 3, width: uniform ? size?.0 : nil,
+                         height: uniform ? size?.1 : nil, inspected: read)
     }
 
     /// Up to `limit` indices spread evenly over `0..<count`, first and last included, increasing.
@@ -54,17 +55,14 @@ public struct ImageInfo: Sendable, Equatable {
 }
 
 extension Dataset {
-    /// Default: the channels and size of the first sample that decodes (a corrupt one is skipped, as the loader
-    /// skips it; the first error is thrown when none of the first 100 decodes).
+    /// Default: the channels and size of the first of the first ten samples that decodes (RGB with no common
+    /// size when none does).
     public func imageInfo() throws -> ImageInfo {
-        guard count > 0 else { return ImageInfo(channels: 3, width: nil, height: nil, inspected: 0) }
-        var firstError: (any Error)?
-        var decoded: PixelImage?
-        for i in 0..<min(count, 100) {
-            do { decoded = try sample(at: i).image; break } catch { firstError = firstError ?? error }
+        for i in 0..<min(count, 10) {
+            guard let image = try? sample(at: i).image else { continue }
+            return ImageInfo(channels: image.channels, width: image.width, height: image.height, inspected: 1)
         }
-        guard let image = decoded else { throw firstError! }
-        return ImageInfo(channels: image.channels, width: image.width, height: image.height, inspected: 1)
+        return ImageInfo(channels: 3, width: nil, height: nil, inspected: 0)
     }
 }
 
@@ -72,7 +70,7 @@ extension ImageFolderDataset {
     /// The image folder rule of `ImageInfo.inspecting(count:header:)` (headers of up to 1,000 evenly spaced
     /// files).
     public func imageInfo() throws -> ImageInfo {
-        try ImageInfo.inspecting(count: count) { try ImageDecoder.header(try FileBytes.read(paths[$0]), name: paths[$0]) }
+        ImageInfo.inspecting(count: count) { try ImageDecoder.header(try FileBytes.read(paths[$0]), name: paths[$0]) }
     }
 }
 
@@ -80,7 +78,7 @@ extension PackedImageDataset {
     /// The rule of `ImageInfo.inspecting(count:header:)` on the stored files (the embedded CIFAR-10 subset:
     /// 3 channels, 32×32).
     public func imageInfo() throws -> ImageInfo {
-        try ImageInfo.inspecting(count: count) { try ImageDecoder.header(encodedBytes(at: $0), name: describeSample($0)) }
+        ImageInfo.inspecting(count: count) { try ImageDecoder.header(encodedBytes(at: $0), name: describeSample($0)) }
     }
 }
 

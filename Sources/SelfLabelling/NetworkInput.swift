@@ -74,8 +74,9 @@ public struct NetworkInput: Sendable, Equatable {
 
 /// The `--normalization` setting.
 public enum NormalizationSetting: Equatable, Sendable {
-    /// The CIFAR statistics for the embedded CIFAR-10 data, ImageNet's for RGB input above 64×64 (the official
-    /// pipelines), otherwise `dataset`.
+    /// RGB input: the official pipelines' constants, CIFAR's up to 64×64 (`cifar.py`, and the embedded CIFAR-10
+    /// data), ImageNet's above (so a network exported to `.pth`, which holds no statistics, is fed the same way
+    /// when loaded back); grey input: `dataset` (no official constant fits it).
     case auto
     /// Mean and standard deviation per channel computed over the training split (`ChannelStatistics`).
     case dataset
@@ -127,13 +128,13 @@ extension TrainingConfiguration {
         return (input.transform(augs), input.transform(paugs), input.evaluationTransform)
     }
 
-    /// These settings with `cropSize`, `channels` and `normalization` resolved against the training data `train`
-    /// (`embedded`: the embedded CIFAR-10 subset): channels from `ImageInfo` unless given; the side given, or the
+    /// These settings with `cropSize`, `channels` and `normalization` resolved against the training data `train`:
+    /// channels from `ImageInfo` unless given; the side given, or the
     /// data's common shorter side when the architecture takes native small input and it is at most 64, else the
     /// architecture's own; the normalisation per `NormalizationSetting` (`dataset` streams the training split
     /// once on `threads` threads). Throws a `TrainingConfigurationError` when the network cannot take that input
     /// or the given statistics do not fit the channel count. `note` receives one line saying what was chosen.
-    public func resolvingInput(train: any Dataset, embedded: Bool, threads: Int,
+    public func resolvingInput(train: any Dataset, threads: Int,
                                note: (String) -> Void = { _ in }) throws -> TrainingConfiguration {
         var c = self
         let info = try train.imageInfo()
@@ -149,13 +150,8 @@ extension TrainingConfiguration {
         }
         var setting = try NormalizationSetting(parsing: normalization)
         if setting == .auto {
-            if embedded && shape.channels == 3 {
-                setting = .values(mean: TransformPipeline.cifarMean, std: TransformPipeline.cifarStd)
-            } else if shape.channels == 3 && shape.size > 64 {
-                setting = .values(mean: TransformPipeline.imageNetMean, std: TransformPipeline.imageNetStd)
-            } else {
-                setting = .dataset
-            }
+            let official = NetworkInput.legacy(arch, size: shape.size)
+            setting = shape.channels == 3 ? .values(mean: official.mean, std: official.std) : .dataset
         }
         var how = "given"
         switch setting {

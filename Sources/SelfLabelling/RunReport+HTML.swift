@@ -80,12 +80,18 @@ extension RunReport {
             let steps = Set(capped.compactMap { number($0, "optimisation") }).count
             out.append("\(capped.count) of \(heads.count) head solves (in \(steps) label optimisations) stopped at the "
                 + "Sinkhorn-Knopp iteration cap before the stop rule was met (largest error \(String(format: "%.3g", worst)), "
-                + "tolerance \(tolerance)): those labels are not the equipartition SeLa asks for. Raise --sk-max-iters.")
+                + "tolerance \(tolerance)): those labels are not the equipartition SeLa asks for. To change: "
+                + TrainingSummary.capAdvice + ".")
         }
         let empty = heads.filter { (number($0, "empty_clusters") ?? 0) > 0 }
         if !empty.isEmpty {
             let most = empty.compactMap { number($0, "empty_clusters") }.max() ?? 0
             out.append("\(empty.count) head solves left empty clusters (up to \(Int(most)) in one head).")
+        }
+        let repaired = heads.filter { (number($0, "repaired_empty_clusters") ?? 0) > 0 }
+        if !repaired.isEmpty {
+            out.append("\(repaired.count) head solves had empty clusters, filled by splitting the largest cluster "
+                + "(--sk-empty-clusters split; refuse stops the run instead).")
         }
         let degenerate = heads.filter { ($0["degenerate_labels"] as? Bool) == true }
         if !degenerate.isEmpty {

@@ -5,6 +5,9 @@ public struct SinkhornDiagnostics: Sendable, Equatable {
     /// True when the official rule (`err < tol`, checked every 10 iterations) stopped the loop; false when
     /// the iteration cap was reached first.
     public var converged: Bool
+    /// True when the automatic cap (`SinkhornOptions.maxIterations` 0) stopped the loop because the checked
+    /// error had stopped falling; false otherwise (also when a fixed cap was reached).
+    public var stalled = false
     /// The last checked error `Σ_n |c_n / c_new_n − 1|`.
     public var finalError: Double
     /// Every checked error, in order (iterations 0, 10, 20, …).

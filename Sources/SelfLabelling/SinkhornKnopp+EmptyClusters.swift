@@ -2,7 +2,7 @@ import Foundation
 
 /// What a solve does with clusters that received no sample (SeLa asks for an equipartition; an empty cluster
 /// is never left silently).
-public enum SinkhornEmptyClusterPolicy: String, Sendable, CaseIterable {
+public enum SinkhornEmptyClusterPolicy: String, Sendable, CaseIterable, Codable {
     /// Keep the labels; empty clusters are counted in `SinkhornDiagnostics.emptyClusters` and flag
     /// `degenerateLabels`.
     case report

@@ -10,7 +10,7 @@ public enum SinkhornError: Error, Equatable, CustomStringConvertible {
     case invalidLambda(Double)
     /// The tolerance must be a finite number > 0.
     case invalidTolerance(Double)
-    /// The iteration cap must be ≥ 1.
+    /// The iteration cap must be ≥ 0 (0: automatic).
     case invalidMaxIterations(Int)
     /// The thread count must be ≥ 1.
     case invalidThreadCount(Int)
@@ -43,7 +43,7 @@ public enum SinkhornError: Error, Equatable, CustomStringConvertible {
             return "K = \(k) clusters > N = \(n) samples: equal-sized clusters are impossible"
         case let .invalidLambda(l): return "lambda must be finite and > 0, got \(l)"
         case let .invalidTolerance(t): return "tolerance must be finite and > 0, got \(t)"
-        case let .invalidMaxIterations(m): return "max iterations must be >= 1, got \(m)"
+        case let .invalidMaxIterations(m): return "max iterations must be >= 0 (0 = automatic), got \(m)"
         case let .invalidThreadCount(t): return "thread count must be >= 1, got \(t)"
         case let .nonFiniteScore(h, r, c, v):
             return "non-finite score \(v) at head \(h), row \(r), column \(c)"

@@ -21,7 +21,8 @@ enum SinkhornSource {
 ///
 /// Truncated source: see `rebuild` and `checkedError` — the kept entries are rebuilt whenever `log r'` spreads
 /// over more than 2W, and a check that passes on the kept entries is redone on the full matrix, so the
-/// official rule is always evaluated on the full matrix. Over-relaxation: see `SinkhornOverRelaxation`.
+/// official rule is always evaluated on the full matrix. Acceleration: see `SinkhornAnderson` and
+/// `SinkhornOverRelaxation`; the cap: `SinkhornCap`.
 struct SinkhornIteration {
     let solver: SinkhornKnoppSolver
     let source: SinkhornSource
@@ -67,6 +68,8 @@ struct SinkhornIteration {
         var marginalDeviation: Double
         /// Passes over the full matrix computed from the scores (truncated source).
         var fullPasses = 0
+        /// The automatic cap stopped the loop because the error had stopped falling.
+        var stalled = false
     }
 
     /// Runs to the stopping rule; nil when the truncated source turned out too dense (then nothing is
@@ -81,12 +84,15 @@ struct SinkhornIteration {
             for j in 0..<kp { colShift[j] = -used[j] }
         }
         var logR = startingLogR(warmStart: warmStart)
-        var relax = SinkhornOverRelaxation(enabled: o.overRelaxation, cold: warmStart == nil)
+        var relax = SinkhornOverRelaxation(enabled: o.acceleration == .overRelaxation, cold: warmStart == nil)
+        var anderson = o.acceleration == .anderson ? SinkhornAnderson(clusters: k) : nil
         var alphaPrev = 0.0, err = Double.infinity, errors: [Double] = [], counter = 0
         var used = logR, deviation = Double.nan
-        while err > o.tolerance && counter < o.maxIterations {
+        var cap = SinkhornCap(maxIterations: o.maxIterations)
+        while err > o.tolerance && !cap.reached(iterations: counter) {
             if let m = truncated, m.builds == 0 || spread(logR) > 2 * SinkhornTruncatedMatrix.drift {
                 guard try rebuild(m, logR: &logR, used: &used) else { return nil }
+                anderson?.reset()
             }
             let alpha = loadScaling(logR)
             let check = counter % 10 == 0 && (counter > 0 || warmStart == nil)
@@ -95,6 +101,7 @@ struct SinkhornIteration {
                 err = checkedError(ratio: ratio, decideOnFullMatrix: truncated != nil)
                 errors.append(err)
                 relax.update(errors: errors)
+                cap.record(error: err, iterations: counter)
                 solver.progress?(SinkhornProgress(head: head, iteration: counter + 1, error: err))
             } else {
                 pass(iterate: true, check: false, ratio: ratio, omega: relax.cOmega)
@@ -102,12 +109,24 @@ struct SinkhornIteration {
             deviation = 0
             for j in 0..<k { deviation = max(deviation, abs(Double(k) * r64[j] * acc[j] - 1)) }
             used = logR
-            updateR(&logR, alpha: alpha, omega: relax.rOmega(nextIteration: counter + 1))
+            if anderson != nil {
+                var g = logR
+                updateR(&g, alpha: alpha, omega: 1)
+                // The step into every check is plain, so the check is an official Sinkhorn iteration.
+                if (counter + 1) % 10 == 0 {
+                    logR = g
+                    anderson!.reset()
+                } else {
+                    anderson!.next(&logR, plainUpdate: g)
+                }
+            } else {
+                updateR(&logR, alpha: alpha, omega: relax.rOmega(nextIteration: counter + 1))
+            }
             alphaPrev = alpha
             counter += 1
         }
         return State(logR: used, iterations: counter, converged: err <= o.tolerance, errors: errors,
-                     marginalDeviation: deviation, fullPasses: fullPasses)
+                     marginalDeviation: deviation, fullPasses: fullPasses, stalled: cap.stalled)
     }
 
     /// `log r'` to start from: the warm start shifted by `b`, or (cold) the reference's `r_1 = (1/K)/(Aᵀ c_0)`

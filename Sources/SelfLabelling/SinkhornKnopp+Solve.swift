@@ -60,7 +60,7 @@ extension SinkhornKnoppSolver {
         var f64 = options
         f64.precision = .f64
         f64.storage = .f32
-        f64.overRelaxation = false
+        f64.acceleration = .off
         f64.truncation = .off
         var repaired = try SinkhornKnoppSolver(options: f64).solveHeadOnce(scores, head: head, n: n, k: k,
                                                                           warmStart: warmStart, truncatedDensity: nil)

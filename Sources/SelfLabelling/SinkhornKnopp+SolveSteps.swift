@@ -88,6 +88,7 @@ extension SinkhornKnoppSolver {
             rebuilds: it.rebuilds, fullPasses: state.fullPasses)
         diagnostics.representableLambda = p.representableLambda
         diagnostics.repairedEmptyClusters = repaired
+        diagnostics.stalled = state.stalled
         diagnostics.degenerateLabels = SinkhornDiagnostics.isDegenerate(
             emptyClusters: diagnostics.emptyClusters, maxClusterSize: diagnostics.maxClusterSize, samples: p.n, clusters: p.k)
         return SinkhornResult(labels: labels,

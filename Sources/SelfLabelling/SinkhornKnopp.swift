@@ -27,14 +27,14 @@ public final class SinkhornKnoppSolver: @unchecked Sendable {
     /// Called on the calling thread after every error check (every 10 iterations), for progress displays.
     public var progress: (@Sendable (SinkhornProgress) -> Void)? = nil
 
-    /// A solver; throws `SinkhornError` for meaningless options (λ ≤ 0, tol ≤ 0, cap < 1, threads < 1,
+    /// A solver; throws `SinkhornError` for meaningless options (λ ≤ 0, tol ≤ 0, cap < 0, threads < 1,
     /// f64 precision with a 16-bit storage).
     public init(options: SinkhornOptions = SinkhornOptions()) throws {
         guard options.lambda.isFinite, options.lambda > 0 else { throw SinkhornError.invalidLambda(options.lambda) }
         guard options.tolerance.isFinite, options.tolerance > 0 else {
             throw SinkhornError.invalidTolerance(options.tolerance)
         }
-        guard options.maxIterations >= 1 else { throw SinkhornError.invalidMaxIterations(options.maxIterations) }
+        guard options.maxIterations >= 0 else { throw SinkhornError.invalidMaxIterations(options.maxIterations) }
         guard options.threads >= 1 else { throw SinkhornError.invalidThreadCount(options.threads) }
         if let conflict = options.storage.conflict(with: options.precision) {
             throw SinkhornError.incompatibleOptions("storage \(options.storage.rawValue) \(conflict)")

@@ -11,7 +11,7 @@ struct LabelPassInterrupted: Error {}
 extension Trainer {
     /// One label optimisation (the official `optimize_labels`): the network in evaluation mode over the whole
     /// training set with the pseudo-label transform, every head's logits collected (heads × N × K), then every
-    /// head solved by Sinkhorn-Knopp, warm-started from that head's previous cluster scaling.
+    /// head solved by Sinkhorn-Knopp (warm-started from that head's previous cluster scaling with `skWarmStart`).
     func optimizeLabels() throws {
         let started = Date()
         let n = dataset.count, heads = configuration.hc, k = configuration.ncl
@@ -53,9 +53,16 @@ extension Trainer {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             try Npy.write(scores, to: (dir as NSString).appendingPathComponent("optimisation-\(optimisation).npy"))
         }
-        let warm = warmStarts.allSatisfy { $0 != nil } ? warmStarts.map { $0! } : nil
+        let warm = configuration.sinkhornWarmStart && warmStarts.allSatisfy { $0 != nil } ? warmStarts.map { $0! } : nil
+        phaseTimes.labelPassSeconds += passSeconds
+        let solving = ResourceUsage.monotonicSeconds
         let results = try scores.withUnsafeBufferPointer {
             try solveLabelHeads($0, heads: heads, samples: n, clusters: k, warmStarts: warm, optimisation: optimisation)
+        }
+        phaseTimes.add(\.sinkhornSeconds, since: solving)
+        for r in results {
+            phaseTimes.sinkhornIterations += r.diagnostics.iterations
+            phaseTimes.maxSinkhornIterations = max(phaseTimes.maxSinkhornIterations, r.diagnostics.iterations)
         }
         var reports: [LabelOptimisationReport.Head] = []
         for (h, r) in results.enumerated() {
@@ -68,6 +75,9 @@ extension Trainer {
         }
         progress.labelOptimisations += 1
         if results.contains(where: \.diagnostics.degenerateLabels) { progress.degenerateLabelOptimisations += 1 }
+        if results.contains(where: { !$0.diagnostics.converged && !$0.diagnostics.numericalBreakdown }) {
+            progress.cappedLabelOptimisations += 1
+        }
         let report = LabelOptimisationReport(optimisation: optimisation, epoch: progress.epoch,
                                              iteration: progress.iteration, seconds: Date().timeIntervalSince(started),
                                              networkPassSeconds: passSeconds, tolerance: configuration.skTol,

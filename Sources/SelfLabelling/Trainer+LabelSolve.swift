@@ -17,7 +17,8 @@ extension Trainer {
         let truncated = solver.options.precision == .f64 ? try SinkhornKnoppSolver(options: options) : nil
         for h in 0..<heads where results[h].diagnostics.numericalBreakdown {
             let head = scores.baseAddress! + h * n * k
-            let representable = Int(results[h].diagnostics.representableLambda.rounded(.down))
+            let lambdaBound = results[h].diagnostics.representableLambda
+            let representable = lambdaBound.isFinite ? "\(Int(lambdaBound.rounded(.down)))" : "\(lambdaBound)"
             var how = "in the log domain (float32, truncated method)"
             if let truncated {
                 results[h] = try truncated.solveHead(head, head: h, n: n, k: k, warmStart: warmStarts?[h])
@@ -26,7 +27,8 @@ extension Trainer {
                 let started = Date()
                 let (r, deviation) = SinkhornKnopp.logDomain(head, samples: n, clusters: k, lambda: options.lambda,
                                                              tolerance: options.tolerance,
-                                                             maxIterations: options.maxIterations)
+                                                             maxIterations: options.maxIterations > 0
+                                                                 ? options.maxIterations : SinkhornOptions.automaticCeiling)
                 results[h] = SinkhornResult(logDomain: r, marginalDeviation: deviation, samples: n, clusters: k,
                                             seconds: Date().timeIntervalSince(started))
                 how = "by the official loop on logarithms (float64 log-sum-exp)"

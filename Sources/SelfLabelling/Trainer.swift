@@ -25,6 +25,14 @@ public struct TrainingSummary: Equatable, Sendable {
     public var seconds: Double
     /// Paths of the outputs in the experiment folder.
     public var finalWeights: String, labelsNpy: String, labelsCSV: String
+    /// Label optimisations in which some head stopped at the Sinkhorn-Knopp iteration cap (whole run).
+    public var cappedLabelOptimisations = 0
+    /// Where this call's time went, by phase.
+    public var phases = TrainingPhaseTimes()
+
+    /// What to change when Sinkhorn-Knopp stopped at its cap (one sentence for logs and summary.json).
+    public static let capAdvice = "raise --sk-max-iters (0: automatic, the default) or keep --sk-acceleration anderson "
+        + "(the default); a lower --lamb converges faster"
 }
 
 /// SeLa training (Asano et al., ICLR 2020, Algorithm 1; the official `main.py`/`cifar.py` loop): SGD on the
@@ -50,8 +58,12 @@ public final class Trainer {
         get { console.log }
         set { console.log = newValue }
     }
+    /// Where the time of `run()` went, by phase (pseudo-label passes, Sinkhorn-Knopp, SGD steps, data waits).
+    public internal(set) var phaseTimes = TrainingPhaseTimes()
     /// Stop (as if interrupted) once this many iterations have run in this call of `run()`: for tests.
     public var stopAfterIterations: Int?
+    /// The held-out split `--knn-every` measures on, with its (evaluation) transform; nil: no measurements.
+    public var heldOut: (test: any Dataset, transform: TransformPipeline)?
     /// The training set's fingerprint, stored in every checkpoint (nil: none stored).
     public var datasetFingerprint: DatasetFingerprint?
 
@@ -109,7 +121,8 @@ public final class Trainer {
         solver = try SinkhornKnoppSolver(options: SinkhornOptions(
             lambda: configuration.lamb, tolerance: configuration.skTol, maxIterations: configuration.skMaxIters,
             precision: configuration.dtype, storage: configuration.skStorage,
-            threads: ComputeThreads.count))
+            threads: ComputeThreads.count, acceleration: configuration.sinkhornAcceleration,
+            emptyClusters: configuration.sinkhornEmptyClusters))
         let clusters = [Int](repeating: configuration.ncl, count: configuration.hc)
         if let c = resumePoint?.checkpoint, let path = resumePoint?.path {
             try c.checkPosition(samples: dataset.count, batchesPerEpoch: (dataset.count + configuration.batchSize - 1)
@@ -175,7 +188,10 @@ public final class Trainer {
             let lr = try beginEpoch()
             let batches = loader.epoch(progress.epoch, startingAt: progress.batch)
             pace.beginEpoch()
-            while let batch = try batches.next() {
+            while true {
+                let waited = ResourceUsage.monotonicSeconds
+                guard let batch = try batches.next() else { break }
+                phaseTimes.add(\.dataWaitSeconds, since: waited)
                 let beforeLabels = progress
                 if progress.schedule.takeIfDue(iteration: progress.iteration, batchSize: configuration.batchSize) {
                     do {
@@ -192,7 +208,9 @@ public final class Trainer {
                     }
                     network.setTraining(true)
                 }
+                let stepped = ResourceUsage.monotonicSeconds
                 let loss = try step(batch)
+                phaseTimes.add(\.sgdSeconds, since: stepped)
                 let logged = progress.batch % configuration.logIter == 0
                 progress.recordStep(loss: loss, images: batch.indices.count)
                 pace.recordStep(images: batch.indices.count)
@@ -213,7 +231,8 @@ public final class Trainer {
                                       degenerateLabelOptimisations: progress.degenerateLabelOptimisations,
                                       finalLoss: lastEpochLoss ?? .nan,
                                       seconds: pace.secondsThisCall, finalWeights: outputs.weights,
-                                      labelsNpy: outputs.npy, labelsCSV: outputs.csv)
+                                      labelsNpy: outputs.npy, labelsCSV: outputs.csv,
+                                      cappedLabelOptimisations: progress.cappedLabelOptimisations, phases: phaseTimes)
         notify { $0.trainingFinished(summary) }
         return .completed(summary)
     }
@@ -238,6 +257,7 @@ public final class Trainer {
         let norms = epoch % configuration.logIntv == 0 ? parameterNorms() : nil
         notify { $0.epochFinished(EpochReport(epoch: epoch, meanLoss: mean, learningRate: lr,
                                               imagesPerSecond: imagesPerSecond, parameterNorms: norms)) }
+        try measureHeldOut()  // before the epoch's checkpoint, which then holds the best score so far
         try save(to: checkpoints.regularPath(epoch: progress.epoch, batch: 0), reason: "epoch")
         checkpoints.prune(keep: 2)
         if isLowest { try save(to: checkpoints.lowestPath, reason: "lowest", remember: false) }

@@ -158,6 +158,9 @@ public struct CheckpointFolder {
 
     public var lowestPath: String { (path as NSString).appendingPathComponent("lowest.safetensors") }
 
+    /// The state with the best held-out kNN so far (`--knn-every`).
+    public var bestKNNPath: String { (path as NSString).appendingPathComponent("best_knn.safetensors") }
+
     /// Path of the permanent checkpoint written at the end of epoch `epoch` (`--save-every`; never pruned, like
     /// the official `ckpt050.pth` files).
     public func permanentPath(epoch: Int) -> String {

@@ -28,6 +28,8 @@ extension SettingChoice {
 
 extension SinkhornPrecision: SettingChoice {}
 extension SinkhornStorage: SettingChoice {}
+extension SinkhornAcceleration: SettingChoice {}
+extension SinkhornEmptyClusterPolicy: SettingChoice {}
 extension Kernels.Name: SettingChoice {}
 extension Architecture: SettingChoice {
     public static var aliases: [String: Architecture] { officialAliases }
@@ -44,7 +46,7 @@ extension Augmentation: SettingChoice {
 extension TrainingConfiguration {
     /// Settings that may change when a run is resumed: they do not affect the results.
     public static let changeableOnResume: Set<String> = ["workers", "threads", "logIter", "logIntv", "comment", "data",
-                                                         "saveScores", "exp", "saveEvery"]
+                                                         "saveScores", "exp", "saveEvery", "knnEvery"]
 
     /// The command-line option of the setting `name`: `"skMaxIters"` → `"--sk-max-iters"`.
     public static func option(for name: String) -> String {
@@ -147,8 +149,13 @@ extension TrainingConfiguration {
     /// Decodes stored settings (a checkpoint's `configuration` object), taking every setting the object lacks
     /// from the defaults: a checkpoint written before a setting existed keeps loading, with the value that
     /// reproduces what that run did (every setting added later defaults to the earlier behaviour).
+    /// Settings whose absence from a stored configuration is itself the earlier behaviour (optionals with a
+    /// non-nil default for new runs, nil = what runs did before the setting existed): never filled.
+    static let absentMeansEarlierBehaviour: Set<String> = ["skAcceleration", "skEmptyClusters", "skWarmStart"]
+
     public static func decodingFillingDefaults(_ object: [String: Any]) throws -> TrainingConfiguration {
         var filled = TrainingConfiguration().jsonObject
+        for name in absentMeansEarlierBehaviour { filled[name] = nil }
         for (name, value) in object { filled[name] = value }
         return try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: filled))
     }

@@ -55,7 +55,21 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var paugs: Augmentation = .unaugmented
     public var threads = 0
     public var skTol = 0.1
-    public var skMaxIters = 1000
+    /// Sinkhorn-Knopp iteration cap; 0 = automatic (`SinkhornOptions.maxIterations`: iterate while the error
+    /// keeps falling, up to 100,000), so every label step reaches the official stopping rule.
+    public var skMaxIters = 0
+    /// Sinkhorn-Knopp acceleration between checks (default Anderson: 10-25× fewer iterations than the plain
+    /// loop late in training; every check is a plain step on the exact matrix). Absent (nil) in checkpoints
+    /// written before the setting: those runs continue as they ran, plain (`sinkhornAcceleration`).
+    public var skAcceleration: SinkhornAcceleration? = .anderson
+    /// Empty clusters after a label step: split the largest cluster (default), refuse (stop the run), or
+    /// report. Absent (nil) in earlier checkpoints: report, as those runs did (`sinkhornEmptyClusters`).
+    public var skEmptyClusters: SinkhornEmptyClusterPolicy? = .split
+    /// Start each label step's Sinkhorn-Knopp from the previous step's cluster scaling (off by default: the
+    /// network is trained on the labels that scaling produced and absorbs it, so the previous scaling was
+    /// measured to be farther from the next solution than the cold start; docs/SINKHORN.md). Absent (nil) in
+    /// earlier checkpoints: on, as those runs did (`sinkhornWarmStart`).
+    public var skWarmStart: Bool? = false
     /// Storage of the shifted score matrix of the dense method (f32 precision only).
     public var skStorage: SinkhornStorage = .f32
     public var lrSchedule: LRSchedule = .imagenet
@@ -67,8 +81,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Image channels of the network input: 1 (grey) or 3 (RGB); 0 = from the data (`ImageInfo`). Resolved when
     /// a run starts.
     public var channels = 0
-    /// Input normalisation (`NormalizationSetting`): `auto`, `dataset` (per-channel mean/std computed over the
-    /// training split), `cifar`, `imagenet`, `mnist`, or values `MEAN[,MEAN,MEAN]/STD[,STD,STD]`. Resolved to
+    /// Input normalisation (`NormalizationSetting`): `auto` (the official constants for RGB, `dataset` for grey
+    /// input), `dataset` (per-channel mean/std computed over the training split), `cifar`, `imagenet`, `mnist`, or values `MEAN[,MEAN,MEAN]/STD[,STD,STD]`. Resolved to
     /// values when a run starts, so checkpoints record the statistics used.
     public var normalization = "auto"
     /// Kernels: cpu (oneDNN, falling back to the reference for anything it declines) or reference.
@@ -86,8 +100,19 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Settings added after checkpoints of earlier versions exist are optionals whose nil is the behaviour those
     /// runs had, so their stored configurations (which lack the key) still decode and re-encode unchanged.
     public var saveEvery: Int? = nil
+    /// Every this many epochs measure the held-out weighted kNN (k = 10, σ = 0.1) and head 0's NMI, logged to
+    /// metrics and TensorBoard, keeping the best state as `checkpoints/best_knn.safetensors` (cifar.py does it
+    /// every epoch). nil or 0: never.
+    public var knnEvery: Int? = nil
 
     public init() {}
+
+    /// The acceleration in effect (`skAcceleration`; off for runs stored before it existed).
+    public var sinkhornAcceleration: SinkhornAcceleration { skAcceleration ?? .off }
+    /// The empty-cluster policy in effect (`skEmptyClusters`; report for runs stored before it existed).
+    public var sinkhornEmptyClusters: SinkhornEmptyClusterPolicy { skEmptyClusters ?? .report }
+    /// Whether label steps warm-start (`skWarmStart`; on for runs stored before it existed).
+    public var sinkhornWarmStart: Bool { skWarmStart ?? true }
 
     /// The weight decay value, 10^wd.
     public var weightDecay: Double { pow(10, wd) }
@@ -140,8 +165,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try need(logIntv >= 1, "--log-intv", logIntv, "must be at least 1")
         try need(threads >= 0, "--threads", threads, "must be >= 0 (0 = all cores)")
         try need((saveEvery ?? 0) >= 0, "--save-every", saveEvery ?? 0, "must be >= 0 (0 = no permanent checkpoints)")
+        try need((knnEvery ?? 0) >= 0, "--knn-every", knnEvery ?? 0, "must be >= 0 (0 = never)")
         try need(skTol > 0 && skTol.isFinite, "--sk-tol", skTol, "must be a positive number")
-        try need(skMaxIters >= 10, "--sk-max-iters", skMaxIters, "must be at least 10 (the error is checked every 10)")
+        try need(skMaxIters == 0 || skMaxIters >= 10, "--sk-max-iters", skMaxIters,
+                 "must be 0 (automatic) or at least 10 (the error is checked every 10)")
         try need(!exp.isEmpty, "--exp", exp, "must name a folder")
         // Rules across settings.
         if let conflict = skStorage.conflict(with: dtype, storageOption: "--sk-storage", precisionOption: "--dtype") {

@@ -37,11 +37,23 @@ public final class TrainingConsole: TrainingObserver {
             if d.fellBackToFloat64 {
                 log("note: \(which), head \(h.head): float32 Sinkhorn-Knopp broke down numerically; solved again in float64")
             }
-            if !d.converged {
-                log("warning: \(which), head \(h.head): Sinkhorn-Knopp stopped at the iteration cap (\(d.iterations)) "
-                    + "with error \(d.finalError) > tolerance \(r.tolerance)")
-            }
             if d.emptyClusters > 0 { log("warning: \(which), head \(h.head): \(d.emptyClusters) empty clusters") }
+            if d.repairedEmptyClusters > 0 {
+                log("note: \(which), head \(h.head): \(d.repairedEmptyClusters) empty clusters filled by splitting the "
+                    + "largest cluster (--sk-empty-clusters split)")
+            }
+        }
+        let capped = r.heads.filter { !$0.diagnostics.converged && !$0.diagnostics.numericalBreakdown }
+        if !capped.isEmpty {
+            cappedLabelOptimisations += 1
+            if cappedLabelOptimisations == 1 {  // once; then counted on the progress line and in summary.json
+                let heads = capped.map { "head \($0.head): \($0.diagnostics.iterations) iterations, error "
+                    + String(format: "%.3g", $0.diagnostics.finalError) }
+                log("WARNING: \(which): Sinkhorn-Knopp stopped at its iteration cap (" + heads.joined(separator: "; ")
+                    + " > tolerance \(r.tolerance)), so the labels are not the equipartition SeLa asks for; "
+                    + TrainingSummary.capAdvice + ". Later cap hits are counted on the progress line, in "
+                    + "summary.json and in metrics.jsonl (\"converged\": false).")
+            }
         }
         let degenerate = r.heads.filter(\.diagnostics.degenerateLabels)
         if !degenerate.isEmpty {
@@ -56,6 +68,9 @@ public final class TrainingConsole: TrainingObserver {
                    r.networkPassSeconds, its.joined(separator: " ")))
     }
 
+    /// Label optimisations of this run (since it was started or resumed) in which some head hit the cap.
+    public private(set) var cappedLabelOptimisations = 0
+
     public func iterationFinished(_ r: IterationReport) {
         if r.isLogged && !progress.isTerminal {
             log(String(format: "epoch %d iteration %d/%d loss %.4f (mean %.4f) lr %.3g %.1f img/s", r.epoch,
@@ -64,11 +79,17 @@ public final class TrainingConsole: TrainingObserver {
         progress.show(String(format: "epoch %d/%d  it %d/%d  loss %.4f  %.1f img/s  lr %.3g  ETA %@",
                              r.epoch + 1, r.epochs, r.iteration + 1,
                              r.totalIterations, r.epochMeanLoss, r.imagesPerSecond, r.learningRate,
-                             ProgressLine.duration(r.secondsLeft)))
+                             ProgressLine.duration(r.secondsLeft))
+                      + (cappedLabelOptimisations > 0 ? "  SK CAP HIT in \(cappedLabelOptimisations) label steps" : ""))
     }
 
     public func epochFinished(_ r: EpochReport) {
         log(String(format: "epoch %d done: mean loss %.4f, %.1f img/s", r.epoch, r.meanLoss, r.imagesPerSecond))
+    }
+
+    public func knnMeasured(_ r: KNNReport) {
+        log(String(format: "held-out after epoch %d: kNN top-1 %.3f, NMI(head 0) %.3f%@ (%.1f s)", r.epoch, r.top1, r.nmi,
+                   r.isBest ? ", best so far" : "", r.seconds))
     }
 
     public func trainingStopped(_ s: TrainingStop) {

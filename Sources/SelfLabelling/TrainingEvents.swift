@@ -4,7 +4,8 @@ import Interop
 /// The run's TensorBoard event file (`<exp>/runs/<comment>/events.out.tfevents.*`), as the official code's
 /// `SummaryWriter('./runs/<comment>')`: per logged iteration `Loss`, `lr` and `Freq(Hz)`; per epoch
 /// `epoch_loss` and, in the extended log, `weights/<parameter>`; per head of a label optimisation
-/// `labels/changed_fraction`, `labels/nmi_previous` and `labels/sk_iterations`. Scalars are buffered by the
+/// `labels/changed_fraction`, `labels/nmi_previous` and `labels/sk_iterations`; with `--knn-every`, cifar.py's
+/// `accuracy kNN` (and `nmi head0`) per measured epoch. Scalars are buffered by the
 /// writer and flushed before every checkpoint and when the run ends.
 public final class TrainingEvents: TrainingObserver {
     private let writer: TensorBoardEventWriter
@@ -29,6 +30,11 @@ public final class TrainingEvents: TrainingObserver {
     public func epochFinished(_ r: EpochReport) {
         scalar("epoch_loss", r.meanLoss, step: r.epoch)
         for (name, norm) in r.parameterNorms ?? [] { scalar("weights/" + name, norm, step: r.epoch) }
+    }
+
+    public func knnMeasured(_ r: KNNReport) {
+        scalar("accuracy kNN", r.top1, step: r.epoch)
+        scalar("nmi head0", r.nmi, step: r.epoch)
     }
 
     public func labelsOptimised(_ r: LabelOptimisationReport) {

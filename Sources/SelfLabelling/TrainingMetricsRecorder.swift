@@ -22,6 +22,10 @@ public final class TrainingMetricsRecorder: TrainingObserver {
         }
     }
 
+    public func knnMeasured(_ r: KNNReport) {
+        log.write(["kind": "knn", "epoch": r.epoch, "top1": r.top1, "nmi": r.nmi, "best": r.isBest, "seconds": r.seconds])
+    }
+
     public func labelsOptimised(_ r: LabelOptimisationReport) {
         for h in r.heads {
             let d = h.diagnostics
@@ -32,7 +36,8 @@ public final class TrainingMetricsRecorder: TrainingObserver {
                        "empty_clusters": d.emptyClusters, "changed_fraction": h.changedFraction,
                        "nmi_previous": h.nmiWithPrevious, "sk_method": d.method.rawValue,
                        "repaired_breakdown": d.repairedBreakdown, "fell_back_to_f64": d.fellBackToFloat64,
-                       "degenerate_labels": d.degenerateLabels, "log_domain": d.solvedInLogDomain])
+                       "degenerate_labels": d.degenerateLabels, "log_domain": d.solvedInLogDomain,
+                       "repaired_empty_clusters": d.repairedEmptyClusters, "sk_stalled": d.stalled])
         }
     }
 }

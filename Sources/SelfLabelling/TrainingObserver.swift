@@ -13,6 +13,8 @@ public protocol TrainingObserver: AnyObject {
     func iterationFinished(_ report: IterationReport)
     /// An epoch finished (its checkpoint comes next).
     func epochFinished(_ report: EpochReport)
+    /// The held-out kNN was measured after an epoch (`--knn-every`).
+    func knnMeasured(_ report: KNNReport)
     /// A checkpoint is about to be written to `path` (what observers buffer belongs on disk first).
     func checkpointWillBeWritten(path: String, reason: String)
     /// The run stopped on request; its state is in `stop.checkpoint`.
@@ -29,6 +31,7 @@ extension TrainingObserver {
     public func labelsOptimised(_ report: LabelOptimisationReport) {}
     public func iterationFinished(_ report: IterationReport) {}
     public func epochFinished(_ report: EpochReport) {}
+    public func knnMeasured(_ report: KNNReport) {}
     public func checkpointWillBeWritten(path: String, reason: String) {}
     public func trainingStopped(_ stop: TrainingStop) {}
     public func trainingFinished(_ summary: TrainingSummary) {}
@@ -70,6 +73,18 @@ public struct EpochReport: Sendable {
     public var imagesPerSecond: Double
     /// Every `--log-intv`-th epoch: the L2 norm of each parameter tensor, by name (the extended log).
     public var parameterNorms: [(name: String, norm: Double)]?
+}
+
+/// The held-out measurement after an epoch (`--knn-every`, cifar.py's per-epoch kNN).
+public struct KNNReport: Sendable {
+    /// Epochs completed when it was taken.
+    public var epoch: Int
+    /// Weighted kNN top-1 (k = 10, σ = 0.1, the training images as the memory bank) and head 0's NMI with the
+    /// true classes, on the held-out split.
+    public var top1: Double, nmi: Double
+    /// Whether it is the best so far (then `checkpoints/best_knn.safetensors` holds this state).
+    public var isBest: Bool
+    public var seconds: Double
 }
 
 /// One label optimisation: the network pass over the training set, then Sinkhorn-Knopp per head.

@@ -14,8 +14,13 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
     /// Label optimisations so far whose labels were degenerate in some head (empty clusters, or a cluster above
     /// `SinkhornDiagnostics.degenerateShare` times its share); 0 in checkpoints written before it was counted.
     public var degenerateLabelOptimisations = 0
+    /// Label optimisations so far in which some head stopped at the Sinkhorn-Knopp iteration cap (0 in
+    /// checkpoints written before it was counted).
+    public var cappedLabelOptimisations = 0
     /// Lowest epoch-mean loss so far (nil before the first complete epoch).
     public var lowestLoss: Double?
+    /// Best held-out kNN top-1 so far (`--knn-every`; nil before the first measurement).
+    public var bestKNN: Double?
     /// Sum and count of the losses of the current epoch so far (for its mean).
     public var epochLossSum = 0.0
     public var epochLossCount = 0
@@ -52,7 +57,8 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case epoch, batch, iteration, scheduleRemaining, labelOptimisations, lowestLoss, epochLossSum, epochLossCount
-        case degenerateLabelOptimisations
+        case degenerateLabelOptimisations, bestKNN
+        case cappedLabelOptimisations
     }
 
     public init(from decoder: any Decoder) throws {
@@ -63,7 +69,9 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
         schedule = LabelSchedule(remaining: try c.decode([Double].self, forKey: .scheduleRemaining))
         labelOptimisations = try c.decode(Int.self, forKey: .labelOptimisations)
         degenerateLabelOptimisations = try c.decodeIfPresent(Int.self, forKey: .degenerateLabelOptimisations) ?? 0
+        cappedLabelOptimisations = try c.decodeIfPresent(Int.self, forKey: .cappedLabelOptimisations) ?? 0
         lowestLoss = try c.decodeIfPresent(Double.self, forKey: .lowestLoss)
+        bestKNN = try c.decodeIfPresent(Double.self, forKey: .bestKNN)
         epochLossSum = try c.decode(Double.self, forKey: .epochLossSum)
         epochLossCount = try c.decode(Int.self, forKey: .epochLossCount)
     }
@@ -78,7 +86,11 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
         if degenerateLabelOptimisations > 0 {  // absent means 0: earlier states re-encode to the same bytes
             try c.encode(degenerateLabelOptimisations, forKey: .degenerateLabelOptimisations)
         }
+        if cappedLabelOptimisations > 0 {  // absent means 0: earlier states re-encode to the same bytes
+            try c.encode(cappedLabelOptimisations, forKey: .cappedLabelOptimisations)
+        }
         try c.encodeIfPresent(lowestLoss, forKey: .lowestLoss)
+        try c.encodeIfPresent(bestKNN, forKey: .bestKNN)
         try c.encode(epochLossSum, forKey: .epochLossSum)
         try c.encode(epochLossCount, forKey: .epochLossCount)
     }

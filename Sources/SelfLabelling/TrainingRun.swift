@@ -84,8 +84,7 @@ public struct TrainingRun {
         let fixedLabels = resume ? nil : try readFixedLabels(into: &configuration, dataset: train)
         if !resume {
             // A resumed run keeps the input its checkpoint recorded (or, for an older checkpoint, the legacy one).
-            configuration = try configuration.resolvingInput(train: train, embedded: embedded,
-                                                             threads: max(configuration.workers, 1), note: log)
+            configuration = try configuration.resolvingInput(train: train, threads: max(configuration.workers, 1), note: log)
         }
         let input = configuration.networkInput
         if let problem = input.problem {
@@ -95,6 +94,7 @@ public struct TrainingRun {
             throw TrainingConfigurationError(option: "--crop-size", value: "\(input.shape.size)", rule: "does not fit: \(error)")
         }
         let (trainT, pseudoT, evalT) = configuration.transforms
+        let heldOutTest = try heldOutSplit(configuration, train: train)
         var rng = Xoshiro256(seed: configuration.seed, 0x4D4F_4445_4C)
         let heads = [Int](repeating: configuration.ncl, count: configuration.hc)
         let network = architecture.build(heads: heads, input: input.shape, generator: &rng)
@@ -108,6 +108,7 @@ public struct TrainingRun {
         StopRequest.installHandlers()
         let trainer = try Trainer(configuration: configuration, network: network, dataset: train,
                                   trainTransform: trainT, pseudoTransform: pseudoT, kernels: kernels, resumeFrom: resumePoint, fixedLabels: fixedLabels)
+        if let heldOutTest { trainer.heldOut = (heldOutTest, evalT) }
         trainer.datasetFingerprint = fingerprint
         let summary: TrainingSummary
         switch try trainer.run() {
@@ -123,6 +124,12 @@ public struct TrainingRun {
                     + "degenerate labels (see the \"degenerate_labels\" records of metrics.jsonl)")
             }
         }
+        if summary.cappedLabelOptimisations > 0 {
+            log("warning: in \(summary.cappedLabelOptimisations) of \(summary.labelOptimisations) label optimisations "
+                + "Sinkhorn-Knopp stopped at its iteration cap, so those labels are not the equipartition SeLa asks for "
+                + "(\"converged\": false in metrics.jsonl's labels records): " + TrainingSummary.capAdvice)
+        }
+        let summaryPath = (configuration.exp as NSString).appendingPathComponent("summary.json")
         // The paper's picture: head 0's clusters as rows of thumbnails framed by true class.
         let gallery = ClusterGallery(labels: trainer.pseudoLabels.head(0).map(Int.init), targets: train.targets,
                                      classNames: train.classNames, clusters: 20, perCluster: 12, order: .purity,
@@ -135,6 +142,7 @@ public struct TrainingRun {
             log("warning: could not draw the cluster picture: \(error)")
         }
         guard embedded else {
+            try RunSummaryFile(summary: summary, heldOut: nil).write(to: summaryPath)
             writeReport(configuration.exp)
             return .completed(summary, heldOut: nil)
         }
@@ -142,9 +150,7 @@ public struct TrainingRun {
                                                 transform: evalT, workers: configuration.workers, kernels: kernels)
         let comparison = HeldOutComparison(trained: trained, randomInitialisation: baseline,
                                            seconds: Date().timeIntervalSince(started))
-        if baseline != nil {
-            try comparison.write(to: (configuration.exp as NSString).appendingPathComponent("summary.json"))
-        }
+        try RunSummaryFile(summary: summary, heldOut: comparison).write(to: summaryPath)
         writeReport(configuration.exp)
         return .completed(summary, heldOut: comparison)
     }

@@ -94,7 +94,7 @@ struct BenchSinkhornCommand: ParsableCommand {
         var line = JSONLine([
             "what": "sinkhorn", "n": rows, "k": cols, "heads": h, "lamb": solver.lamb, "tol": solver.tol,
             "dtype": solver.dtype.rawValue, "storage": solver.storageName, "threads": solver.threads,
-            "accelerate": solver.accelerate, "logits": logits ?? "generated", "iterations": iterations, "converged": d.allSatisfy(\.converged),
+            "acceleration": solver.acceleration.rawValue, "logits": logits ?? "generated", "iterations": iterations, "converged": d.allSatisfy(\.converged),
             "final_error": d.last!.finalError, "generate_seconds": generateSeconds, "load_seconds": loadSeconds,
             "prepare_seconds": prepare, "iterate_seconds": iterate, "label_seconds": label,
             "total_seconds": loadSeconds + prepare + iterate + label,

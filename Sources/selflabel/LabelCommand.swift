@@ -41,7 +41,7 @@ struct LabelCommand: ParsableCommand {
         var line = JSONLine(["what": "label", "logits": logits, "out": out, "heads": scores.heads,
                              "n": scores.samples, "k": scores.clusters, "lamb": solver.lamb, "tol": solver.tol,
                              "dtype": solver.dtype.rawValue, "storage": solver.storageName, "threads": solver.threads,
-                             "accelerate": solver.accelerate, "truncation": solver.truncation.rawValue, "total_seconds": total,
+                             "acceleration": solver.acceleration.rawValue, "truncation": solver.truncation.rawValue, "total_seconds": total,
                              "peak_rss_mb": ResourceUsage.peakRSSMegabytes])
         line.append("converged", results.allSatisfy { $0.diagnostics.converged })
         line.append("degenerate_labels", results.contains { $0.diagnostics.degenerateLabels })
@@ -51,7 +51,12 @@ struct LabelCommand: ParsableCommand {
         for (h, r) in results.enumerated() {
             let d = r.diagnostics
             if !d.converged {
-                LabelRun.standardError("warning: head \(h) hit the iteration cap \(solver.maxIters) with error \(d.finalError)\n")
+                let cap = d.stalled ? "the automatic iteration cap (the error stopped falling)"
+                    : "the iteration cap \(solver.maxIters == 0 ? SinkhornOptions.automaticCeiling : solver.maxIters)"
+                LabelRun.standardError("warning: head \(h) stopped at \(cap) after \(d.iterations) iterations with "
+                    + "error \(d.finalError) > tolerance \(solver.tol); "
+                    + (d.stalled ? "the scores may not admit equal-size clusters (zero probabilities) or --tol is below rounding\n"
+                       : "raise --max-iters (0: automatic) or use --acceleration anderson\n"))
             }
             if d.degenerateLabels {
                 LabelRun.standardError("warning: head \(h) labels are degenerate: \(d.emptyClusters) empty clusters, "

@@ -71,6 +71,7 @@ enum LabelRun {
                   "seconds_per_iteration": d.secondsPerIteration, "method": d.method.rawValue,
                   "kept_entries": d.keptEntries, "rebuilds": d.rebuilds, "full_passes": d.fullPasses,
                   "repaired_breakdown": d.repairedBreakdown, "fell_back_to_float64": d.fellBackToFloat64,
-                  "degenerate_labels": d.degenerateLabels, "repaired_empty_clusters": d.repairedEmptyClusters])
+                  "degenerate_labels": d.degenerateLabels, "repaired_empty_clusters": d.repairedEmptyClusters,
+                  "stalled": d.stalled])
     }
 }

@@ -2,19 +2,19 @@ import ArgumentParser
 import SelfLabelling
 import Tensors
 
-/// `--lamb`, `--tol`, `--max-iters`, `--dtype`, `--storage`, `--threads`, `--accelerate`, `--truncation`: the
+/// `--lamb`, `--tol`, `--max-iters`, `--dtype`, `--storage`, `--threads`, `--acceleration`, `--truncation`: the
 /// solver options shared by `selflabel label` and `selflabel bench sinkhorn`.
 struct SinkhornCLIOptions: ParsableArguments {
     @Option(help: "λ: the plan is P^λ.") var lamb: Double = 25
     @Option(help: "Tolerance of the official stopping rule.") var tol: Double = 0.1
-    @Option(name: .customLong("max-iters"), help: "Iteration cap (reported if hit).") var maxIters: Int = 1000
+    @Option(name: .customLong("max-iters"), help: "Iteration cap (reported if hit); 0: automatic (iterate while the error keeps falling, up to 100,000).") var maxIters: Int = 1000
     @Option(help: "Arithmetic: f32 (log-domain, fast) or f64 (the reference's, for fidelity).")
     var dtype: SinkhornPrecision = .f32
     @Option(help: "Dense method's stored matrix type (--dtype f32): f32, bf16 or f16 (f16 only for flat scores); unused by the truncated method.")
     var storage: SinkhornStorage?
     @Option(help: "Threads.") var threads: Int = ComputeThreads.defaultCount
-    @Flag(help: "Over-relaxed iterations (adaptive ω; plain steps around each check of the official rule).")
-    var accelerate = false
+    @Option(help: "Acceleration between checks: off (the reference's plain loop), anderson (Anderson-accelerated potentials) or over-relaxation (adaptive ω); each check of the official rule is a plain step.")
+    var acceleration: SinkhornAcceleration = .off
     @Option(help: "auto: iterate on the entries that can matter (--dtype f32) and decide the stopping rule on the full matrix; off: always the whole stored matrix.")
     var truncation: SinkhornTruncation = .automatic
 
@@ -32,7 +32,7 @@ struct SinkhornCLIOptions: ParsableArguments {
     /// The solver options for scores of `kind`.
     func options(scoreKind kind: SinkhornScoreKind = .logits) -> SinkhornOptions {
         SinkhornOptions(scoreKind: kind, lambda: lamb, tolerance: tol, maxIterations: maxIters, precision: dtype,
-                        storage: storage ?? .f32, threads: threads, overRelaxation: accelerate,
+                        storage: storage ?? .f32, threads: threads, acceleration: acceleration,
                         truncation: truncation, emptyClusters: emptyClusters)
     }
 
@@ -45,3 +45,4 @@ extension SinkhornStorage: ExpressibleByArgument {}
 extension SinkhornTruncation: ExpressibleByArgument {}
 extension SinkhornScoreFamily: ExpressibleByArgument {}
 extension SinkhornEmptyClusterPolicy: ExpressibleByArgument {}
+extension SinkhornAcceleration: ExpressibleByArgument {}

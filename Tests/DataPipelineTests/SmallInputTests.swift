@@ -30,6 +30,9 @@ import Testing
         try Self.writeFolder(grey, (0..<6).map { Self.greyImage($0) })
         let info = try ImageFolderDataset(directory: grey).imageInfo()
         #expect(info == ImageInfo(channels: 1, width: 28, height: 28, inspected: 6))
+        // A file whose header cannot be read is left out, as the loader skips it.
+        FileManager.default.createFile(atPath: grey + "/a/empty.png", contents: Data())
+        #expect(try ImageFolderDataset(directory: grey).imageInfo() == info)
         // Decoded samples are RGB (torchvision's loader) with equal channels; a 1-channel pipeline gives the
         // file's grey values exactly.
         let sample = try ImageFolderDataset(directory: grey).sample(at: 0).image

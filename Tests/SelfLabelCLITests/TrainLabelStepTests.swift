@@ -55,8 +55,9 @@ import Testing
         let data = try temporaryFolder("degenerate-data"), exp = try temporaryFolder("degenerate-exp") + "/exp"
         defer { try? FileManager.default.removeItem(atPath: data); try? FileManager.default.removeItem(atPath: exp) }
         try writeTinyCIFAR10(data, constantPixels: true)
+        // --sk-empty-clusters report: the default (split) repairs the empty clusters (TrainEmptyClusterTests).
         let r = try runSelflabel(["train", "--data", data, "--exp", exp, "--epochs", "3", "--nopts", "4",
-                                  "--schedule", "linear", "--paugs", "0"] + Self.tiny)
+                                  "--schedule", "linear", "--paugs", "0", "--sk-empty-clusters", "report"] + Self.tiny)
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let warnings = r.stderr.split(separator: "\n").filter { $0.contains("degenerate labels") }
         #expect(warnings.count == 3 + 1, "stderr: \(r.stderr)")  // one per label step, one at the end

@@ -93,23 +93,27 @@ import Testing
         c.arch = .convnetTiny
         c.normalization = "cifar"
         let train = try ImageFolderDataset(directory: data + "/train")
-        #expect { try c.resolvingInput(train: train, embedded: false, threads: 1) } throws: {
+        #expect { try c.resolvingInput(train: train, threads: 1) } throws: {
             ($0 as? TrainingConfigurationError)?.option == "--normalization"
         }
         c.channels = 3
-        let r = try c.resolvingInput(train: train, embedded: false, threads: 1)
+        let r = try c.resolvingInput(train: train, threads: 1)
         #expect(r.networkInput == NetworkInput(shape: InputShape(channels: 3, size: 28), mean: TransformPipeline.cifarMean,
                                                std: TransformPipeline.cifarStd))
         c.normalization = "0.5/0.25"; c.channels = 0; c.cropSize = 4
-        #expect { try c.resolvingInput(train: train, embedded: false, threads: 1) } throws: {
+        #expect { try c.resolvingInput(train: train, threads: 1) } throws: {
             ($0 as? TrainingConfigurationError)?.option == "--crop-size"
         }
         c.cropSize = 0
-        #expect(try c.resolvingInput(train: train, embedded: false, threads: 1).normalization == "0.5/0.25")
-        // The embedded data keeps the official CIFAR statistics.
+        #expect(try c.resolvingInput(train: train, threads: 1).normalization == "0.5/0.25")
+        // RGB data keeps the official statistics (CIFAR's for the embedded data); `dataset` computes them.
         var demo = TrainingConfiguration.embeddedDemo
-        demo = try demo.resolvingInput(train: try EmbeddedCIFAR10.train, embedded: true, threads: 1)
+        demo = try demo.resolvingInput(train: try EmbeddedCIFAR10.train, threads: 1)
         #expect(demo.networkInput == NetworkInput.legacy(.convnetTiny))
+        demo.normalization = "dataset"
+        let subset = SubsetDataset(base: try EmbeddedCIFAR10.train, indices: Array(0..<50))
+        demo = try demo.resolvingInput(train: subset, threads: 1)
+        #expect(demo.networkInput.mean.count == 3 && demo.networkInput.mean != TransformPipeline.cifarMean)
     }
 }
 

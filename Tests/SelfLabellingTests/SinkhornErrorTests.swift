@@ -53,8 +53,8 @@ struct SinkhornErrorTests {
         #expect(throws: SinkhornError.invalidLambda(0)) { _ = try SinkhornKnoppSolver(options: .init(lambda: 0)) }
         #expect(throws: SinkhornError.invalidLambda(-1)) { _ = try SinkhornKnoppSolver(options: .init(lambda: -1)) }
         #expect(throws: SinkhornError.invalidTolerance(0)) { _ = try SinkhornKnoppSolver(options: .init(tolerance: 0)) }
-        #expect(throws: SinkhornError.invalidMaxIterations(0)) {
-            _ = try SinkhornKnoppSolver(options: .init(maxIterations: 0))
+        #expect(throws: SinkhornError.invalidMaxIterations(-1)) {
+            _ = try SinkhornKnoppSolver(options: .init(maxIterations: -1))
         }
         #expect(throws: SinkhornError.invalidThreadCount(0)) { _ = try SinkhornKnoppSolver(options: .init(threads: 0)) }
         #expect(throws: SinkhornError.self) { _ = try SinkhornKnoppSolver(options: .init(precision: .f64, storage: .bf16)) }

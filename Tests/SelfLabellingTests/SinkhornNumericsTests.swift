@@ -147,7 +147,7 @@ struct SinkhornOverRelaxationTests {
         let z = testLogits(n: n, k: k, seed: seed)
         let ref = SinkhornKnopp.reference(z, samples: n, clusters: k, lambda: lambda)
         var o = SinkhornOptionsBuilder(lambda: lambda)
-        o.options.overRelaxation = true
+        o.options.acceleration = .overRelaxation
         let fast = try solve(z, n: n, k: k, o)
         let agree = agreement(fast.labels, ref.labels)
         print("over-relaxed N=\(n) K=\(k) λ=\(lambda): \(fast.iterations) iterations vs \(ref.iterations), agreement \(agree), errors \(fast.diagnostics.errorHistory.map { Float($0) })")

@@ -16,7 +16,14 @@ private let stateJSONBeforeTypedSettings = #"""
     /// plus those settings.
     @Test func checkpointStateOfTheEarlierFormatDecodesAndReencodesIdentically() throws {
         let state = try JSONDecoder().decode(TrainingCheckpoint.State.self, from: Data(stateJSONBeforeTypedSettings.utf8))
-        #expect(state.configuration == TrainingConfiguration.embeddedDemo)
+        // Settings added since keep what that run did: cap 1000 (stored), plain, empty clusters reported,
+        // warm starts (issue 14 §1 changed the defaults of new runs only).
+        var legacy = TrainingConfiguration.embeddedDemo
+        legacy.skMaxIters = 1000
+        legacy.skAcceleration = nil; legacy.skEmptyClusters = nil; legacy.skWarmStart = nil
+        #expect(state.configuration == legacy)
+        #expect(state.configuration.sinkhornAcceleration == .off && state.configuration.sinkhornEmptyClusters == .report)
+        #expect(state.configuration.sinkhornWarmStart)
         #expect(state.configuration.arch == .convnetTiny && state.configuration.dtype == .f32)
         #expect(state.configuration.skStorage == .f32 && state.configuration.backend == .cpu)
         #expect(state.progress.epoch == 3 && state.progress.batch == 0 && state.progress.iteration == 120)
@@ -106,7 +113,7 @@ private let stateJSONBeforeTypedSettings = #"""
         #expect(TrainingConfiguration.option(for: "batchSize") == "--batch-size")
         #expect(TrainingConfiguration.presetSettings == ["hc", "ncl", "lamb", "nopts", "lr", "batchSize", "epochs", "wd",
                                                          "schedule", "lrSchedule", "arch"])
-        #expect(TrainingConfiguration.settingNames.contains("skStorage") && TrainingConfiguration.settingNames.count == 33)
+        #expect(TrainingConfiguration.settingNames.contains("skStorage") && TrainingConfiguration.settingNames.count == 39)
     }
 
     /// `--resume` keeps the stored run: changeable settings come from the command line, others must agree.
