@@ -116,7 +116,8 @@ extension RunReport {
             .init(name: "most (over heads)", points: stepPoints { $0.maximum("sk_iterations") }, color: "#d62728", markers: true),
             .init(name: "mean", points: stepPoints { $0.mean("sk_iterations") }, color: "#1f77b4", markers: true),
         ])
-        if let cap = checkpoint?.state.configuration.skMaxIters, let first = steps.first, let last = steps.last {
+        // A fixed cap is drawn; the automatic one (0) has no line to draw.
+        if let cap = checkpoint?.state.configuration.skMaxIters, cap > 0, let first = steps.first, let last = steps.last {
             iterations.series.append(.init(name: "cap", points: [(first.iteration, Double(cap)), (last.iteration, Double(cap))], color: "#999"))
         }
         var knn = SVGLineChart(title: "Held-out kNN top-1", xLabel: "epoch", yLabel: "top-1", series: [

@@ -67,6 +67,11 @@ import Testing
         let iterations = try #require(report.charts.first { $0.title.hasPrefix("Sinkhorn-Knopp") })
         #expect(iterations.series.map(\.name) == ["most (over heads)", "mean", "cap"])
         #expect(iterations.series[2].points.map(\.y) == [300, 300])
+        // The automatic cap (0) draws no cap line.
+        var automatic = c
+        automatic.skMaxIters = 0
+        let auto = try RunReport(experiment: try Self.experiment("report-auto-cap", lines: lines, configuration: automatic))
+        #expect(try #require(auto.charts.first { $0.title.hasPrefix("Sinkhorn-Knopp") }).series.map(\.name) == ["most (over heads)", "mean"])
         let timings = Dictionary(uniqueKeysWithValues: report.timings)
         #expect(timings["label optimisations"] == "2: network passes 4.0 s, Sinkhorn-Knopp 1.0 s")
         #expect(timings["training throughput"] == "200.0 images/s (mean of 2 logged iterations)")
