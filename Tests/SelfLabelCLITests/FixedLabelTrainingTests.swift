@@ -8,10 +8,7 @@ import Testing
 @Suite struct FixedLabelTrainingTests {
     /// A tiny data set and a short SeLa run on it whose labels (.npy and an export-labels CSV) are retrained on.
     static func labelledData() throws -> (root: String, data: String, npy: String, csv: String) {
-        let root = try temporaryFolder("fixed-labels")
-        let data = root + "/data"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        try writeTinyCIFAR10(data)
+        let (root, data) = try tinyDataRoot("fixed-labels")
         let sela = try runSelflabel(["train", "--data", data, "--exp", root + "/sela", "--epochs", "1", "--arch", "convnet_tiny",
                                      "--hc", "2", "--ncl", "4", "--batch-size", "10", "--nopts", "3", "--dtype", "f32",
                                      "--workers", "1", "--threads", "1"])
@@ -74,10 +71,7 @@ import Testing
 
     @Test("a labels file that does not fit the data or the settings is one line naming it, before any output")
     func badFiles() throws {
-        let root = try temporaryFolder("fixed-labels-bad")
-        let data = root + "/data"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        try writeTinyCIFAR10(data)
+        let (root, data) = try tinyDataRoot("fixed-labels-bad")
         let n = 100
         try Npy.write((0..<(n - 1)).map { Int64($0 % 4) }, shape: [n - 1], to: root + "/short.npy")
         try Npy.write((0..<n).map { $0 == 7 ? -1 : Int64($0 % 4) }, shape: [n], to: root + "/negative.npy")

@@ -7,10 +7,7 @@ import Testing
 @Suite struct HeldOutKNNTests {
     @Test("--knn-every 1 logs each epoch's held-out kNN, keeps the best state (which eval knn scores the same) and changes no weight")
     func perEpochKNN() throws {
-        let root = try temporaryFolder("knn-every")
-        let data = root + "/data"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        try writeTinyCIFAR10(data)
+        let (root, data) = try tinyDataRoot("knn-every")
         let arguments = ["train", "--data", data, "--epochs", "3"] + TrainingProcess.tiny
         let plain = try runSelflabel(arguments + ["--exp", root + "/plain"])
         try #require(plain.status == 0, "\(plain.stderr)")
@@ -45,10 +42,7 @@ import Testing
 
     @Test("--knn-every on data without a held-out split is refused before training, naming the option")
     func noHeldOutSplit() throws {
-        let root = try temporaryFolder("knn-every-none")
-        let data = root + "/data"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        try writeTinyCIFAR10(data)
+        let (root, data) = try tinyDataRoot("knn-every-none")
         try FileManager.default.removeItem(atPath: data + "/test_batch.bin")
         let r = try runSelflabel(["train", "--data", data, "--epochs", "1", "--exp", root + "/exp", "--knn-every", "1"]
                                  + TrainingProcess.tiny)

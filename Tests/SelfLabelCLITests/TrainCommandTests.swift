@@ -48,6 +48,15 @@ import Testing
     }
 }
 
+/// A fresh temporary folder `root` holding `root/data`, a `writeTinyCIFAR10` data set (20 records per file).
+func tinyDataRoot(_ tag: String) throws -> (root: String, data: String) {
+    let root = try temporaryFolder(tag)
+    let data = root + "/data"
+    try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+    try writeTinyCIFAR10(data)
+    return (root, data)
+}
+
 /// A tiny CIFAR-10-binary data set of random pixels (or, with `constantPixels`, every pixel 128: identical
 /// images): 5 training files of `perFile` records and a test file.
 func writeTinyCIFAR10(_ dir: String, perFile: Int = 20, seed: UInt64 = 1, constantPixels: Bool = false) throws {
