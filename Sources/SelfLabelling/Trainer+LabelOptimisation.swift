@@ -9,9 +9,12 @@ import Tensors
 struct LabelPassInterrupted: Error {}
 
 extension Trainer {
-    /// One label optimisation (the official `optimize_labels`): the network in evaluation mode over the whole
-    /// training set with the pseudo-label transform, every head's logits collected (heads × N × K), then every
-    /// head solved by Sinkhorn-Knopp (warm-started from that head's previous cluster scaling with `skWarmStart`).
+    /// One label optimisation (the official `optimize_labels`): the network over the whole training set — in
+    /// evaluation mode with the pseudo-label transform in data order (`--pl-mode eval`), or in training mode
+    /// over the shuffled, augmented training loader (`--pl-mode official`, main.py's pass) — every head's
+    /// logits collected at their samples' indices (heads × N × K), then every head solved by Sinkhorn-Knopp
+    /// (warm-started from that head's previous cluster scaling with `skWarmStart`). When it throws, the
+    /// network's running statistics are restored to their values before the pass.
     func optimizeLabels() throws {
         let started = Date()
         let n = dataset.count, heads = configuration.hc, k = configuration.ncl
@@ -20,16 +23,27 @@ extension Trainer {
         if let available = ResourceUsage.availableMemoryBytes, bytes > available / 2 {
             throw TrainingError.scoresTooLarge(bytes: bytes, available: available)
         }
-        network.setTraining(false)
         // Zeros (uniform scores) for any image the loader had to skip as corrupt.
         var scores = Tensor.zeros([heads, n, k])
-        let loader = BatchLoader(dataset: dataset, transform: pseudoTransform, batchSize: configuration.batchSize,
-                                 shuffle: false, seed: configuration.seed ^ 0x5053_4555_444F, workers: configuration.workers)
+        let official = configuration.pseudoLabelPassMode == .official
+        let buffers = official ? network.namedBuffers().map { ($0.parameter, $0.parameter.value) } : []
+        var finished = false
+        defer {  // a pass that does not finish leaves the running statistics as they were
+            if !finished { for (p, v) in buffers { p.value = v } }
+        }
+        network.setTraining(official)
+        let loader = BatchLoader(dataset: dataset, transform: official ? trainTransform : pseudoTransform,
+                                 batchSize: configuration.batchSize, shuffle: official,
+                                 seed: configuration.seed ^ 0x5053_4555_444F, workers: configuration.workers)
         let pass = loader.epoch(optimisation)
-        var done = 0
+        var done = 0, batchNumber: UInt64 = 0
         try scores.withUnsafeMutableBufferPointer { out in
             while let b = try pass.next() {
-                let tape = Tape(recording: false, kernels: kernels)
+                // Dropout masks of the official pass: seeded per optimisation and batch.
+                let tape = Tape(recording: false, kernels: kernels,
+                                generator: Xoshiro256(seed: configuration.seed, 0x504C_5041_5353,
+                                                      UInt64(optimisation), batchNumber))
+                batchNumber += 1
                 let result = try network.forward(tape.constant(b.images))
                 for h in 0..<heads {
                     let logits = result.heads[h].value.contiguous()
@@ -47,6 +61,7 @@ extension Trainer {
                 if StopRequest.signal != nil { throw LabelPassInterrupted() }
             }
         }
+        network.setTraining(true)
         let passSeconds = Date().timeIntervalSince(started)
         if configuration.saveScores {
             let dir = (experiment as NSString).appendingPathComponent("scores")
@@ -73,6 +88,7 @@ extension Trainer {
             warmStarts[h] = r.clusterScaling
             reports.append(.init(head: h, diagnostics: r.diagnostics, changedFraction: changed, nmiWithPrevious: nmi))
         }
+        finished = true
         progress.labelOptimisations += 1
         if results.contains(where: \.diagnostics.degenerateLabels) { progress.degenerateLabelOptimisations += 1 }
         if results.contains(where: { !$0.diagnostics.converged && !$0.diagnostics.numericalBreakdown }) {

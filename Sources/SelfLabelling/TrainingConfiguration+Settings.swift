@@ -27,6 +27,7 @@ extension SettingChoice {
 }
 
 extension SinkhornPrecision: SettingChoice {}
+extension PseudoLabelPassMode: SettingChoice {}
 extension SinkhornStorage: SettingChoice {}
 extension SinkhornAcceleration: SettingChoice {}
 extension SinkhornEmptyClusterPolicy: SettingChoice {}

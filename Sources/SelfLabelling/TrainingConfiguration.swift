@@ -104,6 +104,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// metrics and TensorBoard, keeping the best state as `checkpoints/best_knn.safetensors` (cifar.py does it
     /// every epoch). nil or 0: never.
     public var knnEvery: Int? = nil
+    /// The pseudo-label pass (`PseudoLabelPassMode`): `official` (training mode over the shuffled, augmented
+    /// training loader, as main.py) or `eval` (evaluation mode, `paugs`, data order). nil: eval, as runs did
+    /// before the setting.
+    public var plMode: PseudoLabelPassMode? = nil
 
     public init() {}
 
@@ -111,6 +115,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var sinkhornAcceleration: SinkhornAcceleration { skAcceleration ?? .off }
     /// The empty-cluster policy in effect (`skEmptyClusters`; report for runs stored before it existed).
     public var sinkhornEmptyClusters: SinkhornEmptyClusterPolicy { skEmptyClusters ?? .report }
+    /// The pseudo-label pass in effect (`plMode`; eval when unset).
+    public var pseudoLabelPassMode: PseudoLabelPassMode { plMode ?? .eval }
     /// Whether label steps warm-start (`skWarmStart`; on for runs stored before it existed).
     public var sinkhornWarmStart: Bool { skWarmStart ?? true }
 
@@ -171,6 +177,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
                  "must be 0 (automatic) or at least 10 (the error is checked every 10)")
         try need(!exp.isEmpty, "--exp", exp, "must name a folder")
         // Rules across settings.
+        if pseudoLabelPassMode == .official && paugs != .unaugmented {
+            throw TrainingConfigurationError(option: "--paugs", value: paugs.rawValue,
+                rule: "applies to --pl-mode eval only (--pl-mode official passes the training transform, --augs)")
+        }
         if let conflict = skStorage.conflict(with: dtype, storageOption: "--sk-storage", precisionOption: "--dtype") {
             throw TrainingConfigurationError(option: "--sk-storage", value: skStorage.rawValue, rule: conflict)
         }

@@ -39,6 +39,8 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Random seed (default 42).") var seed: UInt64?
     @Option(help: "Label-optimisation spacing: quadratic (ImageNet main.py) or linear (cifar.py).") var schedule: String?
     @Option(help: "Augmentation of the pseudo-label pass, as --augs (default 0: no random augmentation).") var paugs: String?
+    @Option(help: "Pseudo-label pass: eval (default: evaluation mode, --paugs, data order) or official (main.py's: training mode — batch statistics, running statistics updated, dropout — over the shuffled, augmented training loader).")
+    var plMode: String?
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Flag(help: "Write each label optimisation's network outputs to <exp>/scores/ (rerun offline with selflabel label).")
     var saveScores = false
