@@ -28,6 +28,7 @@ extension SettingChoice {
 
 extension SinkhornPrecision: SettingChoice {}
 extension PseudoLabelPassMode: SettingChoice {}
+extension LabelPassFeatureElement: SettingChoice {}
 extension SinkhornStorage: SettingChoice {}
 extension SinkhornAcceleration: SettingChoice {}
 extension SinkhornEmptyClusterPolicy: SettingChoice {}
@@ -47,7 +48,8 @@ extension Augmentation: SettingChoice {
 extension TrainingConfiguration {
     /// Settings that may change when a run is resumed: they do not affect the results.
     public static let changeableOnResume: Set<String> = ["workers", "threads", "logIter", "logIntv", "comment", "data",
-                                                         "saveScores", "exp", "saveEvery", "knnEvery"]
+                                                         "saveScores", "exp", "saveEvery", "knnEvery",
+                                                         "plMemory"]
 
     /// The command-line option of the setting `name`: `"skMaxIters"` → `"--sk-max-iters"`.
     public static func option(for name: String) -> String {

@@ -108,6 +108,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// training loader, as main.py) or `eval` (evaluation mode, `paugs`, data order). nil: eval, as runs did
     /// before the setting.
     public var plMode: PseudoLabelPassMode? = nil
+    /// Element type of the label pass's stored pre-head features (`LabelPassMemoryPlan`): f32 (exact logits) or
+    /// bf16 (half the memory, approximate). nil: f32 unless it fits neither in RAM nor on disk, then bf16.
+    public var plFeatures: LabelPassFeatureElement? = nil
+    /// RAM budget of the label pass in GB (beyond it the features and one head's scores are spilled to files in
+    /// the experiment folder). nil: three quarters of the available memory.
+    public var plMemory: Double? = nil
 
     public init() {}
 
@@ -171,6 +177,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try need(logIntv >= 1, "--log-intv", logIntv, "must be at least 1")
         try need(threads >= 0, "--threads", threads, "must be >= 0 (0 = all cores)")
         try need((saveEvery ?? 0) >= 0, "--save-every", saveEvery ?? 0, "must be >= 0 (0 = no permanent checkpoints)")
+        try need((plMemory ?? 1) > 0, "--pl-memory", plMemory ?? 0, "must be a positive number of GB")
         try need((knnEvery ?? 0) >= 0, "--knn-every", knnEvery ?? 0, "must be >= 0 (0 = never)")
         try need(skTol > 0 && skTol.isFinite, "--sk-tol", skTol, "must be a positive number")
         try need(skMaxIters == 0 || skMaxIters >= 10, "--sk-max-iters", skMaxIters,

@@ -7,7 +7,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case experimentFolder(path: String, reason: String)
     case nothingToResume(folder: String)
     case checkpointMismatch(path: String, reason: String)
-    case scoresTooLarge(bytes: Int, available: Int)
+    /// The pseudo-label pass fits neither in RAM nor on disk (`LabelPassMemoryPlan`, its smallest arrangement).
+    case labelPassTooLarge(plan: String)
     case emptyDataset(description: String)
     /// A label optimisation gave unusable labels (`cause`: the Sinkhorn-Knopp error, with a λ that works);
     /// the state from just before it is saved in `checkpoint`.
@@ -28,8 +29,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .experimentFolder(path, reason): return "experiment folder \(path): \(reason)"
         case let .nothingToResume(folder): return "--resume: no checkpoint found in \(folder)"
         case let .checkpointMismatch(path, reason): return "checkpoint \(path) does not fit this run: \(reason)"
-        case let .scoresTooLarge(bytes, available):
-            return "the pseudo-label pass needs \(bytes) bytes for the network outputs but only \(available) are available"
+        case let .labelPassTooLarge(plan):
+            return "the pseudo-label pass does not fit in memory or on disk, even spilled: \(plan)"
         case let .emptyDataset(d): return "the training set \(d) has no images"
         case let .dataChanged(checkpoint, stored, given, difference):
             return "--resume: --data \(given) differs from \(stored), the data checkpoint \(checkpoint) was trained on "

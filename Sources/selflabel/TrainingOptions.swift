@@ -41,6 +41,10 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Augmentation of the pseudo-label pass, as --augs (default 0: no random augmentation).") var paugs: String?
     @Option(help: "Pseudo-label pass: eval (default: evaluation mode, --paugs, data order) or official (main.py's: training mode — batch statistics, running statistics updated, dropout — over the shuffled, augmented training loader).")
     var plMode: String?
+    @Option(help: "Label pass: stored pre-head features as f32 (exact logits) or bf16 (half the memory, approximate) (default: f32 unless only bf16 fits in RAM or on disk).")
+    var plFeatures: String?
+    @Option(help: "Label pass RAM budget in GB; beyond it features and one head's scores spill to files in --exp (default: 3/4 of the available memory).")
+    var plMemory: Double?
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Flag(help: "Write each label optimisation's network outputs to <exp>/scores/ (rerun offline with selflabel label).")
     var saveScores = false
