@@ -56,7 +56,9 @@ public struct LabelPassMemoryPlan: Sendable, Equatable, CustomStringConvertible 
 
     /// One line: each buffer's size and place, the budget and the free disk.
     public var description: String {
-        func gb(_ b: Int) -> String { String(format: "%.2f GB", Double(b) / 1e9) }
+        func gb(_ b: Int) -> String {
+            b >= 1_000_000_000 ? String(format: "%.2f GB", Double(b) / 1e9) : String(format: "%.1f MB", Double(b) / 1e6)
+        }
         let f = "features \(samples) × \(dimension) \(element.rawValue) \(gb(featureBytes)) "
             + (featuresSpilled ? "(spill file)" : "(RAM)")
         let s = "one head's scores \(samples) × \(clusters) f32 \(gb(scoreBytes)) " + (scoresSpilled ? "(spill file)" : "(RAM)")

@@ -123,7 +123,7 @@ import Testing
         #expect(try plan(budget: 10_000_000, disk: nil, element: .bf16).element == .bf16)
         #expect { try plan(budget: 30_000, disk: 399_999) } throws: { error in
             guard case let .labelPassTooLarge(text)? = error as? TrainingError else { return false }
-            return text.contains("of 0.00 GB free") && text.contains("1000 × 100 bf16")
+            return text.contains("of 0.4 MB free") && text.contains("1000 × 100 bf16")
         }
         // ImageNet's 10 heads × 3000 clusters: 154 GB of logits before; features 21 GB in float32.
         let imagenet = try LabelPassMemoryPlan.make(samples: 1_281_167, dimension: 4096, heads: 10, clusters: 3000,
