@@ -64,6 +64,6 @@ public struct LabelPassMemoryPlan: Sendable, Equatable, CustomStringConvertible 
         let s = "one head's scores \(samples) × \(clusters) f32 \(gb(scoreBytes)) " + (scoresSpilled ? "(spill file)" : "(RAM)")
         return "\(f), \(s), Sinkhorn-Knopp \(gb(solverBytes)), blocks \(gb(blockBytes)): \(gb(memoryBytes)) in RAM of a "
             + "\(gb(budget)) budget, \(gb(spillBytes)) on disk of \(diskFree.map(gb) ?? "unknown") free "
-            + "(all \(heads) heads' scores would be \(gb(allHeadsBytes)))"
+            + "(every head's scores at once: \(gb(allHeadsBytes)))"
     }
 }
