@@ -51,7 +51,10 @@ public struct LabelPassMemoryPlan: Sendable, Equatable, CustomStringConvertible 
                 if plan.memoryBytes <= budget && plan.spillBytes <= (diskFree ?? Int.max) { return plan }
             }
         }
-        throw TrainingError.labelPassTooLarge(plan: plan.description)
+        let hint = plan.solverBytes + plan.blockBytes > budget
+            ? "; the Sinkhorn-Knopp solve alone is over the budget (--dtype f32 lets the truncated method keep far less)"
+            : ""
+        throw TrainingError.labelPassTooLarge(plan: plan.description + hint)
     }
 
     /// One line: each buffer's size and place, the budget and the free disk.
