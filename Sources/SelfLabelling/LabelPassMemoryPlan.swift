@@ -26,6 +26,9 @@ public struct LabelPassMemoryPlan: Sendable, Equatable, CustomStringConvertible 
     /// Free disk in the experiment folder (nil: unknown).
     public var diskFree: Int?
 
+    /// Where things live, without the sizes of the moment (budget, free disk): the element type and what is
+    /// spilled. A run prints its plan again only when this changes.
+    public var arrangement: String { "\(element.rawValue) \(featuresSpilled) \(scoresSpilled)" }
     /// Bytes in spill files.
     public var spillBytes: Int { (featuresSpilled ? featureBytes : 0) + (scoresSpilled ? scoreBytes : 0) }
     /// Bytes held in RAM (besides the network): what is not spilled, the solver and the block buffers.

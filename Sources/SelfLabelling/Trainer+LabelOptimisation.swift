@@ -21,7 +21,7 @@ extension Trainer {
         let n = dataset.count, heads = configuration.hc, k = configuration.ncl
         let optimisation = progress.labelOptimisations
         let plan = try labelPassPlan()
-        if plan != announcedLabelPassPlan {
+        if plan.arrangement != announcedLabelPassPlan?.arrangement {
             announcedLabelPassPlan = plan
             notify { $0.note("label pass memory: \(plan)") }
         }
