@@ -6,6 +6,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case experimentExists(folder: String)
     case experimentFolder(path: String, reason: String)
     case nothingToResume(folder: String)
+    /// `--resume PATH` names something that is neither a checkpoint file nor an experiment folder (or cannot be
+    /// continued as given).
+    case resumeSource(path: String, reason: String)
     case checkpointMismatch(path: String, reason: String)
     case scoresTooLarge(bytes: Int, available: Int)
     case emptyDataset(description: String)
@@ -27,6 +30,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
                 + "(which moves the earlier run aside), or choose another --exp"
         case let .experimentFolder(path, reason): return "experiment folder \(path): \(reason)"
         case let .nothingToResume(folder): return "--resume: no checkpoint found in \(folder)"
+        case let .resumeSource(path, reason): return "--resume \(path): \(reason)"
         case let .checkpointMismatch(path, reason): return "checkpoint \(path) does not fit this run: \(reason)"
         case let .scoresTooLarge(bytes, available):
             return "the pseudo-label pass needs \(bytes) bytes for the network outputs but only \(available) are available"

@@ -35,6 +35,10 @@ public struct TrainingRun {
     public var explicitSettings: Set<String> = []
     /// For `--resume`: continue even if the training set's fingerprint differs from the checkpoint's.
     public var dataChangedOK = false
+    /// For `--resume PATH`: the checkpoint file or experiment folder to continue from (nil: the newest
+    /// checkpoint in `configuration.exp`). Without an explicit `--exp` the run continues in PATH's experiment
+    /// folder (`Trainer.ResumePoint.named`).
+    public var resumeFrom: String?
     public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
     public init(configuration: TrainingConfiguration, resume: Bool) {
@@ -60,12 +64,12 @@ public struct TrainingRun {
             log("--overwrite: moved the earlier run in \(configuration.exp) to \(aside)")
         }
         if resume {
-            let point = try Trainer.ResumePoint.latest(experiment: configuration.exp)
+            let point = try locateResumePoint(&configuration)
             configuration = try configuration.resumed(from: point.checkpoint.state.configuration,
                                                       explicit: explicitSettings)
             resumePoint = point
             let at = point.checkpoint.state.progress
-            log("resuming from \(point.path) (epoch \(at.epoch), iteration \(at.iteration))")
+            log("resuming from \(point.path) (epoch \(at.epoch), iteration \(at.iteration)) in \(configuration.exp)")
             let metrics = (configuration.exp as NSString).appendingPathComponent("metrics.jsonl")
             if try MetricsLog.truncate(metrics, toCheckpointAt: at) > 0 {
                 log("\(metrics): dropped the records written after that checkpoint (the resumed run repeats that work)")
@@ -81,6 +85,11 @@ public struct TrainingRun {
         let train: any Dataset = embedded ? try EmbeddedCIFAR10.train : try DatasetLocator.open(configuration.data!, split: .train)
         let fingerprint = try DatasetFingerprint(of: train)
         if let point = resumePoint { try checkData(fingerprint, against: point, stored: self.configuration.data) }
+        if var point = resumePoint, configuration.epochs != point.checkpoint.state.configuration.epochs {
+            try point.changeLength(to: configuration, samples: train.count)
+            noteLengthChange(point, to: configuration, samples: train.count)
+            resumePoint = point
+        }
         let fixedLabels = resume ? nil : try readFixedLabels(into: &configuration, dataset: train)
         if !resume {
             // A resumed run keeps the input its checkpoint recorded (or, for an older checkpoint, the legacy one).

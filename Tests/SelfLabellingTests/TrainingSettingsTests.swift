@@ -130,8 +130,21 @@ private let stateJSONBeforeTypedSettings = #"""
         #expect(try mine.resumed(from: ran, explicit: ["workers"]).data == "/stored/data")
         mine.data = "elsewhere"
         #expect(throws: TrainingConfigurationError(option: "--lamb", value: "25",
-            rule: "differs from the resumed run's 10: --resume continues the stored run unchanged")) {
+            rule: "differs from the resumed run's 10: the labels so far were solved with it; "
+                + "--resume may change only --epochs and the settings that do not affect results")) {
             _ = try mine.resumed(from: stored, explicit: ["workers", "lamb"])
+        }
+        // --epochs moves the end (checked against the progress by Trainer.ResumePoint.changeLength); without
+        // it the stored end stays.
+        var longer = stored
+        longer.epochs = stored.epochs + 5
+        #expect(try longer.resumed(from: stored, explicit: ["epochs"]).epochs == stored.epochs + 5)
+        #expect(try longer.resumed(from: stored, explicit: []).epochs == stored.epochs)
+        // Each refused setting says what of the finished part depends on it.
+        for (name, phrase) in [("batchSize", "count batches of that size"), ("lr", "finished epochs were trained with it"),
+                               ("hc", "network and labels were built for it"), ("nopts", "were placed by it"),
+                               ("seed", "were drawn from it"), ("augs", "augmented with it")] {
+            #expect(TrainingConfiguration.resumeRefusal(for: name).contains(phrase), "\(name)")
         }
         mine.lamb = stored.lamb
         mine.dtype = .f64
