@@ -15,10 +15,10 @@ public struct TrainCommand: ParsableCommand {
 
     /// The settings given on the command line.
     @OptionGroup public var settings: TrainingOptions
-    @Option(defaultAsFlag: ResumeSource.experiment,
+    @Option(name: [.long, .customShort("r")], defaultAsFlag: ResumeSource.experiment, parsing: .next,
             help: ArgumentHelp("Continue a run: bare, from the newest checkpoint in --exp; with PATH, from that checkpoint file or experiment folder (the run continues in its folder unless --exp is given). A larger --epochs continues to the new end.",
                                valueName: "path"), completion: .file())
-    var resume: ResumeSource? = nil
+    public var resume: ResumeSource? = nil
     @Flag(help: "Start a fresh run even if --exp holds one: the earlier run is first moved aside to <exp>.old-N.")
     var overwrite = false
     @Flag(help: "With --resume: continue even if the training data differs from the data the run was trained on (its fingerprint: file names, sizes, sampled contents).")
