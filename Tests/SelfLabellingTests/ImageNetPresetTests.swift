@@ -66,6 +66,24 @@ import Testing
         #expect(c.learningRateSchedule.rate(epoch: 399) == Float(0.08 * 1e-3))
     }
 
+    /// docs/OFFICIAL.md's numbers: for the scripts' ImageNet run (1,281,167 images, batch 256, 400 epochs,
+    /// nopts 100) our 400 epochs take main.py's first 99 label steps at the same iterations; main.py's extra
+    /// epoch 400 (its loop runs epochs 0…E) holds its 100th, 126 iterations before its end (its iteration
+    /// clock `niter · 256` runs 113 samples per epoch ahead of the images seen, so it reaches 401.01·N).
+    @Test func mainPysExtraEpochHoldsOnlyTheLastLabelStep() {
+        var c = TrainingConfiguration()
+        c.apply(.imagenet)
+        let n = 1_281_167, batches = (n + c.batchSize - 1) / c.batchSize
+        func fired(epochs: Int) -> [Int] {
+            var s = LabelSchedule(spacing: c.schedule, epochs: c.epochs, samples: n, count: c.nopts)
+            return (0..<(epochs * batches)).filter { s.takeIfDue(iteration: $0, batchSize: c.batchSize) }
+        }
+        let ours = fired(epochs: c.epochs), mainPy = fired(epochs: c.epochs + 1)
+        #expect(ours == Array(mainPy.dropLast()))
+        #expect(ours.count == 99 && ours.last! / batches == 392, "\(ours.count) steps, last in epoch \(ours.last! / batches)")
+        #expect(mainPy.count == 100 && mainPy.last! / batches == 400 && 401 * batches - mainPy.last! == 126)
+    }
+
     /// The preset replaces every setting, also on top of the embedded demo's (which `train` without `--data`
     /// starts from): the demo's network, heads and Sinkhorn-Knopp precision do not leak into it.
     @Test func presetOnTheDemoIsTheScriptToo() {
