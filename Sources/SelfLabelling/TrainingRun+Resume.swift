@@ -36,12 +36,18 @@ extension TrainingRun {
         let times = point.checkpoint.state.progress.schedule.epochs(samples: samples).map { String(format: "%.2f", $0) }
         log("--epochs \(c.epochs): the run now ends after epoch \(c.epochs - 1) (was \(stored.epochs - 1)); "
             + "label optimisations still to come at epochs [\(times.joined(separator: ", "))]")
+        if let note = Self.learningRateNote(stored: stored, new: c, finishedEpochs: done) { log(note) }
+    }
+
+    /// The note for a changed length whose learning-rate schedule differs from the stored run's over the
+    /// `finishedEpochs` epochs trained (nil when it does not: main.py's schedule never depends on the length).
+    public static func learningRateNote(stored: TrainingConfiguration, new c: TrainingConfiguration,
+                                        finishedEpochs done: Int) -> String? {
         let old = stored.learningRateSchedule, new = c.learningRateSchedule
-        if let e = (0..<done).first(where: { old.rate(epoch: $0) != new.rate(epoch: $0) }) {
-            log("note: over the finished epochs the learning-rate schedule of \(c.epochs) epochs differs from the "
-                + "\(stored.epochs)-epoch one they followed (epoch \(e): \(new.rate(epoch: e)) instead of "
-                + "\(old.rate(epoch: e))); the remaining epochs follow the \(c.epochs)-epoch schedule")
-        }
+        guard let e = (0..<done).first(where: { old.rate(epoch: $0) != new.rate(epoch: $0) }) else { return nil }
+        return "note: over the finished epochs the learning-rate schedule of \(c.epochs) epochs differs from the "
+            + "\(stored.epochs)-epoch one they followed (epoch \(e): \(new.rate(epoch: e)) instead of "
+            + "\(old.rate(epoch: e))); the remaining epochs follow the \(c.epochs)-epoch schedule"
     }
 
     /// Whether two paths name the same folder (after resolving `.`, `..` and symbolic links).

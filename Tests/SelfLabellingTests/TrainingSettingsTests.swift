@@ -151,6 +151,20 @@ private let stateJSONBeforeTypedSettings = #"""
         #expect(throws: TrainingConfigurationError.self) { _ = try mine.resumed(from: stored, explicit: ["dtype"]) }
     }
 
+    /// A new length on resume: main.py's learning-rate schedule does not depend on it; the CIFAR one does, and
+    /// the note names the first finished epoch whose rate would have differed.
+    @Test func learningRateNoteOnANewLength() {
+        var imagenet = TrainingConfiguration(), longer = TrainingConfiguration()
+        longer.epochs = 400
+        #expect(TrainingRun.learningRateNote(stored: imagenet, new: longer, finishedEpochs: 200) == nil)
+        imagenet.lrSchedule = .cifar; imagenet.lr = 0.05; imagenet.epochs = 200
+        longer.lrSchedule = .cifar; longer.lr = 0.05; longer.epochs = 400
+        // cifar.py: 200 epochs drop ×0.1 at 120 and 160, 400 epochs at 240 and 320. Before 120 they agree.
+        #expect(TrainingRun.learningRateNote(stored: imagenet, new: longer, finishedEpochs: 120) == nil)
+        let note = TrainingRun.learningRateNote(stored: imagenet, new: longer, finishedEpochs: 121)
+        #expect(note?.contains("(epoch 120: 0.05 instead of 0.005") == true, "\(note ?? "nil")")
+    }
+
     @Test func kernelsByName() {
         #expect(Kernels(named: .reference).names == ["reference"])
         #expect(Kernels(named: .cpu).names == ["onednn", "reference"])
