@@ -3,12 +3,13 @@ import Foundation
 extension TrainingRun {
     /// The checkpoint `--resume` continues from: `resumeFrom` (`Trainer.ResumePoint.named`) or the newest one in
     /// `configuration.exp`. With `resumeFrom` and no explicit `--exp`, `configuration.exp` becomes the folder the
-    /// checkpoint belongs to. Continuing from an earlier checkpoint of the same folder moves the regular
-    /// checkpoints after it aside (`CheckpointFolder.supersede`), so the newest one is always this run's;
-    /// continuing into another folder claims it as for a fresh run (refused when it holds a run, unless
-    /// `overwrite`).
-    func locateResumePoint(_ configuration: inout TrainingConfiguration) throws -> Trainer.ResumePoint {
-        guard let source = resumeFrom else { return try Trainer.ResumePoint.latest(experiment: configuration.exp) }
+    /// checkpoint belongs to. Continuing from a checkpoint of that same folder returns it as `superseding` too:
+    /// once the run is known good the caller moves the regular checkpoints after it aside
+    /// (`supersedeLaterCheckpoints`). Continuing into another folder claims it as for a fresh run (refused
+    /// when it holds a run, unless `overwrite`).
+    func locateResumePoint(_ configuration: inout TrainingConfiguration) throws
+        -> (point: Trainer.ResumePoint, superseding: Trainer.ResumePoint?) {
+        guard let source = resumeFrom else { return (try Trainer.ResumePoint.latest(experiment: configuration.exp), nil) }
         let (point, folder) = try Trainer.ResumePoint.named(source)
         if !explicitSettings.contains("exp") {
             guard let folder else {
@@ -18,14 +19,24 @@ extension TrainingRun {
             configuration.exp = folder
         }
         if let folder, Self.sameFolder(folder, configuration.exp) {
-            let checkpoints = CheckpointFolder(experiment: folder)
-            if let aside = try checkpoints.supersede(after: point.checkpoint.state.progress) {
-                log("moved the regular checkpoints after \(point.path) to \(aside): this run continues from it")
+            if overwrite {
+                throw TrainingError.resumeSource(path: source, reason: "continues in its own folder \(folder): "
+                    + "--overwrite applies only when continuing into another --exp that holds a run")
             }
-        } else if let aside = try ExperimentFolder.claimForFreshRun(configuration.exp, overwrite: overwrite) {
+            return (point, point)
+        }
+        if let aside = try ExperimentFolder.claimForFreshRun(configuration.exp, overwrite: overwrite) {
             log("--overwrite: moved the earlier run in \(configuration.exp) to \(aside)")
         }
-        return point
+        return (point, nil)
+    }
+
+    /// Moves the regular checkpoints of `experiment` after `point` aside (`CheckpointFolder.supersede`), so the
+    /// newest one is always the continued run's.
+    func supersedeLaterCheckpoints(_ point: Trainer.ResumePoint, in experiment: String) throws {
+        if let aside = try CheckpointFolder(experiment: experiment).supersede(after: point.checkpoint.state.progress) {
+            log("moved the regular checkpoints after \(point.path) to \(aside): this run continues from it")
+        }
     }
 
     /// Reports a changed `--epochs` on `--resume`: the new end, the label optimisations still to come, and when

@@ -60,20 +60,18 @@ public struct TrainingRun {
         let started = Date()
         var configuration = self.configuration
         var resumePoint: Trainer.ResumePoint?
+        var supersededBy: Trainer.ResumePoint?  // an earlier checkpoint of the folder, continued from
         if !resume, let aside = try ExperimentFolder.claimForFreshRun(configuration.exp, overwrite: overwrite) {
             log("--overwrite: moved the earlier run in \(configuration.exp) to \(aside)")
         }
         if resume {
-            let point = try locateResumePoint(&configuration)
+            let point: Trainer.ResumePoint
+            (point, supersededBy) = try locateResumePoint(&configuration)
             configuration = try configuration.resumed(from: point.checkpoint.state.configuration,
                                                       explicit: explicitSettings)
             resumePoint = point
             let at = point.checkpoint.state.progress
             log("resuming from \(point.path) (epoch \(at.epoch), iteration \(at.iteration)) in \(configuration.exp)")
-            let metrics = (configuration.exp as NSString).appendingPathComponent("metrics.jsonl")
-            if try MetricsLog.truncate(metrics, toCheckpointAt: at) > 0 {
-                log("\(metrics): dropped the records written after that checkpoint (the resumed run repeats that work)")
-            }
         }
         try ExperimentFolder.prepare(configuration.exp)
         for stale in ExperimentFolder.removeStaleTemporaries(configuration.exp) {
@@ -113,6 +111,13 @@ public struct TrainingRun {
             log("evaluating the randomly initialised network on the held-out images…")
             baseline = try HeldOutScores.measure(network: network, train: train, test: try EmbeddedCIFAR10.test,
                                                   transform: evalT, workers: configuration.workers, kernels: kernels)
+        }
+        if let point = resumePoint {  // every check passed: now the folder may change
+            if let earlier = supersededBy { try supersedeLaterCheckpoints(earlier, in: configuration.exp) }
+            let metrics = (configuration.exp as NSString).appendingPathComponent("metrics.jsonl")
+            if try MetricsLog.truncate(metrics, toCheckpointAt: point.checkpoint.state.progress) > 0 {
+                log("\(metrics): dropped the records written after that checkpoint (the resumed run repeats that work)")
+            }
         }
         StopRequest.installHandlers()
         let trainer = try Trainer(configuration: configuration, network: network, dataset: train,

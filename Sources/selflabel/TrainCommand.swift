@@ -49,6 +49,10 @@ public struct TrainCommand: ParsableCommand {
 
     public func validate() throws {
         if dataChangedOk && resume == nil { throw ValidationError("--data-changed-ok applies only with --resume") }
+        if overwrite && resume == .experiment {
+            throw ValidationError("--overwrite starts a fresh run and cannot be combined with a bare --resume (with "
+                + "--resume PATH it lets the run continue into an --exp that holds another run)")
+        }
         _ = try resolvedConfiguration()
     }
 

@@ -109,7 +109,14 @@ import Testing
         #expect(byFolder.stderr.contains("resuming from \(endOfEpoch1)"), "stderr: \(byFolder.stderr)")
         let extended = try finalOutputs(exp)
 
-        // Again from the end of epoch 1: epoch 2 runs again and gives the same weights and labels.
+        // Again from the end of epoch 1: a refused resume moves nothing; a good one moves the later regular
+        // checkpoint aside, runs epoch 2 again and gives the same weights and labels.
+        let files = fileSnapshot(exp)
+        for refusal in [["--lr", "0.5"], ["--epochs", "1"]] {
+            let refused = try runSelflabel(["train", "--resume", endOfEpoch1] + refusal)
+            #expect(refused.status != 0, "stderr: \(refused.stderr)")
+            #expect(fileSnapshot(exp) == files, "\(refusal) changed the folder")
+        }
         try FileManager.default.removeItem(atPath: exp + "/model_final.safetensors")
         let byFile = try runSelflabel(["train", "--resume", endOfEpoch1, "--epochs", "3"])
         #expect(byFile.status == 0, "stderr: \(byFile.stderr)")
@@ -125,9 +132,14 @@ import Testing
         let branched = try runSelflabel(["train", "--resume", copy, "--epochs", "3", "--exp", root + "/branch"])
         #expect(branched.status == 0, "stderr: \(branched.stderr)")
         #expect(try finalOutputs(root + "/branch") == extended)
-        // Into a folder that holds a run: refused as for a fresh run.
+        // Into a folder that holds a run: refused as for a fresh run; --overwrite only means something there.
         let occupied = try runSelflabel(["train", "--resume", copy, "--exp", exp])
         #expect(occupied.status != 0 && occupied.stderr.contains("already holds a training run"), "stderr: \(occupied.stderr)")
+        let own = try runSelflabel(["train", "--resume", endOfEpoch1, "--overwrite"])
+        #expect(own.status != 0 && own.stderr.contains("--overwrite applies only when continuing into another --exp"),
+                "stderr: \(own.stderr)")
+        let bare = try runSelflabel(["train", "--exp", exp, "--resume", "--overwrite"])
+        #expect(bare.status != 0 && bare.stderr.contains("cannot be combined with a bare --resume"), "stderr: \(bare.stderr)")
     }
 
     /// `--epochs E` trains exactly E epochs, 0…E−1, as cifar.py (main.py's loop runs one more, epoch E; see
