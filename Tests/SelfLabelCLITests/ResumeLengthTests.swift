@@ -7,6 +7,19 @@ import Testing
     /// The tiny run with 6 label optimisations (quadratic spacing: N = 100, batches of 10, 10 per epoch).
     static let arguments = TrainingProcess.tiny.replacing(["--nopts", "3"], with: ["--nopts", "6"])
 
+    /// A finished tiny run of `epochs` epochs in `root/exp`, on the tiny data set in `root/data`.
+    static func finishedRun(_ tag: String, epochs: Int) throws -> (root: String, data: String, exp: String) {
+        let (root, data) = try tinyDataRoot(tag)
+        let r = try runSelflabel(["train", "--data", data, "--exp", root + "/exp", "--epochs", "\(epochs)"] + arguments)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        return (root, data, root + "/exp")
+    }
+
+    /// `exp`'s summary.json.
+    static func summary(_ exp: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: exp + "/summary.json"))) as? [String: Any])
+    }
+
     /// The records of `exp`'s metrics.jsonl.
     static func metrics(_ exp: String) throws -> [[String: Any]] {
         try String(contentsOfFile: exp + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map {
@@ -42,11 +55,8 @@ import Testing
     /// reached — computed here from main.py's formula, not from the program's schedule. The metrics continue
     /// without gaps or repeats.
     @Test func aLargerEpochsContinuesToTheNewEnd() throws {
-        let (root, data) = try tinyDataRoot("cli-extend")
+        let (root, data, exp) = try Self.finishedRun("cli-extend", epochs: 2)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let exp = root + "/exp"
-        let first = try runSelflabel(["train", "--data", data, "--exp", exp, "--epochs", "2"] + Self.arguments)
-        #expect(first.status == 0, "stderr: \(first.stderr)")
         let before = try Self.metrics(exp)
         let extended = try runSelflabel(["train", "--data", data, "--exp", exp, "--epochs", "5", "--resume"])
         #expect(extended.status == 0, "stderr: \(extended.stderr)")
@@ -65,18 +75,15 @@ import Testing
         #expect(NSArray(array: Array(records.prefix(before.count))).isEqual(to: before))
         let checkpoints = try FileManager.default.contentsOfDirectory(atPath: exp + "/checkpoints")
         #expect(checkpoints.contains("checkpoint-e0005-b000000.safetensors"), "\(checkpoints)")
-        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: exp + "/summary.json"))) as? [String: Any])
+        let summary = try Self.summary(exp)
         #expect(summary["epochs"] as? Int == 5 && summary["iterations"] as? Int == 50, "\(summary)")
     }
 
     /// Settings that would change the finished part are refused, each saying why; so is an end before the
     /// epochs already trained. A refused resume changes nothing in the folder.
     @Test func refusals() throws {
-        let (root, data) = try tinyDataRoot("cli-extend-refused")
+        let (root, data, exp) = try Self.finishedRun("cli-extend-refused", epochs: 2)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let exp = root + "/exp"
-        let first = try runSelflabel(["train", "--data", data, "--exp", exp, "--epochs", "2"] + Self.arguments)
-        #expect(first.status == 0, "stderr: \(first.stderr)")
         let files = fileSnapshot(exp)
         for (arguments, message) in [
             (["--epochs", "1"], "--epochs 1 is fewer than the 2 epochs the resumed run ("),
@@ -96,10 +103,8 @@ import Testing
     /// of the folder (the later regular checkpoints are moved aside, and the result is the same bit for bit);
     /// a copied checkpoint file, which needs `--exp` naming a folder without a run.
     @Test func resumeFromAPath() throws {
-        let (root, data) = try tinyDataRoot("cli-resume-path")
+        let (root, _, exp) = try Self.finishedRun("cli-resume-path", epochs: 2)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let exp = root + "/exp"
-        #expect(try runSelflabel(["train", "--data", data, "--exp", exp, "--epochs", "2"] + Self.arguments).status == 0)
         let endOfEpoch1 = exp + "/checkpoints/checkpoint-e0002-b000000.safetensors"
         let copy = root + "/copied.safetensors"
         try FileManager.default.copyItem(atPath: endOfEpoch1, toPath: copy)
@@ -145,17 +150,14 @@ import Testing
     /// `--epochs E` trains exactly E epochs, 0…E−1, as cifar.py (main.py's loop runs one more, epoch E; see
     /// docs/OFFICIAL.md): the epoch records, the iterations, the last checkpoint and summary.json say so.
     @Test func epochsCountsTheEpochsTrained() throws {
-        let (root, data) = try tinyDataRoot("cli-epoch-count")
+        let (root, _, exp) = try Self.finishedRun("cli-epoch-count", epochs: 2)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let exp = root + "/exp"
-        let r = try runSelflabel(["train", "--data", data, "--exp", exp, "--epochs", "2"] + Self.arguments)
-        #expect(r.status == 0, "stderr: \(r.stderr)")
         let records = try Self.metrics(exp)
         #expect(Self.values(records, kind: "epoch", "epoch") == [0, 1])
         #expect(Self.values(records, kind: "train", "iteration") == Array(0..<20))
         let checkpoints = try FileManager.default.contentsOfDirectory(atPath: exp + "/checkpoints").filter { $0.hasPrefix("checkpoint-") }
         #expect(checkpoints.sorted().last == "checkpoint-e0002-b000000.safetensors", "\(checkpoints)")
-        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: exp + "/summary.json"))) as? [String: Any])
+        let summary = try Self.summary(exp)
         #expect(summary["epochs"] as? Int == 2 && summary["iterations"] as? Int == 20, "\(summary)")
     }
 }
