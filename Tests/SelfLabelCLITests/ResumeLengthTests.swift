@@ -147,6 +147,27 @@ import Testing
         #expect(bare.status != 0 && bare.stderr.contains("cannot be combined with a bare --resume"), "stderr: \(bare.stderr)")
     }
 
+    /// A `--resume PATH` that is neither a checkpoint nor an experiment folder: one line naming it and what it is.
+    @Test func resumePathThatIsNeither() throws {
+        let root = try temporaryFolder("cli-resume-neither")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try "not a checkpoint".write(toFile: root + "/notes.txt", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: root + "/plain", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/exp/checkpoints", withIntermediateDirectories: true)
+        for (path, message) in [
+            (root + "/missing", "no such file or folder"),
+            (root + "/notes.txt", "is neither a SelfLabel checkpoint nor an experiment folder"),
+            (root + "/plain", "is a folder but not an experiment folder (no checkpoints/ in it)"),
+        ] {
+            let r = try runSelflabel(["train", "--resume", path])
+            #expect(r.status != 0)
+            #expect(r.stderr.contains("--resume \(path): \(message)"), "stderr: \(r.stderr)")
+        }
+        let empty = try runSelflabel(["train", "--resume", root + "/exp"])
+        #expect(empty.status != 0 && empty.stderr.contains("--resume: no checkpoint found in \(root)/exp/checkpoints"),
+                "stderr: \(empty.stderr)")
+    }
+
     /// `--epochs E` trains exactly E epochs, 0…E−1, as cifar.py (main.py's loop runs one more, epoch E; see
     /// docs/OFFICIAL.md): the epoch records, the iterations, the last checkpoint and summary.json say so.
     @Test func epochsCountsTheEpochsTrained() throws {
