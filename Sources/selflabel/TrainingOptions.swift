@@ -9,7 +9,7 @@ import Tensors
 /// Adding a setting: one property in `TrainingConfiguration`, one option here.
 public struct TrainingOptions: ParsableArguments {
     // Official main.py options.
-    @Option(help: "Number of epochs (default 200).") var epochs: Int?
+    @Option(help: "Number of epochs: trains exactly this many, as cifar.py (main.py trains one more); with --resume, the run's new end (default 200).") var epochs: Int?
     @Option(help: "Batch size (default 256).") var batchSize: Int?
     @Option(help: "Initial learning rate. Default 0.08: the official main.py's default value (its help text says 0.05).")
     var lr: Double?
