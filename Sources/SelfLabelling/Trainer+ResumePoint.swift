@@ -2,7 +2,8 @@ import Foundation
 
 extension Trainer.ResumePoint {
     /// The checkpoint `--resume PATH` names, and the experiment folder it belongs to:
-    /// - an experiment folder (one holding `checkpoints/`): its newest regular checkpoint, and that folder;
+    /// - an experiment folder (one holding `checkpoints/`, or that `checkpoints/` folder itself): its newest
+    ///   regular checkpoint, and that experiment folder;
     /// - a checkpoint file: that file, and the folder its `checkpoints/` folder is in (nil when the file lies
     ///   anywhere else, e.g. a copied `ckpt-e0050.safetensors`).
     /// Anything else is a `TrainingError.resumeSource` naming the path and what it is instead.
@@ -12,6 +13,11 @@ extension Trainer.ResumePoint {
             throw TrainingError.resumeSource(path: path, reason: "no such file or folder")
         }
         if isDirectory.boolValue {
+            let parent = (path as NSString).deletingLastPathComponent
+            if (path as NSString).lastPathComponent == "checkpoints",
+               !FileManager.default.fileExists(atPath: CheckpointFolder(experiment: path).path) {
+                return try named(parent.isEmpty ? "." : parent)  // the checkpoints folder itself: its experiment
+            }
             guard FileManager.default.fileExists(atPath: CheckpointFolder(experiment: path).path) else {
                 throw TrainingError.resumeSource(path: path, reason: "is a folder but not an experiment folder "
                     + "(no checkpoints/ in it); give an experiment folder or a checkpoint file")

@@ -92,14 +92,14 @@ import Testing
             (["--seed", "7"], "--seed 7 differs from the resumed run's 42: the initial weights and labels"),
             (["--ncl", "5"], "--ncl 5 differs from the resumed run's 4: the checkpoint's network and labels were built for it"),
         ] {
-            let r = try runSelflabel(["train", "--data", data, "--exp", exp, "--resume"] + arguments)
+            let r = try runSelflabel(["train", "--data", data, "--resume", exp] + arguments)  // the folder as PATH
             #expect(r.status != 0)
             #expect(r.stderr.contains(message), "stderr: \(r.stderr)")
         }
         #expect(fileSnapshot(exp) == files)
     }
 
-    /// `--resume PATH`: an experiment folder (run from elsewhere, without `--exp`); an earlier checkpoint file
+    /// `--resume PATH`: an experiment's checkpoints folder (relative, without `--exp`); an earlier checkpoint file
     /// of the folder (the later regular checkpoints are moved aside, and the result is the same bit for bit);
     /// a copied checkpoint file, which needs `--exp` naming a folder without a run.
     @Test func resumeFromAPath() throws {
@@ -109,9 +109,10 @@ import Testing
         let copy = root + "/copied.safetensors"
         try FileManager.default.copyItem(atPath: endOfEpoch1, toPath: copy)
 
-        let byFolder = try runSelflabel(["train", "--resume", exp, "--epochs", "3"], directory: root)
+        let byFolder = try runSelflabel(["train", "--resume", "exp/checkpoints", "--epochs", "3"], directory: root)
         #expect(byFolder.status == 0, "stderr: \(byFolder.stderr)")
-        #expect(byFolder.stderr.contains("resuming from \(endOfEpoch1)"), "stderr: \(byFolder.stderr)")
+        #expect(byFolder.stderr.contains("resuming from exp/checkpoints/checkpoint-e0002-b000000.safetensors"),
+                "stderr: \(byFolder.stderr)")
         let extended = try finalOutputs(exp)
 
         // Again from the end of epoch 1: a refused resume moves nothing; a good one moves the later regular
