@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Interop
 import SelfLabelling
@@ -34,10 +35,13 @@ enum LabelRun {
     /// line every 100 iterations.
     /// Pages of a mapped file are handed back after each pass reads them (they stay in the page cache), so
     /// the file does not count towards resident memory.
-    static func solve(_ scores: Scores, options: SinkhornOptions, showProgress: Bool) throws -> [SinkhornResult] {
+    /// Under MPI (`communicator` of several ranks) every rank passes the whole mapped file and reads (faults
+    /// in) only its own rows of each head.
+    static func solve(_ scores: Scores, options: SinkhornOptions, showProgress: Bool,
+                      communicator: any Communicator = SingleProcessCommunicator.shared) throws -> [SinkhornResult] {
         var options = options
         options.releaseFileBackedScores = scores.isMapped
-        let solver = try SinkhornKnoppSolver(options: options)
+        let solver = try SinkhornKnoppSolver(options: options, communicator: communicator)
         if showProgress {
             let terminal = isatty(2) != 0
             let heads = scores.heads

@@ -38,6 +38,12 @@ extension SelfLabelCommand {
     /// full disk (one line naming the file, no half-written file left) instead of killing the process.
     public static func main() {
         signal(SIGXFSZ, SIG_IGN)
-        main(NegativeNumbers.joined(Array(CommandLine.arguments.dropFirst())))
+        do {  // ParsableCommand.main(_:), with commands that cannot run across MPI ranks refused there
+            var command = try parseAsRoot(NegativeNumbers.joined(Array(CommandLine.arguments.dropFirst())))
+            try DistributedJob.requireSupport(command)
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
     }
 }
