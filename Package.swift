@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "NeuralNetworksTests", dependencies: ["TestSupport", "NeuralNetworks", "Autograd", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DataPipelineTests", dependencies: ["TestSupport", "DataPipeline", "Tensors"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SelfLabellingTests", dependencies: ["TestSupport", "SelfLabelling", "Tensors", "Interop"],
+        .testTarget(name: "SelfLabellingTests", dependencies: ["TestSupport", "SelfLabelling", "Tensors", "Interop", "Distributed"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),

@@ -42,3 +42,43 @@ struct CommunicatorTests {
         #expect(DistributedError.peerFailed(rank: 3).description.contains("rank 3"))
     }
 }
+
+/// `ThreadGroupCommunicator`: the collectives' results, checked against what every rank contributed.
+@Suite("Distributed: ranks as threads")
+struct ThreadGroupCommunicatorTests {
+    @Test("allreduce, allgather, broadcast and barrier give MPI's results on 1, 2 and 3 ranks", arguments: [1, 2, 3])
+    func collectives(ranks: Int) throws {
+        let results = try ThreadGroupCommunicator.run(ranks: ranks) { world -> [Double] in
+            let r = Double(world.rank)
+            var sums = [r, 2 * r + 0.5]
+            try world.allreduce(&sums, .sum)
+            let top = try world.allreduce(Int64(world.rank * 10), .max)
+            let bottom = try world.allreduce(Float(world.rank) - 1, .min)
+            // Rank q contributes q + 1 values q, starting at offset q(q + 1)/2.
+            let counts = (0..<world.size).map { $0 + 1 }
+            var gathered = [Int32](repeating: -1, count: counts.reduce(0, +))
+            for i in 0...world.rank { gathered[world.rank * (world.rank + 1) / 2 + i] = Int32(world.rank) }
+            try gathered.withUnsafeMutableBufferPointer { try world.allgather($0.baseAddress!, counts: counts) }
+            var root = [world.rank == world.size - 1 ? 42.0 : -1]
+            try world.broadcast(&root, root: world.size - 1)
+            try world.barrier()
+            return sums + [Double(top), Double(bottom), root[0]] + gathered.map(Double.init)
+        }
+        let n = Double(ranks)
+        let expectedGather = (0..<ranks).flatMap { q in [Double](repeating: Double(q), count: q + 1) }
+        for (rank, values) in results.enumerated() {
+            #expect(values == [n * (n - 1) / 2, n * (n - 1) + 0.5 * n, (n - 1) * 10, -1, 42] + expectedGather,
+                    "rank \(rank)")
+        }
+    }
+
+    @Test("an error on one rank is rethrown after every rank has ended")
+    func errorsPropagate() {
+        #expect(throws: DistributedError.unsupported("x")) {
+            _ = try ThreadGroupCommunicator.run(ranks: 2) { world in
+                if world.rank == 1 { throw DistributedError.unsupported("x") }
+                return world.rank
+            }
+        }
+    }
+}
