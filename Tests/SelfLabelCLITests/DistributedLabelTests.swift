@@ -8,14 +8,15 @@ let mpirunPath: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/
     .split(separator: ":").map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
 
 /// Runs `mpirun -np ranks selflabel arguments…` over shared memory, as root where the tests run as root
-/// (Open MPI's allow-run-as-root settings), more ranks than cores allowed (`--oversubscribe`), and without
+/// (Open MPI's allow-run-as-root settings), more ranks than cores allowed (`--oversubscribe`), without
 /// the shared-memory transport's single-copy mechanism (cross-process memory access is often blocked in
-/// containers). Killed after `timeout` seconds, so a hanging job fails the test instead of blocking the suite.
+/// containers) and with the local-only launcher (`plm isolated`: no ssh needed). Killed after `timeout` seconds, so a hanging job fails the test instead of blocking the suite.
 func runUnderMPI(ranks: Int, _ arguments: [String], timeout: Double = 60) throws -> (result: CommandResult, seconds: Double) {
     var environment = ProcessInfo.processInfo.environment
     environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
     environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
     environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
+    environment["OMPI_MCA_plm"] = "isolated"  // every rank on this machine: no ssh/rsh launch agent needed
     let p = Process()
     p.executableURL = URL(fileURLWithPath: mpirunPath!)
     p.arguments = ["-np", "\(ranks)", "--oversubscribe", selflabelBinary().path] + arguments
