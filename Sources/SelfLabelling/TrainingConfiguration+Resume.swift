@@ -16,8 +16,11 @@ extension TrainingConfiguration {
             why = "the checkpoint's network and labels were built for it"
         case "nopts", "schedule":
             why = "the label optimisations done so far were placed by it"
-        case "lamb", "dtype", "skTol", "skMaxIters", "skAcceleration", "skEmptyClusters", "skWarmStart", "skStorage":
+        case "lamb", "dtype", "skTol", "skMaxIters", "skAcceleration", "skEmptyClusters", "skWarmStart", "skStorage",
+             "plFeatures":
             why = "the labels so far were solved with it"
+        case "plMode":
+            why = "the label passes so far ran the network in that mode"
         case "augs":
             why = "the finished epochs were trained on images augmented with it"
         case "paugs":
