@@ -10,11 +10,14 @@ struct LabelPassInterrupted: Error {}
 
 extension Trainer {
     /// One label optimisation (the official `optimize_labels`): the network in evaluation mode over the whole
-    /// training set with the pseudo-label transform, every head's logits collected (heads × N × K), then every
-    /// head solved by Sinkhorn-Knopp (warm-started from that head's previous cluster scaling with `skWarmStart`).
+    /// training set with the pseudo-label transform, the logits of the heads this step re-solves collected
+    /// (heads × N × K; every head, or one with `--label-heads cycle`), then each of those heads solved by
+    /// Sinkhorn-Knopp (warm-started from that head's previous cluster scaling with `skWarmStart`).
     func optimizeLabels() throws {
         let started = Date()
-        let n = dataset.count, heads = configuration.hc, k = configuration.ncl
+        let n = dataset.count, k = configuration.ncl
+        let solved = configuration.labelHeadSelection.heads(epoch: progress.epoch, of: configuration.hc)
+        let heads = solved.count
         let optimisation = progress.labelOptimisations
         let bytes = heads * n * k * MemoryLayout<Float>.stride
         if let available = ResourceUsage.availableMemoryBytes, bytes > available / 2 {
@@ -31,11 +34,11 @@ extension Trainer {
             while let b = try pass.next() {
                 let tape = Tape(recording: false, kernels: kernels)
                 let result = try network.forward(tape.constant(b.images))
-                for h in 0..<heads {
+                for (slot, h) in solved.enumerated() {
                     let logits = result.heads[h].value.contiguous()
                     logits.withUnsafeBufferPointer { l in
                         for (row, index) in b.indices.enumerated() {
-                            let dst = out.baseAddress! + (h * n + index) * k
+                            let dst = out.baseAddress! + (slot * n + index) * k
                             dst.update(from: l.baseAddress! + row * k, count: k)
                         }
                     }
@@ -53,11 +56,12 @@ extension Trainer {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             try Npy.write(scores, to: (dir as NSString).appendingPathComponent("optimisation-\(optimisation).npy"))
         }
-        let warm = configuration.sinkhornWarmStart && warmStarts.allSatisfy { $0 != nil } ? warmStarts.map { $0! } : nil
+        let warm = configuration.sinkhornWarmStart && solved.allSatisfy({ warmStarts[$0] != nil })
+            ? solved.map { warmStarts[$0]! } : nil
         phaseTimes.labelPassSeconds += passSeconds
         let solving = ResourceUsage.monotonicSeconds
         let results = try scores.withUnsafeBufferPointer {
-            try solveLabelHeads($0, heads: heads, samples: n, clusters: k, warmStarts: warm, optimisation: optimisation)
+            try solveLabelHeads($0, heads: solved, samples: n, clusters: k, warmStarts: warm, optimisation: optimisation)
         }
         phaseTimes.add(\.sinkhornSeconds, since: solving)
         for r in results {
@@ -65,7 +69,7 @@ extension Trainer {
             phaseTimes.maxSinkhornIterations = max(phaseTimes.maxSinkhornIterations, r.diagnostics.iterations)
         }
         var reports: [LabelOptimisationReport.Head] = []
-        for (h, r) in results.enumerated() {
+        for (h, r) in zip(solved, results) {
             let previous = labels.head(h).map(Int.init)
             let changed = labels.replace(head: h, with: r.labels)
             let nmi = try ClusteringMetrics.normalizedMutualInformation(
