@@ -57,13 +57,15 @@ public enum RotNet {
 
     /// The official loss of a rotated batch: `heads` are the network's outputs for `rotatedBatch` (the label
     /// heads, then the rotation head last), `targets` the pseudo-labels of the B images, one list per label head.
-    public static func loss(heads: [Variable], targets: [[Int32]]) throws -> Loss {
+    /// With `onlyRotation` (`--onlyrot`) the label term is 0, as the official's, and `total` is the rotation loss.
+    public static func loss(heads: [Variable], targets: [[Int32]], onlyRotation: Bool = false) throws -> Loss {
         precondition(heads.count == targets.count + 1, "RotNet.loss: \(heads.count) heads for \(targets.count) label heads + rotation")
         let rotation = heads[heads.count - 1]
         let b = rotation.shape[0] / rotations
         precondition(rotation.shape == [rotations * b, rotations], "RotNet.loss: rotation head output \(rotation.shape)")
         let rows = unrotatedRows(images: b)
-        let labelLoss = try multiHeadCrossEntropy(heads.dropLast().map { selectingRows($0, rows) }, targets: targets)
+        let labelLoss = onlyRotation ? rotation.tape.constant(Tensor(scalar: 0))
+            : try multiHeadCrossEntropy(heads.dropLast().map { selectingRows($0, rows) }, targets: targets)
         let rotationTargets = rotationTargets(images: b)
         let rotationLoss = try softmaxCrossEntropy(rotation, targets: rotationTargets)
         var correct = 0
@@ -73,7 +75,7 @@ public enum RotNet {
                 if scores.indices.max(by: { scores[$0] < scores[$1] }) == row * rotations + Int(t) { correct += 1 }
             }
         }
-        return Loss(total: labelLoss + rotationLoss, labels: labelLoss, rotation: rotationLoss,
+        return Loss(total: onlyRotation ? rotationLoss : labelLoss + rotationLoss, labels: labelLoss, rotation: rotationLoss,
                     rotationAccuracy: Double(correct) / Double(Swift.max(rotationTargets.count, 1)))
     }
 }

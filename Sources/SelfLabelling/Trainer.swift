@@ -302,7 +302,8 @@ public final class Trainer {
         var rotation: RotationScores?
         if configuration.hasRotationHead {
             let out = try network.forward(tape.constant(RotNet.rotatedBatch(b.images)))
-            let l = try RotNet.loss(heads: out.heads, targets: labels.targets(for: b.indices))
+            let l = try RotNet.loss(heads: out.heads, targets: labels.targets(for: b.indices),
+                                    onlyRotation: configuration.onlyrot ?? false)
             loss = l.total
             rotation = RotationScores(labelLoss: Double(l.labels.value.scalar), loss: Double(l.rotation.value.scalar),
                                       accuracy: l.rotationAccuracy)

@@ -111,6 +111,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// batch shown at 0/90/180/270 degrees; the label heads' loss is on the unrotated images (`RotNet`). nil or
     /// false: no rotation head.
     public var rotnet: Bool? = nil
+    /// With `rotnet`: train on the rotation loss alone (`retrain_with_rotnet.py --onlyrot`: the label heads get no
+    /// gradient). nil or false: both losses.
+    public var onlyrot: Bool? = nil
 
     public init() {}
 
@@ -189,6 +192,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try need(threads >= 0, "--threads", threads, "must be >= 0 (0 = all cores)")
         try need((saveEvery ?? 0) >= 0, "--save-every", saveEvery ?? 0, "must be >= 0 (0 = no permanent checkpoints)")
         try need((knnEvery ?? 0) >= 0, "--knn-every", knnEvery ?? 0, "must be >= 0 (0 = never)")
+        try need(!(onlyrot ?? false) || hasRotationHead, "--onlyrot", true, "needs --rotnet (it trains the rotation head alone)")
         try need(skTol > 0 && skTol.isFinite, "--sk-tol", skTol, "must be a positive number")
         try need(skMaxIters == 0 || skMaxIters >= 10, "--sk-max-iters", skMaxIters,
                  "must be 0 (automatic) or at least 10 (the error is checked every 10)")

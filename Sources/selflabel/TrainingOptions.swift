@@ -50,6 +50,8 @@ public struct TrainingOptions: ParsableArguments {
     var labelHeads: String?
     @Flag(help: "retrain_with_rotnet.py: an extra 4-way head learns each image's rotation; every batch is shown at 0/90/180/270 degrees, the label heads' loss on the unrotated images plus the rotation loss.")
     var rotnet = false
+    @Flag(help: "With --rotnet: train on the rotation loss alone (retrain_with_rotnet.py --onlyrot; the label heads get no gradient).")
+    var onlyrot = false
     @Option(help: "Every N epochs measure the held-out kNN top-1 (k 10, σ 0.1) and head-0 NMI, as cifar.py; keeps checkpoints/best_knn.safetensors (default 0: never).")
     var knnEvery: Int?
     @Option(help: "Sinkhorn-Knopp tolerance (default 0.1).") var skTol: Double?

@@ -72,5 +72,16 @@ import Testing
         let plainWeights = try SafetensorsArchive(contentsOf: root + "/plain/model_final.safetensors")
         #expect(plainWeights.metadata["heads"] == "5" && plainWeights["top_layer.weight"] != nil)
         #expect(plainWeights["features.0.weight"]?.data != nil && plainWeights["features.0.weight"]?.data != weights["features.0.weight"]?.data)
+
+        // --onlyrot: the rotation loss alone; the label head keeps its initial weights (no gradient, so no decay).
+        let only = try runSelflabel(common + ["--rotnet", "--onlyrot", "--exp", root + "/only"])
+        try #require(only.status == 0, "\(only.stderr)")
+        let initial = try SafetensorsArchive(contentsOf: root + "/only/model_init.safetensors")
+        let final = try SafetensorsArchive(contentsOf: root + "/only/model_final.safetensors")
+        #expect(final["top_layer0.weight"]?.data != nil && final["top_layer0.weight"]?.data == initial["top_layer0.weight"]?.data)
+        #expect(final["top_layer1.weight"]?.data != initial["top_layer1.weight"]?.data)
+        #expect(try Self.trainRecords(root + "/only").allSatisfy { $0["label_loss"] as? Double == 0 })
+        let refused = try runSelflabel(common + ["--onlyrot", "--exp", root + "/refused"])
+        #expect(refused.status != 0 && refused.stderr.contains("--onlyrot true needs --rotnet"), "\(refused.stderr)")
     }
 }

@@ -104,5 +104,14 @@ import Testing
         for (a, b) in zip(g[v0].row(4).scalars, expected) { #expect(abs(Double(a) - b) < 1e-6) }
         // Every rotation row: (softmax − onehot) / 8.
         #expect(g[vr].row(7).scalars.count == 4 && g[vr].row(7).scalars.allSatisfy { $0 != 0 })
+
+        // --onlyrot: the label term is 0 and the label heads get no gradient.
+        let only = Tape()
+        let o0 = only.variable(z0), o1 = only.variable(z1), or = only.variable(zr)
+        let onlyLoss = try RotNet.loss(heads: [o0, o1, or], targets: targets, onlyRotation: true)
+        #expect(onlyLoss.labels.value.scalar == 0 && abs(Double(onlyLoss.total.value.scalar) - rotation) < 1e-5)
+        let og = only.gradients(of: onlyLoss.total)
+        #expect(og[o0].scalars.allSatisfy { $0 == 0 } && og[o1].scalars.allSatisfy { $0 == 0 })
+        #expect(og[or].scalars == g[vr].scalars)
     }
 }
