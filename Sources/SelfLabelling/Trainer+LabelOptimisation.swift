@@ -16,8 +16,8 @@ extension Trainer {
     func optimizeLabels() throws {
         let started = Date()
         let n = dataset.count, k = configuration.ncl
-        let solved = configuration.labelHeadSelection.heads(epoch: progress.epoch, of: configuration.hc)
-        let heads = solved.count
+        let selected = configuration.labelHeadSelection.heads(epoch: progress.epoch, of: configuration.hc)
+        let heads = selected.count
         let optimisation = progress.labelOptimisations
         let bytes = heads * n * k * MemoryLayout<Float>.stride
         if let available = ResourceUsage.availableMemoryBytes, bytes > available / 2 {
@@ -34,7 +34,7 @@ extension Trainer {
             while let b = try pass.next() {
                 let tape = Tape(recording: false, kernels: kernels)
                 let result = try network.forward(tape.constant(b.images))
-                for (slot, h) in solved.enumerated() {
+                for (slot, h) in selected.enumerated() {
                     let logits = result.heads[h].value.contiguous()
                     logits.withUnsafeBufferPointer { l in
                         for (row, index) in b.indices.enumerated() {
@@ -56,12 +56,12 @@ extension Trainer {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             try Npy.write(scores, to: (dir as NSString).appendingPathComponent("optimisation-\(optimisation).npy"))
         }
-        let warm = configuration.sinkhornWarmStart && solved.allSatisfy({ warmStarts[$0] != nil })
-            ? solved.map { warmStarts[$0]! } : nil
+        let warm = configuration.sinkhornWarmStart && selected.allSatisfy({ warmStarts[$0] != nil })
+            ? selected.map { warmStarts[$0]! } : nil
         phaseTimes.labelPassSeconds += passSeconds
         let solving = ResourceUsage.monotonicSeconds
         let results = try scores.withUnsafeBufferPointer {
-            try solveLabelHeads($0, heads: solved, samples: n, clusters: k, warmStarts: warm, optimisation: optimisation)
+            try solveLabelHeads($0, heads: selected, samples: n, clusters: k, warmStarts: warm, optimisation: optimisation)
         }
         phaseTimes.add(\.sinkhornSeconds, since: solving)
         for r in results {
@@ -69,7 +69,7 @@ extension Trainer {
             phaseTimes.maxSinkhornIterations = max(phaseTimes.maxSinkhornIterations, r.diagnostics.iterations)
         }
         var reports: [LabelOptimisationReport.Head] = []
-        for (h, r) in zip(solved, results) {
+        for (h, r) in zip(selected, results) {
             let previous = labels.head(h).map(Int.init)
             let changed = labels.replace(head: h, with: r.labels)
             let nmi = try ClusteringMetrics.normalizedMutualInformation(
