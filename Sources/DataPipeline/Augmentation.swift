@@ -9,7 +9,9 @@
 /// | `crop` | Resize(S), RandomResizedCrop(S, scale 0.2–1) | Resize(R), RandomResizedCrop(S) |
 /// | 2 `crop_flip` | `crop` + RandomHorizontalFlip | `crop` + RandomHorizontalFlip |
 /// | 3 `full` | `crop` + ColorJitter(0.4 ×4), RandomGrayscale(0.2), flip (`cifar.py`) | RandomResizedCrop(S), RandomGrayscale(0.2), ColorJitter(0.4 ×4), flip |
+/// | `cifar` | = `full` (`cifar.py`) | `cifar.py` at any size: Resize(R), RandomResizedCrop(S, scale 0.2–1), ColorJitter(0.4 ×4), RandomGrayscale(0.2), flip |
 ///
+/// R is S·256/224 (256 for the 224 networks), as `Resize(256)` before the 224 crops of `data.py` and `cifar.py`.
 /// On 1-channel (grey) data no colour operation is ever used: `full` is then `crop_flip`, as in the reference
 /// ("for 1-channel data full == crop_flip"). The crop scale of the small-image presets is the reference's
 /// `--crop-min 0.2` and `cifar.py`'s (0.2, 1).
@@ -24,6 +26,9 @@ public enum Augmentation: String, CaseIterable, Sendable, Codable {
     case full = "3"
     /// Random resized crops only (the reference's `--augs crop`).
     case crop
+    /// The official `cifar.py` training transform at every input size (`TransformPipeline.cifarTraining`): the
+    /// paper's CIFAR runs upscale the 32×32 images (Resize(256), RandomResizedCrop(224, scale 0.2–1)).
+    case cifar
 
     /// The names of the levels (the reference's `--augs` spellings, and `flip` for level 1).
     public static let levelNames: [String: Augmentation] = ["none": .unaugmented, "flip": .flip, "crop_flip": .cropFlip,
@@ -37,17 +42,18 @@ public enum Augmentation: String, CaseIterable, Sendable, Codable {
         case "2": self = .cropFlip
         case "3": self = .full
         case "crop": self = .crop
+        case "cifar": self = .cifar
         default:
             guard let named = Augmentation.levelNames[rawValue] else { return nil }
             self = named
         }
     }
 
-    /// The level number of the official presets (nil for `crop`).
+    /// The level number of the official presets (nil for `crop` and `cifar`).
     public var level: Int? { Int(rawValue) }
 
-    /// Levels are stored as numbers, as checkpoints written before the names existed hold them; `crop` as its
-    /// name.
+    /// Levels are stored as numbers, as checkpoints written before the names existed hold them; `crop` and
+    /// `cifar` as their names.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         if let level { try c.encode(level) } else { try c.encode(rawValue) }
@@ -68,11 +74,12 @@ extension TransformPipeline {
     /// The pipeline of `augmentation` for `channels`-channel images (the pipeline converts every image to that
     /// count first) and a `size`×`size` network input, normalised by `mean`/`std` (one value per channel, or one
     /// for all). Sides up to 64 use the native small-image presets, larger ones the official ImageNet ones with
-    /// Resize(size·256/224) (see `Augmentation`).
+    /// Resize(size·256/224); `cifar` is `cifar.py`'s transform (`cifarTraining`) at every side (see `Augmentation`).
     public static func augmented(_ augmentation: Augmentation, size: Int, channels: Int,
                                  mean: [Float], std: [Float]) -> TransformPipeline {
         let small = size <= 64
-        let resize = ImageTransform.resize(small ? size : size * 256 / 224)
+        let resizeSide = small ? size : size * 256 / 224
+        let resize = ImageTransform.resize(resizeSide)
         let crop = small ? ImageTransform.randomResizedCrop(size, scale: 0.2...1.0) : .randomResizedCrop(size)
         let flip = ImageTransform.randomHorizontalFlip(p: 0.5)
         let jitter = ImageTransform.colorJitter(brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.4)
@@ -84,7 +91,10 @@ extension TransformPipeline {
         case .crop: steps = [resize, crop]
         case .cropFlip: steps = [resize, crop, flip]
         case .full where channels == 1: steps = small ? [resize, crop, flip] : [crop, flip]
-        case .full: steps = small ? [resize, crop, jitter, grey, flip] : [crop, grey, jitter, flip]
+        case .cifar where channels == 1: steps = [resize, .randomResizedCrop(size, scale: 0.2...1.0), flip]
+        case .full where !small: steps = [crop, grey, jitter, flip]
+        case .full, .cifar:
+            return cifarTraining(imageSize: resizeSide, cropSize: size, mean: mean, std: std, channels: channels)
         }
         return TransformPipeline(steps, mean: mean, std: std, channels: channels)
     }

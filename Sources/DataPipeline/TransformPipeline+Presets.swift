@@ -41,11 +41,14 @@ extension TransformPipeline {
     /// The official CIFAR training pipeline (`cifar.py transform_train`): Resize(imageSize),
     /// RandomResizedCrop(cropSize, scale (0.2, 1)), ColorJitter(0.4 x 4), RandomGrayscale(0.2),
     /// RandomHorizontalFlip, CIFAR mean/std. Defaults 256/224 as in the paper; `cifarNative` is the 32x32 variant.
-    public static func cifarTraining(imageSize: Int = 256, cropSize: Int = 224) -> TransformPipeline {
+    /// Training uses it for `--augs cifar` (and `full` at native small sizes) through `augmented`, with the run's
+    /// normalisation and channel count.
+    public static func cifarTraining(imageSize: Int = 256, cropSize: Int = 224, mean: [Float] = cifarMean,
+                                     std: [Float] = cifarStd, channels: Int? = nil) -> TransformPipeline {
         TransformPipeline([.resize(imageSize), .randomResizedCrop(cropSize, scale: 0.2...1.0),
                            .colorJitter(brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.4),
                            .randomGrayscale(p: 0.2), .randomHorizontalFlip(p: 0.5)],
-                          mean: cifarMean, std: cifarStd)
+                          mean: mean, std: std, channels: channels)
     }
 
     /// The CIFAR evaluation pipeline (`cifar.py transform_test`): Resize(imageSize), CenterCrop(cropSize).

@@ -76,7 +76,9 @@ public struct NetworkInput: Sendable, Equatable {
 public enum NormalizationSetting: Equatable, Sendable {
     /// RGB input: the official pipelines' constants, CIFAR's up to 64×64 (`cifar.py`, and the embedded CIFAR-10
     /// data), ImageNet's above (so a network exported to `.pth`, which holds no statistics, is fed the same way
-    /// when loaded back); grey input: `dataset` (no official constant fits it).
+    /// when loaded back) except with `--augs cifar`: `cifar.py`'s CIFAR statistics at every size, its 224×224
+    /// path included (a `.pth` export of such a 224×224 network is read back with ImageNet's); grey input:
+    /// `dataset` (no official constant fits it).
     case auto
     /// Mean and standard deviation per channel computed over the training split (`ChannelStatistics`).
     case dataset
@@ -150,7 +152,9 @@ extension TrainingConfiguration {
         }
         var setting = try NormalizationSetting(parsing: normalization)
         if setting == .auto {
-            let official = NetworkInput.legacy(arch, size: shape.size)
+            // cifar.py normalises by the CIFAR statistics at every size, its 224×224 path included.
+            let official = augs == .cifar ? NetworkInput(shape: shape, mean: TransformPipeline.cifarMean, std: TransformPipeline.cifarStd)
+                                          : NetworkInput.legacy(arch, size: shape.size)
             setting = shape.channels == 3 ? .values(mean: official.mean, std: official.std) : .dataset
         }
         var how = "given"

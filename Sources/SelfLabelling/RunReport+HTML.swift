@@ -137,11 +137,11 @@ extension RunReport {
                 .init(name: "lr", points: points(train, "iteration", "lr"), color: "#1f77b4"),
             ]),
             SVGLineChart(title: "Labels changed by each label step", xLabel: "iteration", yLabel: "fraction changed", series: [
-                .init(name: "mean over heads", points: stepPoints { $0.mean("changed_fraction") }, color: "#1f77b4", markers: true),
+                .init(name: "mean over the heads solved", points: stepPoints { $0.mean("changed_fraction") }, color: "#1f77b4", markers: true),
                 .init(name: "head 0", points: stepPoints { $0.head0("changed_fraction") }, color: "#ff7f0e", markers: true),
             ]),
             SVGLineChart(title: "NMI with the previous labels", xLabel: "iteration", yLabel: "NMI", series: [
-                .init(name: "mean over heads", points: stepPoints { $0.mean("nmi_previous") }, color: "#1f77b4", markers: true),
+                .init(name: "mean over the heads solved", points: stepPoints { $0.mean("nmi_previous") }, color: "#1f77b4", markers: true),
                 .init(name: "head 0", points: stepPoints { $0.head0("nmi_previous") }, color: "#ff7f0e", markers: true),
             ]),
             iterations,

@@ -28,8 +28,10 @@ public struct TrainedModel {
             let arch = c.state.configuration.architecture
             let input = c.state.configuration.networkInput
             if let problem = input.problem { throw TrainingError.unreadableState(path: path, reason: problem) }
-            try checkHeads(c.labels.clusters, against: c.modelState, path: path)
-            let network = try build(arch, heads: c.labels.clusters, input: input, state: c.modelState, path: path)
+            // The label heads, then a --rotnet run's rotation head.
+            let heads = c.labels.clusters + (c.state.configuration.hasRotationHead ? [RotNet.rotations] : [])
+            try checkHeads(heads, against: c.modelState, path: path)
+            let network = try build(arch, heads: heads, input: input, state: c.modelState, path: path)
             return TrainedModel(network: network, architecture: arch, input: input, configuration: c.state.configuration,
                                 labels: c.labels)
         }

@@ -13,12 +13,15 @@ extension Trainer {
     /// evaluation mode with the pseudo-label transform in data order (`--pl-mode eval`), or in training mode
     /// over the shuffled, augmented training loader (`--pl-mode official`, main.py's pass) — its pre-head
     /// features kept at their samples' indices (N × D; `LabelPassMemoryPlan` puts them in RAM or a spill file),
-    /// then head by head: the head's logits computed from the features (`LabelPassHeads`) and solved by
-    /// Sinkhorn-Knopp (warm-started from that head's previous cluster scaling with `skWarmStart`). When it
+    /// then head by head for the heads this step re-solves (every head, or one with `--label-heads cycle`): the
+    /// head's logits computed from the features (`LabelPassHeads`) and solved by Sinkhorn-Knopp (warm-started
+    /// from that head's previous cluster scaling with `skWarmStart`). When it
     /// throws, the network's running statistics are restored to their values before the pass.
     func optimizeLabels() throws {
         let started = Date()
-        let n = dataset.count, heads = configuration.hc, k = configuration.ncl
+        let n = dataset.count, k = configuration.ncl
+        let selected = configuration.labelHeadSelection.heads(epoch: progress.epoch, of: configuration.hc)
+        let heads = selected.count
         let optimisation = progress.labelOptimisations
         let plan = try labelPassPlan()
         if plan.arrangement != announcedLabelPassPlan?.arrangement {
@@ -64,26 +67,28 @@ extension Trainer {
             saved = try NpyFileWriter(path: (dir as NSString).appendingPathComponent("optimisation-\(optimisation).npy"),
                                       dtype: .float32, shape: [heads, n, k])
         }
-        let warm = configuration.sinkhornWarmStart && warmStarts.allSatisfy { $0 != nil } ? warmStarts.map { $0! } : nil
+        let warm = configuration.sinkhornWarmStart && selected.allSatisfy { warmStarts[$0] != nil }
         var solved: [SinkhornResult?] = Array(repeating: nil, count: heads)
         let scoring = LabelPassHeads(features: features, heads: network.heads, kernels: kernels,
                                      blockRows: configuration.batchSize, plan: plan, spillFolder: experiment)
-        try scoring.forEachHead(Array(0..<heads)) { h, scores, spilled in
-            try saved?.write(UnsafeRawBufferPointer(scores), atElement: h * n * k)
+        try scoring.forEachHead(selected) { h, scores, spilled in
+            let slot = selected.firstIndex(of: h)!
+            try saved?.write(UnsafeRawBufferPointer(scores), atElement: slot * n * k)
             let solving = ResourceUsage.monotonicSeconds
-            solved[h] = try solveLabelHead(scores.baseAddress!, head: h, samples: n, clusters: k, warmStart: warm?[h],
-                                           optimisation: optimisation, fileBacked: spilled)
+            solved[slot] = try solveLabelHead(scores.baseAddress!, head: h, samples: n, clusters: k,
+                                              warmStart: warm ? warmStarts[h] : nil, optimisation: optimisation,
+                                              fileBacked: spilled)
             phaseTimes.add(\.sinkhornSeconds, since: solving)
         }
         try saved?.finish()
         let results = solved.map { $0! }
-        try requireUsableLabels(results)
+        try requireUsableLabels(results, heads: selected)
         for r in results {
             phaseTimes.sinkhornIterations += r.diagnostics.iterations
             phaseTimes.maxSinkhornIterations = max(phaseTimes.maxSinkhornIterations, r.diagnostics.iterations)
         }
         var reports: [LabelOptimisationReport.Head] = []
-        for (h, r) in results.enumerated() {
+        for (h, r) in zip(selected, results) {
             let previous = labels.head(h).map(Int.init)
             let changed = labels.replace(head: h, with: r.labels)
             let nmi = try ClusteringMetrics.normalizedMutualInformation(

@@ -41,8 +41,9 @@ extension Trainer {
 
     /// Throws `SinkhornError.numericalBreakdown` (with a λ that works) or the other unusable-label errors for
     /// the first head whose labels cannot be used, after every fallback (no other precision is left to suggest).
-    func requireUsableLabels(_ results: [SinkhornResult]) throws {
-        for (h, r) in results.enumerated() {
+    /// `heads` are the results' head indices, which the errors name.
+    func requireUsableLabels(_ results: [SinkhornResult], heads: [Int]) throws {
+        for (h, r) in zip(heads, results) {
             try r.requireUsable(head: h, options: r.diagnostics.solvedInLogDomain ? fallbackOptions : solver.options)
         }
     }

@@ -211,13 +211,14 @@ public final class Trainer {
                     network.setTraining(true)
                 }
                 let stepped = ResourceUsage.monotonicSeconds
-                let loss = try step(batch)
+                let (loss, rotation) = try step(batch)
                 phaseTimes.add(\.sgdSeconds, since: stepped)
                 let logged = progress.batch % configuration.logIter == 0
                 progress.recordStep(loss: loss, images: batch.indices.count)
                 pace.recordStep(images: batch.indices.count)
-                notify { $0.iterationFinished(pace.report(progress, loss: loss, lr: lr, epochs: configuration.epochs,
-                                                         logged: logged)) }
+                var report = pace.report(progress, loss: loss, lr: lr, epochs: configuration.epochs, logged: logged)
+                report.rotation = rotation
+                notify { $0.iterationFinished(report) }
                 DebugPause.at("iteration", "\(progress.iteration - 1)", until: { StopRequest.signal != nil })
                 let signal = StopRequest.signal
                 if signal != nil || (stopAfterIterations.map { pace.stepsThisCall >= $0 } ?? false) {
@@ -295,19 +296,30 @@ public final class Trainer {
         }
     }
 
-    /// One SGD step on a batch; returns the loss.
-    func step(_ b: Batch) throws -> Double {
+    /// One SGD step on a batch; returns the loss (and with `--rotnet` its rotation part, `RotNet`).
+    func step(_ b: Batch) throws -> (loss: Double, rotation: RotationScores?) {
         let tape = Tape(recording: true, kernels: kernels,
                         generator: Xoshiro256(seed: configuration.seed, 0x4452_4F50, UInt64(progress.iteration)))
-        let out = try network.forward(tape.constant(b.images))
-        let loss = try multiHeadCrossEntropy(out.heads, targets: labels.targets(for: b.indices))
+        let loss: Variable
+        var rotation: RotationScores?
+        if configuration.hasRotationHead {
+            let out = try network.forward(tape.constant(RotNet.rotatedBatch(b.images)))
+            let l = try RotNet.loss(heads: out.heads, targets: labels.targets(for: b.indices),
+                                    onlyRotation: configuration.onlyrot ?? false)
+            loss = l.total
+            rotation = RotationScores(labelLoss: Double(l.labels.value.scalar), loss: Double(l.rotation.value.scalar),
+                                      accuracy: l.rotationAccuracy)
+        } else {
+            let out = try network.forward(tape.constant(b.images))
+            loss = try multiHeadCrossEntropy(out.heads, targets: labels.targets(for: b.indices))
+        }
         let value = Double(loss.value.scalar)
         guard value.isFinite else {
             throw TrainingError.nonFiniteLoss(epoch: progress.epoch, iteration: progress.iteration, loss: value,
                                               lastCheckpoint: lastCheckpoint)
         }
         optimizer.step(tape.gradients(of: loss))
-        return value
+        return (value, rotation)
     }
 
     /// Tells every observer.

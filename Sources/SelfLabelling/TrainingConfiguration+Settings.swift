@@ -19,6 +19,11 @@ extension SettingChoice {
 }
 
 extension SettingChoice {
+    /// The allowed names, their phrase and the aliases (by name), for checking a given name.
+    static var choiceDescription: (names: [String], phrase: String, aliases: [String: String]) {
+        (allCases.map(\.rawValue), choicesPhrase, aliases.mapValues(\.rawValue))
+    }
+
     /// The allowed names, as a phrase: "f32, bf16 or f16".
     public static var choicesPhrase: String {
         let names = allCases.map(\.rawValue)
@@ -37,6 +42,7 @@ extension Architecture: SettingChoice {
     public static var aliases: [String: Architecture] { officialAliases }
 }
 extension LabelSchedule.Spacing: SettingChoice {}
+extension LabelHeadSelection: SettingChoice {}
 extension TrainingConfiguration.ArchSpec: SettingChoice {}
 extension TrainingConfiguration.LRSchedule: SettingChoice {}
 extension TrainingConfiguration.Preset: SettingChoice {}
@@ -143,11 +149,10 @@ extension TrainingConfiguration {
 
     /// The allowed names when `value` is a `SettingChoice`.
     private static func choiceType(of value: Any) -> (names: [String], phrase: String, aliases: [String: String])? {
-        guard let choice = value as? any SettingChoice else { return nil }
-        func describe<C: SettingChoice>(_: C) -> (names: [String], phrase: String, aliases: [String: String]) {
-            (C.allCases.map(\.rawValue), C.choicesPhrase, C.aliases.mapValues(\.rawValue))
-        }
-        return describe(choice)
+        if let choice = value as? any SettingChoice { return type(of: choice).choiceDescription }
+        // An optional choice that is unset (nil) still names its choices.
+        if let optional = type(of: value) as? any OptionalSettingChoice.Type { return optional.choiceType.choiceDescription }
+        return nil
     }
 
     /// Decodes stored settings (a checkpoint's `configuration` object), taking every setting the object lacks
@@ -163,6 +168,16 @@ extension TrainingConfiguration {
         for (name, value) in object { filled[name] = value }
         return try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: filled))
     }
+}
+
+/// An optional `SettingChoice` setting (`LabelHeadSelection?`), so its choices are known while it is nil.
+protocol OptionalSettingChoice {
+    associatedtype Choice: SettingChoice
+    static var choiceType: Choice.Type { get }
+}
+
+extension Optional: OptionalSettingChoice where Wrapped: SettingChoice {
+    static var choiceType: Wrapped.Type { Wrapped.self }
 }
 
 /// One stored setting's JSON value (settings are scalars or null), decoded without knowing its type, so stored

@@ -81,14 +81,14 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Image channels of the network input: 1 (grey) or 3 (RGB); 0 = from the data (`ImageInfo`). Resolved when
     /// a run starts.
     public var channels = 0
-    /// Input normalisation (`NormalizationSetting`): `auto` (the official constants for RGB, `dataset` for grey
-    /// input), `dataset` (per-channel mean/std computed over the training split), `cifar`, `imagenet`, `mnist`, or values `MEAN[,MEAN,MEAN]/STD[,STD,STD]`. Resolved to
+    /// Input normalisation (`NormalizationSetting`): `auto` (the official constants for RGB — CIFAR's up to 64×64
+    /// and with `augs` cifar, ImageNet's otherwise — `dataset` for grey input), `dataset` (per-channel mean/std computed over the training split), `cifar`, `imagenet`, `mnist`, or values `MEAN[,MEAN,MEAN]/STD[,STD,STD]`. Resolved to
     /// values when a run starts, so checkpoints record the statistics used.
     public var normalization = "auto"
     /// Kernels: cpu (oneDNN, falling back to the reference for anything it declines) or reference.
     public var backend: Kernels.Name = .cpu
-    /// Write each label optimisation's network outputs (heads × N × K, float32) to `<exp>/scores/` so the
-    /// step can be rerun offline with `selflabel label`.
+    /// Write each label optimisation's network outputs (heads × N × K, float32; the heads it re-solves) to
+    /// `<exp>/scores/` so the step can be rerun offline with `selflabel label`.
     public var saveScores = false
     /// Fixed pseudo-labels (`.npy` (N,) or (heads, N), or CSV rows matched by file name; see `LabelFile`): plain
     /// cross-entropy on them, no label optimisation (the official "train a network on our pseudo-labels").
@@ -104,6 +104,16 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// metrics and TensorBoard, keeping the best state as `checkpoints/best_knn.safetensors` (cifar.py does it
     /// every epoch). nil or 0: never.
     public var knnEvery: Int? = nil
+    /// Which heads each label optimisation re-solves: `all` (nil: every head, as runs before the setting) or
+    /// `cycle` (one head per step, `epoch mod hc`, as cifar.py; `LabelHeadSelection`).
+    public var labelHeads: LabelHeadSelection? = nil
+    /// `retrain_with_rotnet.py`: an extra 4-way head (`top_layer<hc>`) learns the rotation of every image, each
+    /// batch shown at 0/90/180/270 degrees; the label heads' loss is on the unrotated images (`RotNet`). nil or
+    /// false: no rotation head.
+    public var rotnet: Bool? = nil
+    /// With `rotnet`: train on the rotation loss alone (`retrain_with_rotnet.py --onlyrot`: the label heads get no
+    /// gradient). nil or false: both losses.
+    public var onlyrot: Bool? = nil
     /// The pseudo-label pass (`PseudoLabelPassMode`): `official` (training mode over the shuffled, augmented
     /// training loader, as main.py) or `eval` (evaluation mode, `paugs`, data order). nil: eval, as runs did
     /// before the setting.
@@ -116,6 +126,18 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var plMemory: Double? = nil
 
     public init() {}
+
+    /// The label-head selection in effect (`labelHeads`; all heads when unset).
+    public var labelHeadSelection: LabelHeadSelection { labelHeads ?? .all }
+
+    /// Whether the network has the RotNet rotation head (`rotnet`).
+    public var hasRotationHead: Bool { rotnet ?? false }
+
+    /// The classes of every head of the network these settings train: `hc` label heads of `ncl` clusters, then
+    /// the 4-way rotation head with `rotnet`.
+    public var networkHeads: [Int] {
+        [Int](repeating: ncl, count: hc) + (hasRotationHead ? [RotNet.rotations] : [])
+    }
 
     /// The acceleration in effect (`skAcceleration`; off for runs stored before it existed).
     public var sinkhornAcceleration: SinkhornAcceleration { skAcceleration ?? .off }
@@ -151,10 +173,14 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             self = TrainingConfiguration()
             hc = 10; ncl = 3000; epochs = 400; batchSize = 256; nopts = 100; augs = .full; arch = .alexnet
         case .cifar:
-            // cifar.py: ncl 128, λ 10, nopts 400, lr 0.05, batch 64, 800 epochs, weight decay 5e-4,
-            // linear label schedule, its step LR schedule; 10 heads as in the paper's CIFAR runs.
-            hc = 10; ncl = 128; lamb = 10; nopts = 400; lr = 0.05; batchSize = 64; epochs = 800
+            // cifar.py's defaults: hc 20, ncl 128, λ 10, nopts 400, lr 0.05, batch 64, 800 epochs, weight decay
+            // 5e-4, linear label schedule, its step LR schedule, one head re-solved per label step (epoch mod hc),
+            // Sinkhorn-Knopp stopping at error 1e-2, its training transform (Resize(S·256/224),
+            // RandomResizedCrop(S, 0.2–1), jitter, grey, flip; CIFAR statistics). The architecture is the
+            // CPU-sized alexnet_cifar at 32×32; `--arch alexnet` is the official 224×224 path.
+            hc = 20; ncl = 128; lamb = 10; nopts = 400; lr = 0.05; batchSize = 64; epochs = 800
             wd = log10(5e-4); schedule = .linear; lrSchedule = .cifar; arch = .alexnetCIFAR
+            labelHeads = .cycle; skTol = 1e-2; augs = .cifar
         }
     }
 
@@ -184,6 +210,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try need((saveEvery ?? 0) >= 0, "--save-every", saveEvery ?? 0, "must be >= 0 (0 = no permanent checkpoints)")
         try need((plMemory ?? 1) > 0, "--pl-memory", plMemory ?? 0, "must be a positive number of GB")
         try need((knnEvery ?? 0) >= 0, "--knn-every", knnEvery ?? 0, "must be >= 0 (0 = never)")
+        try need(!(onlyrot ?? false) || hasRotationHead, "--onlyrot", true, "needs --rotnet (it trains the rotation head alone)")
         try need(skTol > 0 && skTol.isFinite, "--sk-tol", skTol, "must be a positive number")
         try need(skMaxIters == 0 || skMaxIters >= 10, "--sk-max-iters", skMaxIters,
                  "must be 0 (automatic) or at least 10 (the error is checked every 10)")

@@ -2,7 +2,8 @@ import Foundation
 import Interop
 
 /// The run's TensorBoard event file (`<exp>/runs/<comment>/events.out.tfevents.*`), as the official code's
-/// `SummaryWriter('./runs/<comment>')`: per logged iteration `Loss`, `lr` and `Freq(Hz)`; per epoch
+/// `SummaryWriter('./runs/<comment>')`: per logged iteration `Loss`, `lr` and `Freq(Hz)` (with `--rotnet` also
+/// `LabelLoss`, `RotLoss`, `RotAcc`); per epoch
 /// `epoch_loss` and, in the extended log, `weights/<parameter>`; per head of a label optimisation
 /// `labels/changed_fraction`, `labels/nmi_previous` and `labels/sk_iterations`; with `--knn-every`, cifar.py's
 /// `accuracy kNN` (and `nmi head0`) per measured epoch. Scalars are buffered by the
@@ -25,6 +26,11 @@ public final class TrainingEvents: TrainingObserver {
         scalar("Loss", r.loss, step: r.iteration)
         scalar("lr", r.learningRate, step: r.iteration)
         scalar("Freq(Hz)", r.imagesPerSecond, step: r.iteration)
+        if let rotation = r.rotation {  // retrain_with_rotnet.py's scalars (its RotAcc reads 4 × ours)
+            scalar("LabelLoss", rotation.labelLoss, step: r.iteration)
+            scalar("RotLoss", rotation.loss, step: r.iteration)
+            scalar("RotAcc", rotation.accuracy, step: r.iteration)
+        }
     }
 
     public func epochFinished(_ r: EpochReport) {

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The run's machine-readable log `<exp>/metrics.jsonl`: one record per logged iteration (`"kind": "train"`),
+/// The run's machine-readable log `<exp>/metrics.jsonl`: one record per logged iteration (`"kind": "train"`,
+/// with `--rotnet` also its `label_loss`, `rotation_loss` and `rotation_accuracy`),
 /// per epoch (`"epoch"`, and `"weights"` with the parameter norms of the extended log) and per head of every
 /// label optimisation (`"labels"`).
 public final class TrainingMetricsRecorder: TrainingObserver {
@@ -11,8 +12,14 @@ public final class TrainingMetricsRecorder: TrainingObserver {
 
     public func iterationFinished(_ r: IterationReport) {
         guard r.isLogged else { return }
-        log.write(["kind": "train", "epoch": r.epoch, "iteration": r.iteration, "loss": r.loss,
-                   "loss_mean": r.epochMeanLoss, "lr": r.learningRate, "images_per_second": r.imagesPerSecond])
+        var record: [(String, Any)] = [("kind", "train"), ("epoch", r.epoch), ("iteration", r.iteration), ("loss", r.loss),
+                                       ("loss_mean", r.epochMeanLoss), ("lr", r.learningRate),
+                                       ("images_per_second", r.imagesPerSecond)]
+        if let rotation = r.rotation {
+            record += [("label_loss", rotation.labelLoss), ("rotation_loss", rotation.loss),
+                       ("rotation_accuracy", rotation.accuracy)]
+        }
+        log.write(record: record)
     }
 
     public func epochFinished(_ r: EpochReport) {

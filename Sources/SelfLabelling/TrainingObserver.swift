@@ -63,6 +63,14 @@ public struct IterationReport: Sendable {
     public var secondsLeft: Double
     /// Whether this step is one of the logged ones (every `--log-iter`-th batch of an epoch).
     public var isLogged: Bool
+    /// With `--rotnet`: the step's two loss terms and rotation accuracy (`loss` is their sum).
+    public var rotation: RotationScores? = nil
+}
+
+/// A `--rotnet` step's parts (`RotNet.Loss`): the label heads' loss on the unrotated images, the rotation
+/// head's loss on all four turns, and the fraction of turns it recognised.
+public struct RotationScores: Sendable, Equatable {
+    public var labelLoss: Double, loss: Double, accuracy: Double
 }
 
 /// One finished epoch.

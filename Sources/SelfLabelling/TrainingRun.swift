@@ -103,8 +103,7 @@ public struct TrainingRun {
         let (trainT, pseudoT, evalT) = configuration.transforms
         let heldOutTest = try heldOutSplit(configuration, train: train)
         var rng = Xoshiro256(seed: configuration.seed, 0x4D4F_4445_4C)
-        let heads = [Int](repeating: configuration.ncl, count: configuration.hc)
-        let network = architecture.build(heads: heads, input: input.shape, generator: &rng)
+        let network = architecture.build(heads: configuration.networkHeads, input: input.shape, generator: &rng)
         let kernels = configuration.kernels
         var baseline: HeldOutScores?
         if embedded && !resume {

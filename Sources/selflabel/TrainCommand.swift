@@ -23,7 +23,7 @@ public struct TrainCommand: ParsableCommand {
     var overwrite = false
     @Flag(help: "With --resume: continue even if the training data differs from the data the run was trained on (its fingerprint: file names, sizes, sampled contents).")
     var dataChangedOk = false
-    @Option(help: "Official settings: cifar (hc 10, ncl 128, λ 10, nopts 400, wd 5e-4, CIFAR LR schedule) or imagenet (scripts/alexnet.sh: hc 10, ncl 3000, 400 epochs, batch 256, nopts 100, augs 3; add --arch resnetv2 for scripts/resnet.sh).")
+    @Option(help: "Official settings: cifar (cifar.py's defaults: hc 20, ncl 128, λ 10, nopts 400, lr 0.05, batch 64, 800 epochs, wd 5e-4, linear label schedule, CIFAR LR schedule, one head per label step, --sk-tol 0.01, --augs cifar; arch alexnet_cifar at 32×32, --arch alexnet for the paper's 224×224 path) or imagenet (scripts/alexnet.sh: hc 10, ncl 3000, 400 epochs, batch 256, nopts 100, augs 3; add --arch resnetv2 for scripts/resnet.sh).")
     var preset: String?
     @OptionGroup var imageLimit: ImageLimitOptions
 

@@ -17,7 +17,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Weight decay exponent: decay = 10^wd (default -5).") var wd: Double?
     @Option(help: "Sinkhorn-Knopp arithmetic: f64 (the reference's, default) or f32 (log-domain float32).") var dtype: String?
     @Option(help: "Number of label optimisations over the run (default 100).") var nopts: Int?
-    @Option(help: "Training augmentation: 0|none, 1|flip, 2|crop_flip, 3|full (default; colour only on RGB data) or crop (random resized crops only).")
+    @Option(help: "Training augmentation: 0|none, 1|flip, 2|crop_flip, 3|full (default; colour only on RGB data), crop (random resized crops only) or cifar (cifar.py's transform at any size: Resize(256), RandomResizedCrop(224, scale 0.2-1), colour, flip at 224; CIFAR statistics).")
     var augs: String?
     @Option(help: "Sinkhorn-Knopp λ (default 25; a real number).") var lamb: Double?
     @Option(help: "Architecture: \(Architecture.choicesPhrase); the official resnetv1 is resnet50 (default alexnet).")
@@ -54,6 +54,12 @@ public struct TrainingOptions: ParsableArguments {
     var labels: String?
     @Option(help: "Every N epochs also keep checkpoints/ckpt-e<epoch>.safetensors, never pruned (default 0: none).")
     var saveEvery: Int?
+    @Option(help: "Heads re-solved at each label optimisation: all (default) or cycle (one per step, head epoch mod hc, as cifar.py).")
+    var labelHeads: String?
+    @Flag(help: "retrain_with_rotnet.py: an extra 4-way head learns each image's rotation; every batch is shown at 0/90/180/270 degrees, the label heads' loss on the unrotated images plus the rotation loss.")
+    var rotnet = false
+    @Flag(help: "With --rotnet: train on the rotation loss alone (retrain_with_rotnet.py --onlyrot; the label heads get no gradient).")
+    var onlyrot = false
     @Option(help: "Every N epochs measure the held-out kNN top-1 (k 10, σ 0.1) and head-0 NMI, as cifar.py; keeps checkpoints/best_knn.safetensors (default 0: never).")
     var knnEvery: Int?
     @Option(help: "Sinkhorn-Knopp tolerance (default 0.1).") var skTol: Double?

@@ -126,6 +126,17 @@ import Tensors
         }
     }
 
+    @Test func selectingRowsRepeatedAndReordered() throws {
+        // Row 2 twice (its gradient accumulates), row 1 never (zero gradient), order reversed.
+        try gc.check("selecting rows", [randomTensor([4, 3], seed: 37)]) { selectingRows($0[0], [3, 2, 0, 2]) }
+        try gc.check("selecting rows of a 4-D tensor", [randomTensor([3, 2, 2, 2], seed: 38)]) { selectingRows($0[0], [1]) }
+        let tape = Tape()
+        let x = tape.variable(Tensor(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6]))
+        let y = selectingRows(x, [2, 0, 2])
+        #expect(y.shape == [3, 2] && y.value.scalars == [5, 6, 1, 2, 5, 6])
+        #expect(tape.gradients(of: sum(y))[x].scalars == [1, 1, 0, 0, 2, 2])
+    }
+
     @Test func softmaxCrossEntropyAndMultiHead() throws {
         try gc.check("cross-entropy", [randomTensor([4, 5], seed: 33, low: -3, high: 3)]) {
             try softmaxCrossEntropy($0[0], targets: [0, 4, 2, 2])

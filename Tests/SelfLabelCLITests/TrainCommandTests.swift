@@ -8,7 +8,7 @@ import Testing
         (["--epochs", "0"], "--epochs 0 must be at least 1"),
         (["--ncl", "1"], "--ncl 1 must be at least 2"),
         (["--lamb=-2"], "--lamb -2.0 must be a positive number"),
-        (["--augs", "5"], "--augs 5 must be 0, 1, 2, 3 or crop"),
+        (["--augs", "5"], "--augs 5 must be 0, 1, 2, 3, crop or cifar"),
         (["--channels", "2"], "--channels 2 must be 1 (grey), 3 (RGB) or 0 (from the data)"),
         (["--normalization", "0.5/0"], "--normalization 0.5/0 must be auto, dataset, cifar, imagenet, mnist or"),
         (["--sk-storage", "f8"], "--sk-storage f8 must be f32, bf16 or f16"),

@@ -112,8 +112,8 @@ private let stateJSONBeforeTypedSettings = #"""
         #expect(TrainingConfiguration.option(for: "skMaxIters") == "--sk-max-iters")
         #expect(TrainingConfiguration.option(for: "batchSize") == "--batch-size")
         #expect(TrainingConfiguration.presetSettings == ["hc", "ncl", "lamb", "nopts", "lr", "batchSize", "epochs", "wd",
-                                                         "schedule", "lrSchedule", "arch"])
-        #expect(TrainingConfiguration.settingNames.contains("skStorage") && TrainingConfiguration.settingNames.count == 42)
+                                                         "schedule", "lrSchedule", "arch", "labelHeads", "skTol", "augs"])
+        #expect(TrainingConfiguration.settingNames.contains("skStorage") && TrainingConfiguration.settingNames.count == 45)
     }
 
     /// `--resume` keeps the stored run: changeable settings come from the command line, others must agree.
