@@ -15,7 +15,7 @@ let package = Package(
         .library(name: "Interop", targets: ["Interop"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),  // 1.8: @Option(defaultAsFlag:)
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [

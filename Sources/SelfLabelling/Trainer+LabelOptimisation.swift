@@ -9,57 +9,75 @@ import Tensors
 struct LabelPassInterrupted: Error {}
 
 extension Trainer {
-    /// One label optimisation (the official `optimize_labels`): the network in evaluation mode over the whole
-    /// training set with the pseudo-label transform, every head's logits collected (heads × N × K), then every
-    /// head solved by Sinkhorn-Knopp (warm-started from that head's previous cluster scaling with `skWarmStart`).
+    /// One label optimisation (the official `optimize_labels`): the network over the whole training set — in
+    /// evaluation mode with the pseudo-label transform in data order (`--pl-mode eval`), or in training mode
+    /// over the shuffled, augmented training loader (`--pl-mode official`, main.py's pass) — its pre-head
+    /// features kept at their samples' indices (N × D; `LabelPassMemoryPlan` puts them in RAM or a spill file),
+    /// then head by head: the head's logits computed from the features (`LabelPassHeads`) and solved by
+    /// Sinkhorn-Knopp (warm-started from that head's previous cluster scaling with `skWarmStart`). When it
+    /// throws, the network's running statistics are restored to their values before the pass.
     func optimizeLabels() throws {
         let started = Date()
         let n = dataset.count, heads = configuration.hc, k = configuration.ncl
         let optimisation = progress.labelOptimisations
-        let bytes = heads * n * k * MemoryLayout<Float>.stride
-        if let available = ResourceUsage.availableMemoryBytes, bytes > available / 2 {
-            throw TrainingError.scoresTooLarge(bytes: bytes, available: available)
+        let plan = try labelPassPlan()
+        if plan.arrangement != announcedLabelPassPlan?.arrangement {
+            announcedLabelPassPlan = plan
+            notify { $0.note("label pass memory: \(plan)") }
         }
-        network.setTraining(false)
-        // Zeros (uniform scores) for any image the loader had to skip as corrupt.
-        var scores = Tensor.zeros([heads, n, k])
-        let loader = BatchLoader(dataset: dataset, transform: pseudoTransform, batchSize: configuration.batchSize,
-                                 shuffle: false, seed: configuration.seed ^ 0x5053_4555_444F, workers: configuration.workers)
+        let features = try LabelPassFeatures(samples: n, dimension: plan.dimension, element: plan.element,
+                                             spillFolder: plan.featuresSpilled ? experiment : nil)
+        let official = configuration.pseudoLabelPassMode == .official
+        let buffers = official ? network.namedBuffers().map { ($0.parameter, $0.parameter.value) } : []
+        var finished = false
+        defer {  // a pass that does not finish leaves the running statistics as they were
+            if !finished { for (p, v) in buffers { p.value = v } }
+        }
+        network.setTraining(official)
+        let loader = BatchLoader(dataset: dataset, transform: official ? trainTransform : pseudoTransform,
+                                 batchSize: configuration.batchSize, shuffle: official,
+                                 seed: configuration.seed ^ 0x5053_4555_444F, workers: configuration.workers)
         let pass = loader.epoch(optimisation)
-        var done = 0
-        try scores.withUnsafeMutableBufferPointer { out in
-            while let b = try pass.next() {
-                let tape = Tape(recording: false, kernels: kernels)
-                let result = try network.forward(tape.constant(b.images))
-                for h in 0..<heads {
-                    let logits = result.heads[h].value.contiguous()
-                    logits.withUnsafeBufferPointer { l in
-                        for (row, index) in b.indices.enumerated() {
-                            let dst = out.baseAddress! + (h * n + index) * k
-                            dst.update(from: l.baseAddress! + row * k, count: k)
-                        }
-                    }
-                }
-                done += b.indices.count
-                notify { $0.labelPassAdvanced(optimisation: optimisation, done: done, total: n) }
-                // A stop request (SIGINT, SIGTERM) ends the pass: the run stops at the state before it.
-                DebugPause.at("label-pass", "\(optimisation + 1)", until: { StopRequest.signal != nil })
-                if StopRequest.signal != nil { throw LabelPassInterrupted() }
+        var done = 0, batchNumber: UInt64 = 0
+        while let b = try pass.next() {
+            // Dropout masks of the official pass: seeded per optimisation and batch.
+            let tape = Tape(recording: false, kernels: kernels,
+                            generator: Xoshiro256(seed: configuration.seed, 0x504C_5041_5353, UInt64(optimisation), batchNumber))
+            batchNumber += 1
+            let f = try network.features(tape.constant(b.images)).value.contiguous()
+            f.withUnsafeBufferPointer { f in
+                for (row, index) in b.indices.enumerated() { features.write(index, from: f.baseAddress! + row * plan.dimension) }
             }
+            done += b.indices.count
+            notify { $0.labelPassAdvanced(optimisation: optimisation, done: done, total: n) }
+            // A stop request (SIGINT, SIGTERM) ends the pass: the run stops at the state before it.
+            DebugPause.at("label-pass", "\(optimisation + 1)", until: { StopRequest.signal != nil })
+            if StopRequest.signal != nil { throw LabelPassInterrupted() }
         }
+        network.setTraining(true)
         let passSeconds = Date().timeIntervalSince(started)
+        phaseTimes.labelPassSeconds += passSeconds
+        var saved: NpyFileWriter? = nil
         if configuration.saveScores {
             let dir = (experiment as NSString).appendingPathComponent("scores")
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try Npy.write(scores, to: (dir as NSString).appendingPathComponent("optimisation-\(optimisation).npy"))
+            saved = try NpyFileWriter(path: (dir as NSString).appendingPathComponent("optimisation-\(optimisation).npy"),
+                                      dtype: .float32, shape: [heads, n, k])
         }
         let warm = configuration.sinkhornWarmStart && warmStarts.allSatisfy { $0 != nil } ? warmStarts.map { $0! } : nil
-        phaseTimes.labelPassSeconds += passSeconds
-        let solving = ResourceUsage.monotonicSeconds
-        let results = try scores.withUnsafeBufferPointer {
-            try solveLabelHeads($0, heads: heads, samples: n, clusters: k, warmStarts: warm, optimisation: optimisation)
+        var solved: [SinkhornResult?] = Array(repeating: nil, count: heads)
+        let scoring = LabelPassHeads(features: features, heads: network.heads, kernels: kernels,
+                                     blockRows: configuration.batchSize, plan: plan, spillFolder: experiment)
+        try scoring.forEachHead(Array(0..<heads)) { h, scores, spilled in
+            try saved?.write(UnsafeRawBufferPointer(scores), atElement: h * n * k)
+            let solving = ResourceUsage.monotonicSeconds
+            solved[h] = try solveLabelHead(scores.baseAddress!, head: h, samples: n, clusters: k, warmStart: warm?[h],
+                                           optimisation: optimisation, fileBacked: spilled)
+            phaseTimes.add(\.sinkhornSeconds, since: solving)
         }
-        phaseTimes.add(\.sinkhornSeconds, since: solving)
+        try saved?.finish()
+        let results = solved.map { $0! }
+        try requireUsableLabels(results)
         for r in results {
             phaseTimes.sinkhornIterations += r.diagnostics.iterations
             phaseTimes.maxSinkhornIterations = max(phaseTimes.maxSinkhornIterations, r.diagnostics.iterations)
@@ -73,6 +91,7 @@ extension Trainer {
             warmStarts[h] = r.clusterScaling
             reports.append(.init(head: h, diagnostics: r.diagnostics, changedFraction: changed, nmiWithPrevious: nmi))
         }
+        finished = true
         progress.labelOptimisations += 1
         if results.contains(where: \.diagnostics.degenerateLabels) { progress.degenerateLabelOptimisations += 1 }
         if results.contains(where: { !$0.diagnostics.converged && !$0.diagnostics.numericalBreakdown }) {
@@ -83,5 +102,18 @@ extension Trainer {
                                              networkPassSeconds: passSeconds, tolerance: configuration.skTol,
                                              heads: reports)
         notify { $0.labelsOptimised(report) }
+    }
+
+    /// The memory plan of this run's label optimisations (`--pl-features`, `--pl-memory` or three quarters of the
+    /// available memory, the experiment folder's free disk).
+    func labelPassPlan() throws -> LabelPassMemoryPlan {
+        let n = dataset.count, k = configuration.ncl
+        let budget = configuration.plMemory.map { Int($0 * 1e9) }
+            ?? ResourceUsage.availableMemoryBytes.map { $0 / 4 * 3 } ?? Int.max
+        return try LabelPassMemoryPlan.make(samples: n, dimension: network.heads[0].inFeatures, heads: configuration.hc,
+                                            clusters: k, element: configuration.plFeatures,
+                                            solverBytes: solver.memoryPlan(samples: n, clusters: k).totalBytes,
+                                            blockRows: configuration.batchSize, budget: budget,
+                                            diskFree: SpillFile.freeDiskBytes(folder: experiment))
     }
 }

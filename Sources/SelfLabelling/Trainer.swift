@@ -74,6 +74,8 @@ public final class Trainer {
     var warmStarts: [[Double]?]
     var lastCheckpoint: String?
     var lastEpochLoss: Double?
+    /// The label pass's memory plan last printed.
+    var announcedLabelPassPlan: LabelPassMemoryPlan?
 
     /// A checkpoint to continue from, with its path.
     public struct ResumePoint {

@@ -104,6 +104,16 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// metrics and TensorBoard, keeping the best state as `checkpoints/best_knn.safetensors` (cifar.py does it
     /// every epoch). nil or 0: never.
     public var knnEvery: Int? = nil
+    /// The pseudo-label pass (`PseudoLabelPassMode`): `official` (training mode over the shuffled, augmented
+    /// training loader, as main.py) or `eval` (evaluation mode, `paugs`, data order). nil: eval, as runs did
+    /// before the setting.
+    public var plMode: PseudoLabelPassMode? = nil
+    /// Element type of the label pass's stored pre-head features (`LabelPassMemoryPlan`): f32 (exact logits) or
+    /// bf16 (half the memory, approximate). nil: f32 unless it fits neither in RAM nor on disk, then bf16.
+    public var plFeatures: LabelPassFeatureElement? = nil
+    /// RAM budget of the label pass in GB (beyond it the features and one head's scores are spilled to files in
+    /// the experiment folder). nil: three quarters of the available memory.
+    public var plMemory: Double? = nil
 
     public init() {}
 
@@ -111,6 +121,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var sinkhornAcceleration: SinkhornAcceleration { skAcceleration ?? .off }
     /// The empty-cluster policy in effect (`skEmptyClusters`; report for runs stored before it existed).
     public var sinkhornEmptyClusters: SinkhornEmptyClusterPolicy { skEmptyClusters ?? .report }
+    /// The pseudo-label pass in effect (`plMode`; eval when unset).
+    public var pseudoLabelPassMode: PseudoLabelPassMode { plMode ?? .eval }
     /// Whether label steps warm-start (`skWarmStart`; on for runs stored before it existed).
     public var sinkhornWarmStart: Bool { skWarmStart ?? true }
 
@@ -132,7 +144,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public mutating func apply(_ preset: Preset) {
         switch preset {
         case .imagenet:
+            // scripts/alexnet.sh (scripts/resnet.sh is the same with --arch resnetv2) on main.py's defaults:
+            // 10 heads × 3000 clusters, 400 epochs of batch 256, 100 label optimisations, augmentation level 3;
+            // lr 0.08, lrdrop 150, wd −5, λ 25, f64, quadratic spacing are main.py's defaults the scripts keep.
+            // Their --workers 24 is left at 6: it fits their machines, not the run's results.
             self = TrainingConfiguration()
+            hc = 10; ncl = 3000; epochs = 400; batchSize = 256; nopts = 100; augs = .full; arch = .alexnet
         case .cifar:
             // cifar.py: ncl 128, λ 10, nopts 400, lr 0.05, batch 64, 800 epochs, weight decay 5e-4,
             // linear label schedule, its step LR schedule; 10 heads as in the paper's CIFAR runs.
@@ -165,12 +182,17 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try need(logIntv >= 1, "--log-intv", logIntv, "must be at least 1")
         try need(threads >= 0, "--threads", threads, "must be >= 0 (0 = all cores)")
         try need((saveEvery ?? 0) >= 0, "--save-every", saveEvery ?? 0, "must be >= 0 (0 = no permanent checkpoints)")
+        try need((plMemory ?? 1) > 0, "--pl-memory", plMemory ?? 0, "must be a positive number of GB")
         try need((knnEvery ?? 0) >= 0, "--knn-every", knnEvery ?? 0, "must be >= 0 (0 = never)")
         try need(skTol > 0 && skTol.isFinite, "--sk-tol", skTol, "must be a positive number")
         try need(skMaxIters == 0 || skMaxIters >= 10, "--sk-max-iters", skMaxIters,
                  "must be 0 (automatic) or at least 10 (the error is checked every 10)")
         try need(!exp.isEmpty, "--exp", exp, "must name a folder")
         // Rules across settings.
+        if pseudoLabelPassMode == .official && paugs != .unaugmented {
+            throw TrainingConfigurationError(option: "--paugs", value: paugs.rawValue,
+                rule: "applies to --pl-mode eval only (--pl-mode official passes the training transform, --augs)")
+        }
         if let conflict = skStorage.conflict(with: dtype, storageOption: "--sk-storage", precisionOption: "--dtype") {
             throw TrainingConfigurationError(option: "--sk-storage", value: skStorage.rawValue, rule: conflict)
         }

@@ -6,8 +6,12 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case experimentExists(folder: String)
     case experimentFolder(path: String, reason: String)
     case nothingToResume(folder: String)
+    /// `--resume PATH` names something that is neither a checkpoint file nor an experiment folder (or cannot be
+    /// continued as given).
+    case resumeSource(path: String, reason: String)
     case checkpointMismatch(path: String, reason: String)
-    case scoresTooLarge(bytes: Int, available: Int)
+    /// The pseudo-label pass fits neither in RAM nor on disk (`LabelPassMemoryPlan`, its smallest arrangement).
+    case labelPassTooLarge(plan: String)
     case emptyDataset(description: String)
     /// A label optimisation gave unusable labels (`cause`: the Sinkhorn-Knopp error, with a λ that works);
     /// the state from just before it is saved in `checkpoint`.
@@ -27,9 +31,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
                 + "(which moves the earlier run aside), or choose another --exp"
         case let .experimentFolder(path, reason): return "experiment folder \(path): \(reason)"
         case let .nothingToResume(folder): return "--resume: no checkpoint found in \(folder)"
+        case let .resumeSource(path, reason): return "--resume \(path): \(reason)"
         case let .checkpointMismatch(path, reason): return "checkpoint \(path) does not fit this run: \(reason)"
-        case let .scoresTooLarge(bytes, available):
-            return "the pseudo-label pass needs \(bytes) bytes for the network outputs but only \(available) are available"
+        case let .labelPassTooLarge(plan):
+            return "the pseudo-label pass does not fit in memory or on disk, even spilled: \(plan)"
         case let .emptyDataset(d): return "the training set \(d) has no images"
         case let .dataChanged(checkpoint, stored, given, difference):
             return "--resume: --data \(given) differs from \(stored), the data checkpoint \(checkpoint) was trained on "

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import SelfLabelling
 
 /// argparse's reading of negative numbers: `--wd -5` gives `--wd` the value -5 (swift-argument-parser would
 /// take `-5` for a short option and report a missing value). Every argument that looks like a negative number
@@ -33,10 +34,13 @@ public enum NegativeNumbers {
 }
 
 extension SelfLabelCommand {
-    /// The entry point: parses with negative numbers read as values (`NegativeNumbers`), then runs. SIGXFSZ is
-    /// ignored first, so a write beyond a file-size limit (`ulimit -f`) fails with EFBIG and is reported like a
-    /// full disk (one line naming the file, no half-written file left) instead of killing the process.
+    /// The entry point: parses with negative numbers read as values (`NegativeNumbers`), then runs. First,
+    /// before any other thread exists, SIGINT and SIGTERM are routed to one signal thread (`StopRequest`: no
+    /// compute thread is ever interrupted by a handler) and SIGXFSZ is ignored, so a write beyond a file-size
+    /// limit (`ulimit -f`) fails with EFBIG and is reported like a full disk (one line naming the file, no
+    /// half-written file left) instead of killing the process.
     public static func main() {
+        StopRequest.startSignalThread()
         signal(SIGXFSZ, SIG_IGN)
         do {  // ParsableCommand.main(_:), with commands that cannot run across MPI ranks refused there
             var command = try parseAsRoot(NegativeNumbers.joined(Array(CommandLine.arguments.dropFirst())))

@@ -21,6 +21,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks; each prints one JSON object per line.",
         subcommands: [BenchGEMMCommand.self, BenchTrainStepCommand.self, BenchDataCommand.self,
-                      BenchSinkhornCommand.self, BenchMemoryCommand.self, BenchSelaCommand.self, BenchAllreduceCommand.self]
+                      BenchSinkhornCommand.self, BenchMemoryCommand.self, BenchSelaCommand.self,
+                      BenchLabelPassCommand.self, BenchAllreduceCommand.self]
     )
 }
