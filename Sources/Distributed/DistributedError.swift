@@ -10,6 +10,8 @@ public enum DistributedError: Error, Equatable, CustomStringConvertible {
     case initialisation(String)
     /// Something SelfLabel cannot do across several ranks yet.
     case unsupported(String)
+    /// A collective delivered a value other than the one every rank's contribution implies (`bench allreduce`).
+    case wrongResult(rank: Int, operation: String, index: Int, value: Double, expected: Double)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum DistributedError: Error, Equatable, CustomStringConvertible {
         case let .peerFailed(rank): return "rank \(rank) failed; stopping"
         case let .initialisation(why): return "MPI initialisation failed: \(why)"
         case let .unsupported(what): return "not available across several MPI ranks: \(what)"
+        case let .wrongResult(rank, operation, index, value, expected):
+            return "rank \(rank): \(operation) gave \(value) at element \(index), expected \(expected)"
         }
     }
 }

@@ -22,6 +22,6 @@ struct BenchCommand: ParsableCommand {
         abstract: "Benchmarks; each prints one JSON object per line.",
         subcommands: [BenchGEMMCommand.self, BenchTrainStepCommand.self, BenchDataCommand.self,
                       BenchSinkhornCommand.self, BenchMemoryCommand.self, BenchSelaCommand.self,
-                      BenchLabelPassCommand.self]
+                      BenchLabelPassCommand.self, BenchAllreduceCommand.self]
     )
 }

@@ -111,3 +111,18 @@ struct DistributedLabelTests {
         #expect(r.stderr.contains("does not run across MPI ranks (launched as 2)"), "\(r.stderr)")
     }
 }
+
+/// `selflabel bench allreduce` under `mpirun -np 2`: MPI's blocking and non-blocking allreduce, broadcast and
+/// barrier (what data-parallel training will use) deliver the right values.
+@Suite("selflabel bench allreduce under mpirun", .enabled(if: mpirunPath != nil,
+       "mpirun not found on PATH: scripts/bootstrap installs openmpi-bin"))
+struct DistributedCollectivesTests {
+    @Test("2 ranks: sums and broadcast verified, one JSON line from rank 0")
+    func collectives() throws {
+        let (r, _) = try runUnderMPI(ranks: 2, ["bench", "allreduce", "--megabytes", "0.5", "--repeats", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains("\"ranks\": 2") && lines[0].contains("\"verified\": true"),
+                "\(r.stdout)")
+    }
+}
