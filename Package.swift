@@ -15,7 +15,7 @@ let package = Package(
         .library(name: "Interop", targets: ["Interop"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),  // 1.8: @Option(defaultAsFlag:)
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
@@ -30,7 +30,11 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
 
+        // Processes of an mpirun/srun job (Open MPI), or the single process without any MPI call.
+        .target(name: "Distributed", dependencies: ["CMPI"]),
         // Storage, shapes, kernels, backends, seeded RNG.
         .target(name: "Tensors", dependencies: ["CBLAS", "CDNNL"]),
         // Reverse-mode automatic differentiation on a tape.
@@ -46,25 +50,26 @@ let package = Package(
         // Sinkhorn-Knopp's fused row pass in C, with runtime CPU dispatch (AVX-512F / AVX2+FMA+F16C / portable).
         .target(name: "CSinkhornKernels"),
         // The SeLa algorithm: Sinkhorn-Knopp, schedules, pseudo-label pass, trainer.
-        .target(name: "SelfLabelling", dependencies: ["CSinkhornKernels", "NeuralNetworks", "DataPipeline", "Interop", "Evaluation", "Tensors",
+        .target(name: "SelfLabelling", dependencies: ["CSinkhornKernels", "Distributed", "NeuralNetworks", "DataPipeline", "Interop", "Evaluation", "Tensors",
                                                       .product(name: "Logging", package: "swift-log")]),
         // kNN, linear probes, clustering metrics, galleries.
         .target(name: "Evaluation", dependencies: ["NeuralNetworks", "DataPipeline", "Interop", "Tensors", "CBLAS"]),
         // The command line: parse, validate, call.
         .executableTarget(name: "selflabel", dependencies: [
-            "SelfLabelling", "Evaluation", "Interop", "DataPipeline", "NeuralNetworks", "Tensors",
+            "SelfLabelling", "Evaluation", "Interop", "DataPipeline", "NeuralNetworks", "Tensors", "Distributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Test helpers every test target shares (comparisons, temporary folders).
         .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["TestSupport", "Interop", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AutogradTests", dependencies: ["TestSupport", "Autograd", "Tensors"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["TestSupport", "NeuralNetworks", "Autograd", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DataPipelineTests", dependencies: ["TestSupport", "DataPipeline", "Tensors"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SelfLabellingTests", dependencies: ["TestSupport", "SelfLabelling", "Tensors", "Interop"],
+        .testTarget(name: "SelfLabellingTests", dependencies: ["TestSupport", "SelfLabelling", "Tensors", "Interop", "Distributed"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Evaluation", "Tensors", "Interop"],
                     resources: [.copy("Fixtures")]),

@@ -62,7 +62,8 @@ public final class NpyArray: @unchecked Sendable {
     /// The header dictionary text, as found in the file.
     public let header: String
     private let file: MappedFile
-    private let dataOffset: Int
+    /// Byte offset of the first element in the file.
+    let dataOffset: Int
 
     /// Number of elements.
     public var count: Int { shape.reduce(1, *) }

@@ -57,6 +57,19 @@ public struct LabelSchedule: Sendable, Equatable, Codable {
         remaining = remaining.filter { $0 / Double(samples) >= Double(epoch) }
     }
 
+    /// This schedule as it stands for a run at iteration `iteration` (batches of `batchSize`): the times no
+    /// earlier iteration reached (`t > (iteration − 1) · batchSize`), then the sentinel. For `--resume` with a
+    /// new `--epochs`: the new length's official times, less those an uninterrupted run of that length would
+    /// already have taken. (The official resume keeps `t / N ≥ epoch` instead, by epoch rather than by the
+    /// iteration clock `iteration · batchSize` that decides when a time fires: it drops a time in
+    /// `((iteration − 1) · batchSize, epoch · N)`, which is due at the resumed epoch's first iteration, and with
+    /// short last batches it can keep one that already fired.)
+    public func continuing(atIteration iteration: Int, batchSize: Int) -> LabelSchedule {
+        guard let sentinel = remaining.last else { return self }
+        let reached = Double(iteration - 1) * Double(batchSize)
+        return LabelSchedule(remaining: remaining.dropLast().filter { $0 > reached } + [sentinel])
+    }
+
     /// The scheduled times in epochs (times / N), excluding the sentinel.
     public func epochs(samples: Int) -> [Double] { remaining.dropLast().map { $0 / Double(samples) } }
 }

@@ -83,7 +83,7 @@ struct SinkhornIteration {
             let used = m.setColumnOffsets { -colShift[$0] }
             for j in 0..<kp { colShift[j] = -used[j] }
         }
-        var logR = startingLogR(warmStart: warmStart)
+        var logR = try startingLogR(warmStart: warmStart)
         var relax = SinkhornOverRelaxation(enabled: o.acceleration == .overRelaxation, cold: warmStart == nil)
         var anderson = o.acceleration == .anderson ? SinkhornAnderson(clusters: k) : nil
         var alphaPrev = 0.0, err = Double.infinity, errors: [Double] = [], counter = 0
@@ -98,13 +98,13 @@ struct SinkhornIteration {
             let check = counter % 10 == 0 && (counter > 0 || warmStart == nil)
             let ratio = exp(alpha - alphaPrev)
             if check {
-                err = checkedError(ratio: ratio, decideOnFullMatrix: truncated != nil)
+                err = try checkedError(ratio: ratio, decideOnFullMatrix: truncated != nil)
                 errors.append(err)
                 relax.update(errors: errors)
                 cap.record(error: err, iterations: counter)
                 solver.progress?(SinkhornProgress(head: head, iteration: counter + 1, error: err))
             } else {
-                pass(iterate: true, check: false, ratio: ratio, omega: relax.cOmega)
+                try pass(iterate: true, check: false, ratio: ratio, omega: relax.cOmega)
             }
             deviation = 0
             for j in 0..<k { deviation = max(deviation, abs(Double(k) * r64[j] * acc[j] - 1)) }
@@ -131,12 +131,12 @@ struct SinkhornIteration {
 
     /// `log r'` to start from: the warm start shifted by `b`, or (cold) the reference's `r_1 = (1/K)/(Aᵀ c_0)`
     /// from one column-sum pass.
-    private mutating func startingLogR(warmStart: [Double]?) -> [Double] {
+    private mutating func startingLogR(warmStart: [Double]?) throws -> [Double] {
         var logR = [Double](repeating: -.infinity, count: kp)
         if let w = warmStart {
             for j in 0..<k { logR[j] = log(w[j]) + colShift[j] }
         } else {
-            pass(iterate: false, check: false, ratio: 1, full: true)
+            try pass(iterate: false, check: false, ratio: 1, full: true)
             for j in 0..<k { logR[j] = -log(Double(k) * acc[j]) }
         }
         return logR
@@ -155,14 +155,14 @@ struct SinkhornIteration {
     /// A checked (plain) iteration and its official error `Σ_n |c_n / c_new_n − 1|`. On a truncated source an
     /// error that meets the tolerance on the kept entries is not trusted: the same iteration is run again from
     /// the same `c'` over the full matrix, and that error decides.
-    private mutating func checkedError(ratio: Double, decideOnFullMatrix: Bool) -> Double {
+    private mutating func checkedError(ratio: Double, decideOnFullMatrix: Bool) throws -> Double {
         let savedC = decideOnFullMatrix ? solver.workspace.savedC(n) : nil
         if let savedC { savedC.update(from: c, count: n) }
-        pass(iterate: true, check: true, ratio: ratio)
+        try pass(iterate: true, check: true, ratio: ratio)
         var err = blockErrorSum()
         if let savedC, err <= solver.options.tolerance {
             c.update(from: savedC, count: n)
-            pass(iterate: true, check: true, ratio: ratio, full: true)
+            try pass(iterate: true, check: true, ratio: ratio, full: true)
             err = blockErrorSum()
         }
         return err
@@ -182,7 +182,8 @@ struct SinkhornIteration {
 
     /// One fused pass over the source (see `SinkhornPass`); leaves `Aᵀ c'` in `acc`, added block by block in
     /// index order so that it does not depend on the thread count.
-    private mutating func pass(iterate: Bool, check: Bool, ratio: Double, omega: Double = 1, full: Bool = false) {
+    private mutating func pass(iterate: Bool, check: Bool, ratio: Double, omega: Double = 1,
+                               full: Bool = false) throws {
         let o = solver.options
         let p = SinkhornPass(n: n, kp: kp, r32: r32, r64: r64, c: c, blockAcc: blockAcc, blockErr: blockErr,
                              scratch: scratch, iterate: iterate, check: check, ratio: ratio, omega: omega)
@@ -199,6 +200,8 @@ struct SinkhornIteration {
                 p.runF32(a, element, block: b, worker: w, layout: layout)
             }
         }
+        try solver.shareBlocks(blockAcc, stride: kp, layout: layout)
+        if check { try solver.shareBlocks(blockErr, stride: 1, layout: layout) }
         for j in 0..<kp { acc[j] = 0 }
         for b in 0..<layout.blockCount {
             let row = blockAcc + b * kp
@@ -224,13 +227,13 @@ struct SinkhornIteration {
         let newShift = m.setColumnOffsets { logRHat[$0] - top }.map { -$0 }
         let oldRowOffset = solver.workspace.truncatedOldRowOffset(n)
         oldRowOffset.update(from: m.rowOffset, count: n)
-        guard try m.build() else { return false }
+        guard try m.build(solver: solver) else { return false }
         for j in 0..<k {
             logR[j] += newShift[j] - colShift[j]
             used[j] += newShift[j] - colShift[j]
             colShift[j] = newShift[j]
         }
-        for i in 0..<n { c[i] *= exp(Double(m.rowOffset[i]) - Double(oldRowOffset[i])) }
+        for i in layout.ownedRows { c[i] *= exp(Double(m.rowOffset[i]) - Double(oldRowOffset[i])) }
         return true
     }
 }

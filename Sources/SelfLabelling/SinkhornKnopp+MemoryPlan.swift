@@ -57,20 +57,36 @@ public struct SinkhornMemoryPlan: Sendable, Equatable {
 }
 
 /// Fixed row blocks of a problem: they depend only on N, so sums combined block by block in index order give
-/// the same result for any thread count.
+/// the same result for any thread count — and, with the blocks split between ranks (`ownedBlocks`) and every
+/// block's sums gathered to every rank, for any rank count.
 struct SinkhornLayout {
     /// Rows per block (a multiple of 4, at least 256).
     let blockRows: Int
     /// Number of blocks.
     let blockCount: Int
     let samples: Int
+    /// The blocks this process computes: all of them in a single process; rank r of R takes the contiguous
+    /// blocks `[G·r/R, G·(r+1)/R)` (see `SinkhornKnoppSolver.rows(samples:rank:ranks:)`).
+    let ownedBlocks: Range<Int>
 
-    init(samples n: Int) {
+    init(samples n: Int, rank: Int = 0, ranks: Int = 1) {
         samples = n
         let target = max(256, (n + 63) / 64)
         blockRows = (target + 3) / 4 * 4
         blockCount = max(1, (n + blockRows - 1) / blockRows)
+        ownedBlocks = (blockCount * rank / ranks)..<(blockCount * (rank + 1) / ranks)
     }
+
+    /// The blocks rank `r` of `ranks` computes.
+    func blocks(ofRank r: Int, ranks: Int) -> Range<Int> { (blockCount * r / ranks)..<(blockCount * (r + 1) / ranks) }
+
+    /// The rows of `blocks` (empty for no block).
+    func rows(ofBlocks blocks: Range<Int>) -> Range<Int> {
+        blocks.isEmpty ? 0..<0 : rows(ofBlock: blocks.lowerBound).lowerBound..<rows(ofBlock: blocks.upperBound - 1).upperBound
+    }
+
+    /// The rows this process computes.
+    var ownedRows: Range<Int> { rows(ofBlocks: ownedBlocks) }
 
     func rows(ofBlock b: Int) -> Range<Int> { (b * blockRows)..<min(samples, (b + 1) * blockRows) }
 }

@@ -1,4 +1,5 @@
 import CSinkhornKernels
+import Distributed
 import Foundation
 import Tensors
 
@@ -41,7 +42,7 @@ struct SinkhornPrepare {
     /// `rowTemp`: one kp row per worker.
     func statistics(rowShift: UnsafeMutablePointer<Double>, logC0: UnsafeMutablePointer<Double>,
                     blockColMax: UnsafeMutablePointer<Float>, rowTemp: UnsafeMutablePointer<Float>,
-                    threads: Int) throws -> [Int] {
+                    threads: Int, solver: SinkhornKnoppSolver) throws -> [Int] {
         let g = layout.blockCount
         var near = [Int](repeating: 0, count: g)
         var bad = [CSKBadScore?](repeating: nil, count: g)
@@ -64,7 +65,15 @@ struct SinkhornPrepare {
                 }
             }
         }
-        if let first = bad.lazy.compactMap({ $0 }).first {
+        // Across ranks: the first bad block of all, reported by the rank that read it; the others stop.
+        var firstBad = bad.firstIndex { $0 != nil } ?? g
+        if solver.isDistributed {
+            firstBad = try solver.communicator.allreduce(firstBad, .min)
+            if firstBad < g && bad[firstBad] == nil {
+                throw DistributedError.peerFailed(rank: solver.owner(ofBlock: firstBad, layout: layout))
+            }
+        }
+        if firstBad < g, let first = bad[firstBad] {
             let (row, col) = (Int(first.row), Int(first.column))
             if first.isProbability == 0 {
                 throw SinkhornError.nonFiniteScore(head: head, row: row, column: col, value: first.value)

@@ -47,8 +47,9 @@ extension SinkhornKnoppSolver {
         guard options.precision == .f32, !result.diagnostics.errorHistory.allSatisfy(\.isFinite) else { return result }
         if truncates(clusters: k), result.diagnostics.method == .dense {
             let available = options.availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? Int.max
-            if memoryPlan(samples: n, clusters: k).workBytes
-                + SinkhornTruncatedMatrix.worstCaseBytes(samples: n, clusters: k, density: 1) <= available {
+            let rows = layout(samples: n).ownedRows.count
+            if try everywhere(memoryPlan(samples: rows, clusters: k).workBytes
+                + SinkhornTruncatedMatrix.worstCaseBytes(samples: rows, clusters: k, density: 1) <= available) {
                 var repaired = try solveHeadOnce(scores, head: head, n: n, k: k, warmStart: warmStart,
                                                  truncatedDensity: 1)
                 if repaired.diagnostics.errorHistory.allSatisfy(\.isFinite) {
@@ -62,7 +63,7 @@ extension SinkhornKnoppSolver {
         f64.storage = .f32
         f64.acceleration = .off
         f64.truncation = .off
-        var repaired = try SinkhornKnoppSolver(options: f64).solveHeadOnce(scores, head: head, n: n, k: k,
+        var repaired = try SinkhornKnoppSolver(options: f64, communicator: communicator).solveHeadOnce(scores, head: head, n: n, k: k,
                                                                           warmStart: warmStart, truncatedDensity: nil)
         repaired.diagnostics.fellBackToFloat64 = true
         return repaired
@@ -114,26 +115,34 @@ extension SinkhornKnoppSolver {
             }
         }
         let started = ResourceUsage.monotonicSeconds
-        let layout = SinkhornLayout(samples: n)
+        let layout = layout(samples: n)
         let plan = memoryPlan(samples: n, clusters: k)
         let kp = plan.paddedClusters, g = layout.blockCount, ws = workspace
         let rowShift = ws.rowShift(n), c = ws.c(n), colShift = ws.colShift(kp), colMax = ws.blockColMax(g * kp)
         let prep = SinkhornPrepare(scores: scores, n: n, k: k, kp: kp, lambda: options.lambda,
                                    kind: options.scoreKind, head: head, layout: layout,
                                    releasePages: options.releaseFileBackedScores)
-        let near = try prep.statistics(rowShift: rowShift, logC0: c, blockColMax: colMax,
-                                       rowTemp: ws.rowTemp(options.threads * kp), threads: options.threads)
+        var near = try prep.statistics(rowShift: rowShift, logC0: c, blockColMax: colMax,
+                                       rowTemp: ws.rowTemp(options.threads * kp), threads: options.threads,
+                                       solver: self)
+        try shareBlocks(colMax, stride: kp, layout: layout)
+        try shareBlocks(&near, layout: layout)
         for j in 0..<kp {  // b_k = λ · max over blocks (0 in the padding)
             var m = -Float.infinity
             if j < k { for b in 0..<g { m = max(m, colMax[b * kp + j]) } }
             colShift[j] = j < k ? options.lambda * Double(m) : 0
         }
         var maxLogC0 = -Double.infinity, minLogC0 = Double.infinity
-        for i in 0..<n { maxLogC0 = max(maxLogC0, c[i]); minLogC0 = min(minLogC0, c[i]) }
+        let rows = layout.ownedRows
+        for i in rows { maxLogC0 = max(maxLogC0, c[i]); minLogC0 = min(minLogC0, c[i]) }
+        if isDistributed {
+            maxLogC0 = try communicator.allreduce(maxLogC0, .max)
+            minLogC0 = try communicator.allreduce(minLogC0, .min)
+        }
         // Where c0 spans more than e^600 (λ in the thousands, where float64 cannot hold the reference's P^λ
         // and the official loop itself breaks down), the smallest entries are raised to e^-600 of the
         // largest: a different positive start, the same fixed point, no zero column sum.
-        for i in 0..<n { c[i] = exp(max(c[i] - maxLogC0, -Self.startingSampleScalingRange)) }
+        for i in rows { c[i] = exp(max(c[i] - maxLogC0, -Self.startingSampleScalingRange)) }
         // Before scaling, log c0_n = λ log max_k P_nk (≤ 0), so −min_n log c0_n / λ is the largest row's
         // −log max_k P_nk.
         let spread = -minLogC0 / options.lambda

@@ -21,7 +21,8 @@ extension SinkhornKnoppSolver {
             p.colShift.update(from: colShift0, count: p.kp)
             return nil
         }
-        return SinkhornIterated(state: state, method: .truncated, storedBytes: m.storedBytes,
+        let stored = isDistributed ? try communicator.allreduce(m.storedBytes, .sum) : m.storedBytes
+        return SinkhornIterated(state: state, method: .truncated, storedBytes: stored,
                                 keptEntries: m.keptEntries, rebuilds: m.builds, prepared: prepared)
     }
 
@@ -29,13 +30,16 @@ extension SinkhornKnoppSolver {
     /// `.f64` precision), then runs the iterations over it.
     func iterateDense(_ p: SinkhornProblem, warmStart: [Double]?) throws -> SinkhornIterated {
         let o = options, ws = workspace
-        if !ws.hasMatrix(bytes: p.plan.matrixBytes) {
+        // This rank's rows only, addressed by global row (`matrix + row · kp` elements).
+        let rows = p.layout.ownedRows
+        let rowBytes = p.kp * o.elementBytes, localBytes = rows.count * rowBytes
+        if !ws.hasMatrix(bytes: localBytes) {
             var dense = o
             dense.truncation = .off
             let available = o.availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? Int.max
-            try SinkhornMemoryPlan(samples: p.n, clusters: p.k, options: dense).check(available: available, options: dense)
+            try SinkhornMemoryPlan(samples: rows.count, clusters: p.k, options: dense).check(available: available, options: dense)
         }
-        let matrix = ws.matrix(bytes: p.plan.matrixBytes)
+        let matrix = ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes
         if o.precision == .f64 {
             p.prepare.storeF64(into: matrix.assumingMemoryBound(to: Double.self), rowShift: p.rowShift,
                                colShift: p.colShift, threads: o.threads)
@@ -62,6 +66,14 @@ extension SinkhornKnoppSolver {
         var labels = SinkhornLabels(scores: p.scores, n: p.n, k: p.k, lambda: options.lambda, kind: options.scoreKind,
                                     layout: p.layout, releasePages: options.releaseFileBackedScores)
             .assign(logR: logR, threads: options.threads)
+        if isDistributed {
+            try labels.withUnsafeMutableBufferPointer {
+                let r = communicator.size
+                try communicator.allgather($0.baseAddress!, counts: (0..<r).map {
+                    p.layout.rows(ofBlocks: p.layout.blocks(ofRank: $0, ranks: r)).count
+                })
+            }
+        }
         let labelled = ResourceUsage.monotonicSeconds
         var sizes = [Int](repeating: 0, count: p.k)
         for l in labels { sizes[Int(l)] += 1 }

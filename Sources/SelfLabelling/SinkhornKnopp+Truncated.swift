@@ -113,9 +113,9 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
                                 probabilities: kind == .probabilities ? 1 : 0)
     }
 
-    /// Bytes held by the kept entries (column index, value and row starts).
+    /// Bytes held by the kept entries (column index, value and row starts) of this rank's blocks.
     var storedBytes: Int {
-        (0..<blockCount).reduce(0) {
+        layout.ownedBlocks.reduce(0) {
             $0 + blocks[$1].count * 6 + (blocks[$1].rows + 1) * 8 + blocks[$1].denseRows * (scores.kp * 4 + 16)
         }
     }
@@ -130,7 +130,7 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
 
     /// Rebuilds the kept entries for the current column offsets, writing the row offsets. False when they
     /// would exceed `maxDensity` of the matrix (nothing usable is left then). Throws when memory runs out.
-    func build() throws -> Bool {
+    func build(solver: SinkhornKnoppSolver) throws -> Bool {
         let k = scores.k
         let drop = Self.drop(clusters: k)
         var status = [Int](repeating: 0, count: blockCount)
@@ -148,6 +148,7 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
                 m.release(rows)
             }
         }
+        try solver.shareBlocks(&status, layout: layout)  // every rank takes the same decisions below
         if status.contains(-2) {
             let n = layout.samples
             throw SinkhornError.insufficientMemory(

@@ -109,19 +109,20 @@ final class SinkhornWorkspace: @unchecked Sendable {
     }
 }
 
-/// Runs `body(block, worker)` for every block of `layout`, worker `t` of `threads` taking the contiguous
-/// blocks `[G·t/T, G·(t+1)/T)`. What a block computes must not depend on the worker.
+/// Runs `body(block, worker)` for every block this process owns (`layout.ownedBlocks`: every block in a single
+/// process), worker `t` of `threads` taking the contiguous `G/T` share `[G·t/T, G·(t+1)/T)` of them. What a
+/// block computes must not depend on the worker.
 func sinkhornForEachBlock(_ layout: SinkhornLayout, threads: Int, _ body: (Int, Int) -> Void) {
-    let g = layout.blockCount
+    let first = layout.ownedBlocks.lowerBound, g = layout.ownedBlocks.count
     let t = max(1, min(threads, g))
     if t == 1 {
-        for b in 0..<g { body(b, 0) }
+        for b in layout.ownedBlocks { body(b, 0) }
         return
     }
     withoutActuallyEscaping(body) { body in
         let box = UnsafeSendable(body)
         DispatchQueue.concurrentPerform(iterations: t) { w in
-            for b in (g * w / t)..<(g * (w + 1) / t) { box.value(b, w) }
+            for b in (g * w / t)..<(g * (w + 1) / t) { box.value(first + b, w) }
         }
     }
 }

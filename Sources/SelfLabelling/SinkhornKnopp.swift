@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Tensors
 
@@ -27,9 +28,16 @@ public final class SinkhornKnoppSolver: @unchecked Sendable {
     /// Called on the calling thread after every error check (every 10 iterations), for progress displays.
     public var progress: (@Sendable (SinkhornProgress) -> Void)? = nil
 
+    /// The ranks the rows are split over (`SinkhornKnopp+Distribution`); a single process by default.
+    public let communicator: any Communicator
+
     /// A solver; throws `SinkhornError` for meaningless options (λ ≤ 0, tol ≤ 0, cap < 0, threads < 1,
-    /// f64 precision with a 16-bit storage).
-    public init(options: SinkhornOptions = SinkhornOptions()) throws {
+    /// f64 precision with a 16-bit storage). With a `communicator` of several ranks, every rank calls the same
+    /// solves with the same arguments (the whole scores buffer, of which each rank reads only its
+    /// `rows(samples:rank:ranks:)`) and gets the same result as a single process; the empty-cluster policy
+    /// `.split`, which reads every row, is refused there.
+    public init(options: SinkhornOptions = SinkhornOptions(),
+                communicator: any Communicator = SingleProcessCommunicator.shared) throws {
         guard options.lambda.isFinite, options.lambda > 0 else { throw SinkhornError.invalidLambda(options.lambda) }
         guard options.tolerance.isFinite, options.tolerance > 0 else {
             throw SinkhornError.invalidTolerance(options.tolerance)
@@ -39,7 +47,11 @@ public final class SinkhornKnoppSolver: @unchecked Sendable {
         if let conflict = options.storage.conflict(with: options.precision) {
             throw SinkhornError.incompatibleOptions("storage \(options.storage.rawValue) \(conflict)")
         }
+        if communicator.size > 1 && options.emptyClusters == .split {
+            throw SinkhornError.incompatibleOptions("the empty-cluster policy split across \(communicator.size) ranks")
+        }
         self.options = options
+        self.communicator = communicator
     }
 
     /// Solves one N x K problem. `scores` is row-major (sample-major) N x K float32 — for example a
@@ -83,7 +95,7 @@ public final class SinkhornKnoppSolver: @unchecked Sendable {
         guard h >= 1, count == h * n * k else {
             throw SinkhornError.shapeMismatch(count: count, heads: h, samples: n, clusters: k)
         }
-        let plan = memoryPlan(samples: n, clusters: k)
+        let plan = memoryPlan(samples: layout(samples: n).ownedRows.count, clusters: k)  // this rank's rows
         // The dense matrix of the truncated method's fallback is checked when it is needed.
         if plan.truncatedBytes != nil || !workspace.hasMatrix(bytes: plan.matrixBytes) {
             let available = options.availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? Int.max

@@ -107,8 +107,9 @@ extension TrainingConfiguration {
     }
 
     /// For `--resume`: the stored run's configuration with the explicitly given settings `explicit` (names)
-    /// taken from `self` where they may change, or an error naming the first one that would alter the stored
-    /// run. `data` is taken from `self` when given (the data may move; the caller checks it is the same by the
+    /// taken from `self` where they may change (`changeableOnResume`, and `epochs`: the caller then checks the
+    /// new end with `Trainer.ResumePoint.changeLength`), or an error naming the first one that would alter the
+    /// finished part of the stored run, and why (`resumeRefusal(for:)`). `data` is taken from `self` when given (the data may move; the caller checks it is the same by the
     /// checkpoint's `DatasetFingerprint`), else the stored run's data is used; `exp` is always taken from `self`: the folder the checkpoint was found in is where the run continues, whatever folder the stored
     /// settings name (a copied or moved experiment folder just works and never writes into the original).
     public func resumed(from stored: TrainingConfiguration, explicit: Set<String>) throws(TrainingConfigurationError)
@@ -117,11 +118,11 @@ extension TrainingConfiguration {
         var carried: [String: Any] = [:]
         let values = Dictionary(uniqueKeysWithValues: Mirror(reflecting: self).children.map { ($0.label!, $0.value) })
         for name in explicit.sorted() {
-            if Self.changeableOnResume.contains(name) {
+            if Self.changeableOnResume.contains(name) || Self.lengthOnResume.contains(name) {
                 carried[name] = values[name]
             } else if mine[name] != theirs[name] {
                 throw TrainingConfigurationError(option: Self.option(for: name), value: mine[name] ?? "",
-                    rule: "differs from the resumed run's \(theirs[name] ?? "(unset)"): --resume continues the stored run unchanged")
+                    rule: "differs from the resumed run's \(theirs[name] ?? "(unset)"): " + Self.resumeRefusal(for: name))
             }
         }
         var result = try stored.applying(carried)

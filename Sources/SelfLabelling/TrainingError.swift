@@ -6,6 +6,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case experimentExists(folder: String)
     case experimentFolder(path: String, reason: String)
     case nothingToResume(folder: String)
+    /// `--resume PATH` names something that is neither a checkpoint file nor an experiment folder (or cannot be
+    /// continued as given).
+    case resumeSource(path: String, reason: String)
     case checkpointMismatch(path: String, reason: String)
     /// The pseudo-label pass fits neither in RAM nor on disk (`LabelPassMemoryPlan`, its smallest arrangement).
     case labelPassTooLarge(plan: String)
@@ -28,6 +31,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
                 + "(which moves the earlier run aside), or choose another --exp"
         case let .experimentFolder(path, reason): return "experiment folder \(path): \(reason)"
         case let .nothingToResume(folder): return "--resume: no checkpoint found in \(folder)"
+        case let .resumeSource(path, reason): return "--resume \(path): \(reason)"
         case let .checkpointMismatch(path, reason): return "checkpoint \(path) does not fit this run: \(reason)"
         case let .labelPassTooLarge(plan):
             return "the pseudo-label pass does not fit in memory or on disk, even spilled: \(plan)"

@@ -35,6 +35,10 @@ public struct TrainingRun {
     public var explicitSettings: Set<String> = []
     /// For `--resume`: continue even if the training set's fingerprint differs from the checkpoint's.
     public var dataChangedOK = false
+    /// For `--resume PATH`: the checkpoint file or experiment folder to continue from (nil: the newest
+    /// checkpoint in `configuration.exp`). Without an explicit `--exp` the run continues in PATH's experiment
+    /// folder (`Trainer.ResumePoint.named`).
+    public var resumeFrom: String?
     public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
     public init(configuration: TrainingConfiguration, resume: Bool) {
@@ -56,20 +60,18 @@ public struct TrainingRun {
         let started = Date()
         var configuration = self.configuration
         var resumePoint: Trainer.ResumePoint?
+        var supersededBy: Trainer.ResumePoint?  // an earlier checkpoint of the folder, continued from
         if !resume, let aside = try ExperimentFolder.claimForFreshRun(configuration.exp, overwrite: overwrite) {
             log("--overwrite: moved the earlier run in \(configuration.exp) to \(aside)")
         }
         if resume {
-            let point = try Trainer.ResumePoint.latest(experiment: configuration.exp)
+            let point: Trainer.ResumePoint
+            (point, supersededBy) = try locateResumePoint(&configuration)
             configuration = try configuration.resumed(from: point.checkpoint.state.configuration,
                                                       explicit: explicitSettings)
             resumePoint = point
             let at = point.checkpoint.state.progress
-            log("resuming from \(point.path) (epoch \(at.epoch), iteration \(at.iteration))")
-            let metrics = (configuration.exp as NSString).appendingPathComponent("metrics.jsonl")
-            if try MetricsLog.truncate(metrics, toCheckpointAt: at) > 0 {
-                log("\(metrics): dropped the records written after that checkpoint (the resumed run repeats that work)")
-            }
+            log("resuming from \(point.path) (epoch \(at.epoch), iteration \(at.iteration)) in \(configuration.exp)")
         }
         try ExperimentFolder.prepare(configuration.exp)
         for stale in ExperimentFolder.removeStaleTemporaries(configuration.exp) {
@@ -81,6 +83,11 @@ public struct TrainingRun {
         let train: any Dataset = embedded ? try EmbeddedCIFAR10.train : try DatasetLocator.open(configuration.data!, split: .train)
         let fingerprint = try DatasetFingerprint(of: train)
         if let point = resumePoint { try checkData(fingerprint, against: point, stored: self.configuration.data) }
+        if var point = resumePoint, configuration.epochs != point.checkpoint.state.configuration.epochs {
+            try point.changeLength(to: configuration, samples: train.count)
+            noteLengthChange(point, to: configuration, samples: train.count)
+            resumePoint = point
+        }
         let fixedLabels = resume ? nil : try readFixedLabels(into: &configuration, dataset: train)
         if !resume {
             // A resumed run keeps the input its checkpoint recorded (or, for an older checkpoint, the legacy one).
@@ -104,6 +111,13 @@ public struct TrainingRun {
             log("evaluating the randomly initialised network on the held-out images…")
             baseline = try HeldOutScores.measure(network: network, train: train, test: try EmbeddedCIFAR10.test,
                                                   transform: evalT, workers: configuration.workers, kernels: kernels)
+        }
+        if let point = resumePoint {  // every check passed: now the folder may change
+            if let earlier = supersededBy { try supersedeLaterCheckpoints(earlier, in: configuration.exp) }
+            let metrics = (configuration.exp as NSString).appendingPathComponent("metrics.jsonl")
+            if try MetricsLog.truncate(metrics, toCheckpointAt: point.checkpoint.state.progress) > 0 {
+                log("\(metrics): dropped the records written after that checkpoint (the resumed run repeats that work)")
+            }
         }
         StopRequest.installHandlers()
         let trainer = try Trainer(configuration: configuration, network: network, dataset: train,

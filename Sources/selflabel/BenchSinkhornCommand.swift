@@ -1,11 +1,13 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import Interop
 import SelfLabelling
 import Tensors
 
-/// `selflabel bench sinkhorn`: times the Sinkhorn-Knopp label optimisation; one JSON line.
-struct BenchSinkhornCommand: ParsableCommand {
+/// `selflabel bench sinkhorn`: times the Sinkhorn-Knopp label optimisation; one JSON line. Under `mpirun -np R`
+/// each rank generates (or reads) only its rows, and the line adds the ranks' communication per iteration.
+struct BenchSinkhornCommand: ParsableCommand, DistributedCommand {
     static let configuration = CommandConfiguration(
         commandName: "sinkhorn",
         abstract: "Time Sinkhorn-Knopp labels (load → labels); one JSON line.",
@@ -50,6 +52,12 @@ struct BenchSinkhornCommand: ParsableCommand {
     }
 
     func run() throws {
+        let world = try DistributedJob.start()
+        try DistributedJob.run(world) { try run(MeasuredCommunicator(world)) }
+    }
+
+    private func run(_ world: MeasuredCommunicator) throws {
+        if world.size > 1 && family != nil { throw DistributedError.unsupported("bench sinkhorn --family") }
         ComputeThreads.set(solver.threads)
         let options = solver.options(scoreKind: probabilities ? .probabilities : .logits)
         var generateSeconds = 0.0, loadSeconds = 0.0
@@ -60,7 +68,16 @@ struct BenchSinkhornCommand: ParsableCommand {
             let scores = try LabelRun.load(logits)
             loadSeconds = ResourceUsage.monotonicSeconds - t0
             (h, rows, cols) = (scores.heads, scores.samples, scores.clusters)
-            results = try LabelRun.solve(scores, options: options, showProgress: false)
+            results = try LabelRun.solve(scores, options: options, showProgress: false, communicator: world)
+        } else if world.size > 1 {  // only this rank's rows of each head are generated (and touched)
+            let t0 = ResourceUsage.monotonicSeconds
+            let mine = SinkhornKnoppSolver.rows(samples: n, rank: world.rank, ranks: world.size)
+            let z = BenchSinkhornCommand.generate(heads: heads, rowLength: k, rows: n, only: mine, seed: seed)
+            defer { z.deallocate() }
+            generateSeconds = ResourceUsage.monotonicSeconds - t0
+            (h, rows, cols) = (heads, n, k)
+            results = try SinkhornKnoppSolver(options: options, communicator: world)
+                .solveHeads(scores: UnsafeBufferPointer(z), heads: heads, samples: n, clusters: k)
         } else {
             let t0 = ResourceUsage.monotonicSeconds
             let z = family.map {
@@ -79,6 +96,7 @@ struct BenchSinkhornCommand: ParsableCommand {
         }
         let d = results.map(\.diagnostics)
         let labels = results.flatMap { $0.labels.map(Int64.init) }
+        guard world.isRoot else { return }  // every rank holds the same results
         if let saveLabels { try Npy.write(labels, shape: [labels.count], to: saveLabels) }
         var agreement: Double? = nil
         if let compareLabels {
@@ -109,33 +127,64 @@ struct BenchSinkhornCommand: ParsableCommand {
         ])
         if family != nil { line.append("fraction", fraction); line.append("skew", skew); line.append("sigma", sigma) }
         if let agreement { line.append("agreement", agreement) }
+        if world.size > 1 {  // rank 0's collectives (each rank makes the same calls)
+            let perIteration = { (v: Double) in iterations > 0 ? v / Double(iterations) : 0 }
+            line.append("ranks", world.size)
+            line.append("collectives_per_iteration", perIteration(Double(world.calls)))
+            line.append("communication_bytes_per_iteration", perIteration(Double(world.bytes)))
+            line.append("communication_seconds_per_iteration", perIteration(world.seconds))
+        }
         print(line.text)
     }
+
+    /// Values per generator chunk.
+    static let chunk = 1 << 20
 
     /// Standard normal x 3, from fixed chunks of 2^20 values each seeded with (seed, chunk index).
     static func generate(count: Int, seed: UInt64) -> [Float] {
         var z = [Float](repeating: 0, count: count)
-        let chunk = 1 << 20
         let chunks = (count + chunk - 1) / chunk
         z.withUnsafeMutableBufferPointer { buffer in
             let box = UnsafeSendable(buffer.baseAddress!)
             parallelChunks(chunks, minChunk: 1) { range in
-                for c in range {
-                    var rng = Xoshiro256(seed: seed, UInt64(c))
-                    var i = c * chunk
-                    let end = min(count, i + chunk)
-                    while i < end {
-                        var u1 = rng.nextUniformDouble()
-                        while u1 <= 0 { u1 = rng.nextUniformDouble() }
-                        let u2 = rng.nextUniformDouble()
-                        let radius = (-2 * log(u1)).squareRoot() * 3
-                        box.value[i] = Float(radius * cos(2 * Double.pi * u2))
-                        if i + 1 < end { box.value[i + 1] = Float(radius * sin(2 * Double.pi * u2)) }
-                        i += 2
-                    }
-                }
+                for c in range { fill(chunk: c, count: count, seed: seed, into: box.value) }
             }
         }
         return z
+    }
+
+    /// The same values as `generate` for `heads` × `rows` × `rowLength`, but only the chunks holding rows
+    /// `only` of some head are written: the rest of the (untouched, so not resident) buffer is unspecified.
+    /// The caller deallocates it.
+    static func generate(heads: Int, rowLength k: Int, rows n: Int, only: Range<Int>,
+                         seed: UInt64) -> UnsafeMutableBufferPointer<Float> {
+        let count = heads * n * k
+        let z = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+        var chunks: [Int] = []
+        for h in 0..<heads where !only.isEmpty {
+            let first = (h * n + only.lowerBound) * k, last = (h * n + only.upperBound) * k - 1
+            for c in (first / chunk)...(last / chunk) where chunks.last != c { chunks.append(c) }
+        }
+        let box = UnsafeSendable(z.baseAddress!)
+        parallelChunks(chunks.count, minChunk: 1) { range in
+            for i in range { fill(chunk: chunks[i], count: count, seed: seed, into: box.value) }
+        }
+        return z
+    }
+
+    /// Chunk `c` of `count` values: Box-Muller pairs on Xoshiro256 seeded with (seed, c).
+    private static func fill(chunk c: Int, count: Int, seed: UInt64, into z: UnsafeMutablePointer<Float>) {
+        var rng = Xoshiro256(seed: seed, UInt64(c))
+        var i = c * chunk
+        let end = min(count, i + chunk)
+        while i < end {
+            var u1 = rng.nextUniformDouble()
+            while u1 <= 0 { u1 = rng.nextUniformDouble() }
+            let u2 = rng.nextUniformDouble()
+            let radius = (-2 * log(u1)).squareRoot() * 3
+            z[i] = Float(radius * cos(2 * Double.pi * u2))
+            if i + 1 < end { z[i + 1] = Float(radius * sin(2 * Double.pi * u2)) }
+            i += 2
+        }
     }
 }

@@ -1,11 +1,13 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import Interop
 import SelfLabelling
 import Tensors
 
-/// `selflabel label`: pseudo-labels from saved scores by SeLa's Sinkhorn-Knopp optimisation.
-struct LabelCommand: ParsableCommand {
+/// `selflabel label`: pseudo-labels from saved scores by SeLa's Sinkhorn-Knopp optimisation. Under `mpirun -np R`
+/// each rank reads its own rows of every head and rank 0 writes the labels: the same file as one process writes.
+struct LabelCommand: ParsableCommand, DistributedCommand {
     static let configuration = CommandConfiguration(
         commandName: "label",
         abstract: "Equal-size cluster labels from scores (N, K) or (H, N, K) by Sinkhorn-Knopp (SeLa).",
@@ -23,16 +25,24 @@ struct LabelCommand: ParsableCommand {
     var options: SinkhornOptions { solver.options(scoreKind: probabilities ? .probabilities : .logits) }
 
     func run() throws {
+        let world = try DistributedJob.start()
+        try DistributedJob.run(world) { try run(world) }
+    }
+
+    private func run(_ world: any Communicator) throws {
         ComputeThreads.set(solver.threads)
         let t0 = ResourceUsage.monotonicSeconds
         let outputs = LabelOutputs(labels: out, report: report)
-        try outputs.check(input: logits)  // before the solve, which takes minutes at ImageNet scale
+        if world.isRoot { try outputs.check(input: logits) }  // before the solve, which takes minutes at ImageNet scale
         let scores = try LabelRun.load(logits)
         let results: [SinkhornResult]
-        do { results = try LabelRun.solve(scores, options: options, showProgress: true) } catch let e as SinkhornError {
+        do {
+            results = try LabelRun.solve(scores, options: options, showProgress: world.isRoot, communicator: world)
+        } catch let e as SinkhornError {
             throw InputFileError(path: logits, reason: e.description)  // e.g. NaN scores: name the file
         }
         for (h, r) in results.enumerated() { try r.requireUsable(head: h, options: options) }
+        guard world.isRoot else { return }  // every rank holds the same labels; rank 0 writes them
         var labels: [Int64] = []
         labels.reserveCapacity(scores.heads * scores.samples)
         for r in results { labels.append(contentsOf: r.labels.map(Int64.init)) }
@@ -43,6 +53,7 @@ struct LabelCommand: ParsableCommand {
                              "dtype": solver.dtype.rawValue, "storage": solver.storageName, "threads": solver.threads,
                              "acceleration": solver.acceleration.rawValue, "truncation": solver.truncation.rawValue, "total_seconds": total,
                              "peak_rss_mb": ResourceUsage.peakRSSMegabytes])
+        if world.size > 1 { line.append("ranks", world.size) }
         line.append("converged", results.allSatisfy { $0.diagnostics.converged })
         line.append("degenerate_labels", results.contains { $0.diagnostics.degenerateLabels })
         line.append("per_head", results.map { LabelRun.json($0.diagnostics) })

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Interop
 import SelfLabelling
@@ -34,10 +35,13 @@ enum LabelRun {
     /// line every 100 iterations.
     /// Pages of a mapped file are handed back after each pass reads them (they stay in the page cache), so
     /// the file does not count towards resident memory.
-    static func solve(_ scores: Scores, options: SinkhornOptions, showProgress: Bool) throws -> [SinkhornResult] {
+    /// Under MPI (`communicator` of several ranks) each rank maps only its own rows of each head
+    /// (`NpyRowMapping`; the other rows' addresses are unreadable) and the solver reads only those.
+    static func solve(_ scores: Scores, options: SinkhornOptions, showProgress: Bool,
+                      communicator: any Communicator = SingleProcessCommunicator.shared) throws -> [SinkhornResult] {
         var options = options
         options.releaseFileBackedScores = scores.isMapped
-        let solver = try SinkhornKnoppSolver(options: options)
+        let solver = try SinkhornKnoppSolver(options: options, communicator: communicator)
         if showProgress {
             let terminal = isatty(2) != 0
             let heads = scores.heads
@@ -49,8 +53,16 @@ enum LabelRun {
                 }
             }
         }
-        let results = try scores.tensor.withUnsafeBufferPointer {
-            try solver.solveHeads(scores: $0, heads: scores.heads, samples: scores.samples, clusters: scores.clusters)
+        let results: [SinkhornResult]
+        if communicator.size > 1 {
+            let mine = SinkhornKnoppSolver.rows(samples: scores.samples, rank: communicator.rank, ranks: communicator.size)
+            let rows = try NpyRowMapping(scores.array, rows: mine)
+            results = try solver.solveHeads(scores: rows.floats, heads: scores.heads, samples: scores.samples,
+                                            clusters: scores.clusters)
+        } else {
+            results = try scores.tensor.withUnsafeBufferPointer {
+                try solver.solveHeads(scores: $0, heads: scores.heads, samples: scores.samples, clusters: scores.clusters)
+            }
         }
         if showProgress && isatty(2) != 0 { LabelRun.standardError("\n") }
         return results

@@ -42,6 +42,12 @@ extension SelfLabelCommand {
     public static func main() {
         StopRequest.startSignalThread()
         signal(SIGXFSZ, SIG_IGN)
-        main(NegativeNumbers.joined(Array(CommandLine.arguments.dropFirst())))
+        do {  // ParsableCommand.main(_:), with commands that cannot run across MPI ranks refused there
+            var command = try parseAsRoot(NegativeNumbers.joined(Array(CommandLine.arguments.dropFirst())))
+            try DistributedJob.requireSupport(command)
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
     }
 }

@@ -15,12 +15,15 @@ public struct TrainCommand: ParsableCommand {
 
     /// The settings given on the command line.
     @OptionGroup public var settings: TrainingOptions
-    @Flag(help: "Continue from the latest checkpoint in --exp.") var resume = false
+    @Option(name: [.long, .customShort("r")], defaultAsFlag: ResumeSource.experiment, parsing: .next,
+            help: ArgumentHelp("Continue a run: bare, from the newest checkpoint in --exp; with PATH, from that checkpoint file or experiment folder (the run continues in its folder unless --exp is given). A larger --epochs continues to the new end.",
+                               valueName: "path"), completion: .file())
+    public var resume: ResumeSource? = nil
     @Flag(help: "Start a fresh run even if --exp holds one: the earlier run is first moved aside to <exp>.old-N.")
     var overwrite = false
     @Flag(help: "With --resume: continue even if the training data differs from the data the run was trained on (its fingerprint: file names, sizes, sampled contents).")
     var dataChangedOk = false
-    @Option(help: "Official settings: cifar (hc 10, ncl 128, λ 10, nopts 400, wd 5e-4, CIFAR LR schedule) or imagenet.")
+    @Option(help: "Official settings: cifar (hc 10, ncl 128, λ 10, nopts 400, wd 5e-4, CIFAR LR schedule) or imagenet (scripts/alexnet.sh: hc 10, ncl 3000, 400 epochs, batch 256, nopts 100, augs 3; add --arch resnetv2 for scripts/resnet.sh).")
     var preset: String?
     @OptionGroup var imageLimit: ImageLimitOptions
 
@@ -45,20 +48,27 @@ public struct TrainCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if dataChangedOk && !resume { throw ValidationError("--data-changed-ok applies only with --resume") }
+        if dataChangedOk && resume == nil { throw ValidationError("--data-changed-ok applies only with --resume") }
+        if overwrite && resume == .experiment {
+            throw ValidationError("--overwrite starts a fresh run and cannot be combined with a bare --resume (with "
+                + "--resume PATH it lets the run continue into an --exp that holds another run)")
+        }
         _ = try resolvedConfiguration()
     }
 
     /// The settings given on the command line (for `--resume` consistency checks); a preset counts as giving
-    /// every setting it governs.
+    /// every setting it governs, except the length: only an `--epochs` typed out moves a resumed run's end.
     public var explicitSettings: Set<String> {
-        Set(settings.given.keys).union(preset != nil ? TrainingConfiguration.presetSettings : [])
+        let given = Set(settings.given.keys)
+        guard preset != nil else { return given }
+        return given.union(TrainingConfiguration.presetSettings.subtracting(resume != nil ? ["epochs"] : []))
     }
 
     public func run() throws {
         imageLimit.apply()
         let configuration = try resolvedConfiguration()
-        var run = TrainingRun(configuration: configuration, resume: resume)
+        var run = TrainingRun(configuration: configuration, resume: resume != nil)
+        if case .path(let path) = resume { run.resumeFrom = path }
         run.overwrite = overwrite
         run.explicitSettings = explicitSettings
         run.dataChangedOK = dataChangedOk
@@ -81,5 +91,21 @@ public struct TrainCommand: ParsableCommand {
         }
         return String(format: "held-out (1,000 images): kNN top-1 (k=10, σ=0.1): %.3f; NMI(head 0, classes): %.3f",
                       c.trained.knnTop1, c.trained.nmi)
+    }
+}
+
+/// What `--resume` continues from: the `--exp` folder's newest checkpoint (the bare flag) or a path.
+public enum ResumeSource: ExpressibleByArgument, CustomStringConvertible, Equatable, Sendable {
+    case experiment
+    /// A checkpoint file or an experiment folder (`Trainer.ResumePoint.named`).
+    case path(String)
+
+    public init?(argument: String) { self = .path(argument) }
+
+    public var description: String {
+        switch self {
+        case .experiment: return "the newest checkpoint in --exp"
+        case .path(let p): return p
+        }
     }
 }

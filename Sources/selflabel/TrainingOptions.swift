@@ -9,7 +9,7 @@ import Tensors
 /// Adding a setting: one property in `TrainingConfiguration`, one option here.
 public struct TrainingOptions: ParsableArguments {
     // Official main.py options.
-    @Option(help: "Number of epochs (default 200).") var epochs: Int?
+    @Option(help: "Number of epochs: trains exactly this many, as cifar.py (main.py trains one more); with --resume, the run's new end (default 200).") var epochs: Int?
     @Option(help: "Batch size (default 256).") var batchSize: Int?
     @Option(help: "Initial learning rate. Default 0.08: the official main.py's default value (its help text says 0.05).")
     var lr: Double?
@@ -27,13 +27,15 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Number of heads (default 1).") var hc: Int?
     @Option(help: "Experiment folder for checkpoints, logs and outputs.") var exp: String?
     @Option(help: "Data loader threads (default 6).") var workers: Int?
-    @Option(name: [.customLong("data"), .customLong("imagenet-path")],
-            help: "Training data: a folder with train/ (and val/ or test/), CIFAR-10/100 binary or MNIST IDX files.")
+    @Option(name: [.customLong("data"), .customLong("imagenet-path"), .customLong("datadir")],
+            help: "Training data: a folder with train/ (and val/ or test/), CIFAR-10/100 binary or MNIST IDX files (--imagenet-path: main.py's name; --datadir: cifar.py's, there holding CIFAR's binary version).")
     var data: String?
     @Option(help: "Run name for TensorBoard (runs/<comment>).") var comment: String?
     @Option(help: "SGD momentum (default 0.9, as main.py).") var momentum: Double?
-    @Option(help: "Epochs between extended logs (default 1).") var logIntv: Int?
-    @Option(help: "Iterations between log records (default 200).") var logIter: Int?
+    @Option(name: [.customLong("log-intv"), .customLong("log-interval")],
+            help: "Epochs between extended logs (default 1; --log-interval: retrain_with_rotnet.py's name).") var logIntv: Int?
+    @Option(name: [.customLong("log-iter"), .customLong("logiter")],
+            help: "Iterations between log records (default 200; --logiter: retrain_with_rotnet.py's name).") var logIter: Int?
 
     // SelfLabel's own.
     @Option(help: "Random seed (default 42).") var seed: UInt64?

@@ -36,3 +36,30 @@ import Testing
         #expect(s.remaining.count == 2)
     }
 }
+
+@Suite struct LabelScheduleContinuationTests {
+    /// `continuing(atIteration:batchSize:)` keeps exactly the times whose firing iteration — the first
+    /// iteration j with j · batchSize ≥ t, i.e. ⌈t / batchSize⌉ — is the resume iteration or later, and the
+    /// sentinel; checked on the official schedules of the NumPy fixture at several positions and batch sizes.
+    @Test(arguments: LabelScheduleTests.cases)
+    func keepsTheTimesNotYetDue(_ c: LabelScheduleTests.Case) {
+        let s = LabelSchedule(spacing: LabelSchedule.Spacing(rawValue: c.spacing)!, epochs: c.epochs,
+                              samples: c.samples, count: c.nopts)
+        for batchSize in [1, 7, 64, 256] {
+            let batches = (c.samples + batchSize - 1) / batchSize
+            for iteration in [0, 1, batches - 1, batches, batches + 1, c.resume_epoch * batches, c.epochs * batches] {
+                var expected: [Double] = []
+                for t in c.times.dropLast() {
+                    var firing = Int((t / Double(batchSize)).rounded(.up))
+                    while firing > 0 && Double(firing - 1) * Double(batchSize) >= t { firing -= 1 }
+                    while Double(firing) * Double(batchSize) < t { firing += 1 }
+                    if firing >= iteration { expected.append(t) }
+                }
+                expected.append(c.times.last!)
+                #expect(s.continuing(atIteration: iteration, batchSize: batchSize).remaining == expected,
+                        "iteration \(iteration), batch size \(batchSize)")
+            }
+        }
+        #expect(s.continuing(atIteration: 0, batchSize: 10) == s)
+    }
+}

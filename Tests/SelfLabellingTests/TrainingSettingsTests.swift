@@ -130,12 +130,39 @@ private let stateJSONBeforeTypedSettings = #"""
         #expect(try mine.resumed(from: ran, explicit: ["workers"]).data == "/stored/data")
         mine.data = "elsewhere"
         #expect(throws: TrainingConfigurationError(option: "--lamb", value: "25",
-            rule: "differs from the resumed run's 10: --resume continues the stored run unchanged")) {
+            rule: "differs from the resumed run's 10: the labels so far were solved with it; "
+                + "--resume may change only --epochs and the settings that do not affect results")) {
             _ = try mine.resumed(from: stored, explicit: ["workers", "lamb"])
+        }
+        // --epochs moves the end (checked against the progress by Trainer.ResumePoint.changeLength); without
+        // it the stored end stays.
+        var longer = stored
+        longer.epochs = stored.epochs + 5
+        #expect(try longer.resumed(from: stored, explicit: ["epochs"]).epochs == stored.epochs + 5)
+        #expect(try longer.resumed(from: stored, explicit: []).epochs == stored.epochs)
+        // Each refused setting says what of the finished part depends on it.
+        for (name, phrase) in [("batchSize", "count batches of that size"), ("lr", "finished epochs were trained with it"),
+                               ("hc", "network and labels were built for it"), ("nopts", "were placed by it"),
+                               ("seed", "were drawn from it"), ("augs", "augmented with it")] {
+            #expect(TrainingConfiguration.resumeRefusal(for: name).contains(phrase), "\(name)")
         }
         mine.lamb = stored.lamb
         mine.dtype = .f64
         #expect(throws: TrainingConfigurationError.self) { _ = try mine.resumed(from: stored, explicit: ["dtype"]) }
+    }
+
+    /// A new length on resume: main.py's learning-rate schedule does not depend on it; the CIFAR one does, and
+    /// the note names the first finished epoch whose rate would have differed.
+    @Test func learningRateNoteOnANewLength() {
+        var imagenet = TrainingConfiguration(), longer = TrainingConfiguration()
+        longer.epochs = 400
+        #expect(TrainingRun.learningRateNote(stored: imagenet, new: longer, finishedEpochs: 200) == nil)
+        imagenet.lrSchedule = .cifar; imagenet.lr = 0.05; imagenet.epochs = 200
+        longer.lrSchedule = .cifar; longer.lr = 0.05; longer.epochs = 400
+        // cifar.py: 200 epochs drop ×0.1 at 120 and 160, 400 epochs at 240 and 320. Before 120 they agree.
+        #expect(TrainingRun.learningRateNote(stored: imagenet, new: longer, finishedEpochs: 120) == nil)
+        let note = TrainingRun.learningRateNote(stored: imagenet, new: longer, finishedEpochs: 121)
+        #expect(note?.contains("(epoch 120: 0.05 instead of 0.005") == true, "\(note ?? "nil")")
     }
 
     @Test func kernelsByName() {

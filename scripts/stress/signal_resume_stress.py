@@ -2,8 +2,14 @@
 """Soak test for stop-and-resume (not part of the test suite: it runs for many minutes).
 
 Each round starts a tiny `selflabel train`, sends SIGINT or SIGTERM after a random delay, resumes the run and checks
-that the final weights and labels equal an uninterrupted run's byte for byte. A crash (negative exit status or an
-unexpected exit 1) leaves its standard error in crash-<round>.txt.
+that the final weights and labels equal an uninterrupted run's byte for byte. A crash (negative exit status once
+training has started, or an unexpected exit 1) leaves its standard error in crash-<round>.txt. A signal that arrives
+before training starts ends the process by the signal's default action, as intended (nothing has been written yet):
+counted as "before start", not as a crash.
+
+It found the heap corruption of issue 12 (about 1 abort in 170 stopped runs: a signal handler ran on a thread inside
+oneDNN's JIT GEMM, whose stack register points into the heap); since signals are taken by one sigwait thread
+(StopRequest) it has run clean.
 
     python3 scripts/stress/signal_resume_stress.py BINARY DATA SEED ROUNDS MIN_DELAY MAX_DELAY
     # e.g. in an empty folder, with a 100-image CIFAR-10 binary folder DATA (5 batches of 20 records + test batch):
@@ -23,7 +29,7 @@ random.seed(seed)
 shutil.rmtree("ref", ignore_errors=True)
 subprocess.run([binary] + args + ["--exp", "ref"], capture_output=True, check=True)
 reference = (open("ref/model_final.safetensors", "rb").read(), open("ref/labels.npy", "rb").read())
-statuses, resumed, exact = {}, 0, 0
+statuses, resumed, exact, before_start = {}, 0, 0, 0
 for i in range(rounds):
     shutil.rmtree("exp", ignore_errors=True)
     p = subprocess.Popen([binary] + args + ["--exp", "exp"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -35,7 +41,9 @@ for i in range(rounds):
     err = p.stderr.read().decode()
     rc = p.wait()
     statuses[rc] = statuses.get(rc, 0) + 1
-    if rc < 0 or rc == 1:
+    if rc < 0 and "training " not in err:
+        before_start += 1
+    elif rc < 0 or rc == 1:
         open("crash-%d.txt" % i, "w").write(err)
         print("UNEXPECTED exit", rc, "after", round(delay, 3), "s", flush=True)
     if rc in (130, 143):
@@ -49,4 +57,5 @@ for i in range(rounds):
             exact += 1
         else:
             print("NOT EXACT after", round(delay, 3), "s", err[-300:], flush=True)
-print("exit statuses", statuses, "resumed", resumed, "exact", exact, flush=True)
+print("exit statuses", statuses, "killed before training started", before_start, "resumed", resumed, "exact", exact,
+      flush=True)
