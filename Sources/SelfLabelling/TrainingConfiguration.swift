@@ -13,11 +13,15 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         case imagenet
         /// `cifar.py`: step drops for 200/400/800/1600-epoch runs, constant otherwise.
         case cifar
+        /// `retrain_with_rotnet.py`: `lr · 0.1^(epoch // lrdrop)` below epoch 80, `lr · 1e-3` from 80 on.
+        case retrain
     }
 
     /// Official settings bundles.
     public enum Preset: String, Codable, Sendable, CaseIterable {
         case cifar, imagenet
+        /// `retrain_with_rotnet.py`'s defaults: fixed-label retraining (`--labels`) with the rotation head.
+        case rotnet
     }
 
     /// The official AlexNet variants (`--archspec`; only `alexnet` has two).
@@ -159,7 +163,11 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     /// The learning-rate schedule these settings name (`lrSchedule`, `lr`, `lrdrop`, `epochs`).
     public var learningRateSchedule: LearningRateSchedule {
-        lrSchedule == .cifar ? .cifar(base: lr, epochs: epochs) : .imagenet(base: lr, dropEvery: lrdrop)
+        switch lrSchedule {
+        case .imagenet: return .imagenet(base: lr, dropEvery: lrdrop)
+        case .cifar: return .cifar(base: lr, epochs: epochs)
+        case .retrain: return .retrain(base: lr, dropEvery: lrdrop)
+        }
     }
 
     /// Applies a preset's official values (the caller then re-applies options the user gave explicitly).
@@ -181,6 +189,14 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             hc = 20; ncl = 128; lamb = 10; nopts = 400; lr = 0.05; batchSize = 64; epochs = 800
             wd = log10(5e-4); schedule = .linear; lrSchedule = .cifar; arch = .alexnetCIFAR
             labelHeads = .cycle; skTol = 1e-2; augs = .cifar
+        case .rotnet:
+            // retrain_with_rotnet.py's argparse defaults and Optimizer: 90 epochs of batch 64, lr 0.05 dropped
+            // ×0.1 every 30 epochs and to lr·1e-3 from epoch 80, momentum 0.9, weight decay 1e-5, AlexNet (big)
+            // with the 4-way rotation head; its training transform (RandomResizedCrop 224, grey 0.2, jitter 0.4,
+            // flip) is augmentation level 3. The heads and clusters follow the labels (`--labels`).
+            self = TrainingConfiguration()
+            epochs = 90; batchSize = 64; lr = 0.05; lrdrop = 30; lrSchedule = .retrain; rotnet = true
+            arch = .alexnet; augs = .full
         }
     }
 

@@ -14,14 +14,14 @@ extension TrainingRun {
         }
         let largest = file.values.max() ?? 0
         guard largest < Int(Int32.max) else { throw LabelFileError(path: path, reason: "label \(largest) is too large") }
-        if explicitSettings.contains("hc"), configuration.hc != file.heads {
+        if typedSettings.contains("hc"), configuration.hc != file.heads {
             throw LabelFileError(path: path, reason: "has \(file.heads) head(s) but --hc \(configuration.hc) was given")
         }
-        if explicitSettings.contains("ncl"), configuration.ncl <= largest {
+        if typedSettings.contains("ncl"), configuration.ncl <= largest {
             throw LabelFileError(path: path, reason: "has label \(largest), which --ncl \(configuration.ncl) cannot hold")
         }
         configuration.hc = file.heads
-        configuration.ncl = explicitSettings.contains("ncl") ? configuration.ncl : max(largest + 1, 2)
+        configuration.ncl = typedSettings.contains("ncl") ? configuration.ncl : max(largest + 1, 2)
         if file.unmatchedRows > 0 {
             log("\(path): \(file.unmatchedRows) row(s) name no image of the data set and were skipped")
         }

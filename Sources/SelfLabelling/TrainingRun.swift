@@ -31,8 +31,12 @@ public struct TrainingRun {
     public var resume: Bool
     /// For a fresh run into a folder that holds an earlier one: move that run aside instead of refusing.
     public var overwrite = false
-    /// Settings the user gave explicitly (property names), checked against a resumed run's.
+    /// Settings the user gave explicitly (property names), checked against a resumed run's; a preset counts
+    /// as giving the settings presets govern.
     public var explicitSettings: Set<String> = []
+    /// Settings typed as options (property names), presets not counted: with `--labels`, only a typed `--hc`
+    /// or `--ncl` overrides what the labels file says.
+    public var typedSettings: Set<String> = []
     /// For `--resume`: continue even if the training set's fingerprint differs from the checkpoint's.
     public var dataChangedOK = false
     /// For `--resume PATH`: the checkpoint file or experiment folder to continue from (nil: the newest

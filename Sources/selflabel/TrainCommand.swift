@@ -23,7 +23,7 @@ public struct TrainCommand: ParsableCommand {
     var overwrite = false
     @Flag(help: "With --resume: continue even if the training data differs from the data the run was trained on (its fingerprint: file names, sizes, sampled contents).")
     var dataChangedOk = false
-    @Option(help: "Official settings: cifar (cifar.py's defaults: hc 20, ncl 128, λ 10, nopts 400, lr 0.05, batch 64, 800 epochs, wd 5e-4, linear label schedule, CIFAR LR schedule, one head per label step, --sk-tol 0.01, --augs cifar; arch alexnet_cifar at 32×32, --arch alexnet for the paper's 224×224 path) or imagenet (scripts/alexnet.sh: hc 10, ncl 3000, 400 epochs, batch 256, nopts 100, augs 3; add --arch resnetv2 for scripts/resnet.sh).")
+    @Option(help: "Official settings: cifar (cifar.py's defaults: hc 20, ncl 128, λ 10, nopts 400, lr 0.05, batch 64, 800 epochs, wd 5e-4, linear label schedule, CIFAR LR schedule, one head per label step, --sk-tol 0.01, --augs cifar; arch alexnet_cifar at 32×32, --arch alexnet for the paper's 224×224 path) or imagenet (scripts/alexnet.sh: hc 10, ncl 3000, 400 epochs, batch 256, nopts 100, augs 3; add --arch resnetv2 for scripts/resnet.sh) or rotnet (retrain_with_rotnet.py: --rotnet, 90 epochs, batch 64, lr 0.05, lrdrop 30 and lr·1e-3 from epoch 80, AlexNet; give the labels with --labels).")
     var preset: String?
     @OptionGroup var imageLimit: ImageLimitOptions
 
@@ -71,6 +71,7 @@ public struct TrainCommand: ParsableCommand {
         if case .path(let path) = resume { run.resumeFrom = path }
         run.overwrite = overwrite
         run.explicitSettings = explicitSettings
+        run.typedSettings = Set(settings.given.keys)
         run.dataChangedOK = dataChangedOk
         switch try run.execute() {
         case .stopped(let signal):

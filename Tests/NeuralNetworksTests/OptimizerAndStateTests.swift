@@ -50,6 +50,14 @@ import Tensors
         #expect(LearningRateSchedule.cifar(base: 0.05, epochs: 800).rate(epoch: 640) == Float(0.05 * 0.1 * 0.1))
         #expect(LearningRateSchedule.cifar(base: 0.05, epochs: 1600).rate(epoch: 960) == Float(0.05 * 0.1))
         #expect(LearningRateSchedule.cifar(base: 0.05, epochs: 10).rate(epoch: 9) == 0.05)
+        // retrain_with_rotnet.py: (lr * 0.1 ** (epoch // lrdrop)) * (epoch < 80) + (epoch >= 80) * lr * 0.1 ** 3
+        let retrain = LearningRateSchedule.retrain(base: 0.05, dropEvery: 30)
+        let script: [Int: Double] = [0: 0.05, 29: 0.05, 30: 0.005, 59: 0.005, 60: 0.0005, 79: 0.0005, 80: 0.00005,
+                                     89: 0.00005, 120: 0.00005]
+        for (e, rate) in script {
+            #expect(abs(Double(retrain.rate(epoch: e)) - rate) <= 1e-9, "epoch \(e)")
+        }
+        #expect(retrain.rate(epoch: 79) == Float(0.05 * 0.1 * 0.1) && retrain.rate(epoch: 80) == Float(0.05 * 1e-3))
     }
 
     @Test func stateDictRoundTripAndTypedErrors() throws {

@@ -93,3 +93,24 @@ import Testing
         }
     }
 }
+
+extension FixedLabelTrainingTests {
+    /// `--preset rotnet --labels L` is retrain_with_rotnet.py's run: the heads and clusters still follow the labels
+    /// file (a preset is not a typed `--hc`/`--ncl`; before, any preset made the defaults' 3000 clusters stick), the
+    /// rotation head trains, and the script's learning rate and batch size are used.
+    @Test func rotnetPresetRetrainsOnTheFilesHeads() throws {
+        let (root, data, npy, _) = try Self.labelledData()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let exp = root + "/rotnet"
+        let r = try runSelflabel(["train", "--preset", "rotnet", "--data", data, "--labels", npy, "--exp", exp,
+                                  "--arch", "convnet_tiny", "--epochs", "1", "--log-iter", "1", "--workers", "1", "--threads", "1"])
+        try #require(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("training on the fixed labels of \(npy): 2 head(s) × 4 clusters"), "\(r.stderr)")
+        let records = try String(contentsOfFile: exp + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["kind"] as? String == "train" }
+        // 100 images in batches of 64: two steps at lr 0.05, each with a rotation loss.
+        #expect(records.count == 2)
+        #expect(records.allSatisfy { abs(($0["lr"] as? Double ?? 0) - 0.05) < 1e-6 && $0["rotation_loss"] != nil }, "\(records)")
+    }
+}

@@ -15,7 +15,7 @@ import Testing
         (["--dtype", "f16"], "--dtype f16 must be f32 or f64"),
         (["--arch", "vgg"], "--arch vgg must be alexnet, alexnet_small, alexnet_cifar,"),
         (["--schedule", "cubic"], "--schedule cubic must be quadratic or linear"),
-        (["--preset", "mnist"], "--preset mnist must be cifar or imagenet"),
+        (["--preset", "mnist"], "--preset mnist must be cifar, imagenet or rotnet"),
         (["--dtype", "f64", "--sk-storage", "bf16"], "--sk-storage bf16 needs --dtype f32"),
         (["--momentum", "1"], "--momentum 1.0 must be in [0, 1)"),
         (["--lr", "nan"], "--lr nan must be a finite number"),

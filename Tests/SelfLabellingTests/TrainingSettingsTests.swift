@@ -112,7 +112,8 @@ private let stateJSONBeforeTypedSettings = #"""
         #expect(TrainingConfiguration.option(for: "skMaxIters") == "--sk-max-iters")
         #expect(TrainingConfiguration.option(for: "batchSize") == "--batch-size")
         #expect(TrainingConfiguration.presetSettings == ["hc", "ncl", "lamb", "nopts", "lr", "batchSize", "epochs", "wd",
-                                                         "schedule", "lrSchedule", "arch", "labelHeads", "skTol", "augs"])
+                                                         "schedule", "lrSchedule", "arch", "labelHeads", "skTol", "augs",
+                                                         "lrdrop", "rotnet"])
         #expect(TrainingConfiguration.settingNames.contains("skStorage") && TrainingConfiguration.settingNames.count == 45)
     }
 

@@ -9,6 +9,9 @@ public enum LearningRateSchedule: Equatable, Sendable {
     /// 480/640 for 800, 960/1280 for 1600. The official script only defines E ∈ {200, 400, 800, 1600} and keeps
     /// `base` for any other E; so does this.
     case cifar(base: Double, epochs: Int)
+    /// `retrain_with_rotnet.py`: `base · 0.1^(epoch / dropEvery)` (integer division) for epochs below 80, and
+    /// `base · 1e-3` from epoch 80 on (main.py's schedule with the final drop at 80 instead of 350).
+    case retrain(base: Double, dropEvery: Int)
     /// A constant rate.
     case constant(Double)
 
@@ -16,9 +19,9 @@ public enum LearningRateSchedule: Equatable, Sendable {
     public func rate(epoch: Int) -> Float {
         switch self {
         case .imagenet(let base, let dropEvery):
-            precondition(dropEvery > 0, "LearningRateSchedule.imagenet: dropEvery \(dropEvery) must be > 0")
-            if epoch >= 350 { return Float(base * 1e-3) }
-            return Float(base * power(0.1, epoch / dropEvery))
+            return stepped(base: base, dropEvery: dropEvery, finalFrom: 350, epoch: epoch)
+        case .retrain(let base, let dropEvery):
+            return stepped(base: base, dropEvery: dropEvery, finalFrom: 80, epoch: epoch)
         case .cifar(let base, let epochs):
             let starts: [Int: (Int, Int)] = [200: (80, 40), 400: (160, 80), 800: (320, 160), 1600: (640, 320)]
             guard let (start, step) = starts[epochs], epoch >= start else { return Float(base) }
@@ -26,6 +29,13 @@ public enum LearningRateSchedule: Equatable, Sendable {
         case .constant(let r):
             return Float(r)
         }
+    }
+
+    /// `base · 0.1^(epoch / dropEvery)` below `finalFrom`, `base · 1e-3` from there on.
+    private func stepped(base: Double, dropEvery: Int, finalFrom: Int, epoch: Int) -> Float {
+        precondition(dropEvery > 0, "LearningRateSchedule: dropEvery \(dropEvery) must be > 0")
+        if epoch >= finalFrom { return Float(base * 1e-3) }
+        return Float(base * power(0.1, epoch / dropEvery))
     }
 
     /// `x^n` in Double (as Python's `0.1 ** n`; the product with the base is rounded to Float once).
