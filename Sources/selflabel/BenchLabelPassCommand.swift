@@ -23,7 +23,7 @@ struct BenchLabelPassCommand: ParsableCommand {
     @Option(help: "Sinkhorn-Knopp λ.") var lamb: Double = 25
     @Option(help: "Stored features: f32 or bf16 (default: f32 unless only bf16 fits).") var features: String?
     @Option(help: "RAM budget in GB (default: 3/4 of the available memory).") var memory: Double?
-    @Option(help: "Folder for spill files (default: the current folder).") var exp: String = "."
+    @Option(help: "Folder for spill files, created if missing (default: the current folder).") var exp: String = "."
     @Option(help: "Threads.") var threads: Int = ComputeThreads.defaultCount
 
     func validate() throws {
@@ -38,6 +38,7 @@ struct BenchLabelPassCommand: ParsableCommand {
     }
 
     func run() throws {
+        try ExperimentFolder.prepare(exp)  // as train does: the plan's disk check needs the folder to exist
         ComputeThreads.set(threads)
         let options = SinkhornOptions(lambda: lamb, tolerance: 0.1, maxIterations: 0, precision: .f32, storage: .f32,
                                       threads: threads, acceleration: .anderson, emptyClusters: .split)
