@@ -18,8 +18,6 @@ public enum StopRequest {
     private static let flag = Atomic<Int32>(0)
     private static let armed = Atomic<Bool>(false)
     private static let waiting = Atomic<Bool>(false)
-    /// Whether SIGINT / SIGTERM were ignored when the process started (`nohup`, a shell's background job).
-    nonisolated(unsafe) private static var ignoredAtStart: Set<Int32> = []
 
     /// The signals a stop is requested with.
     public static let stopSignals: [Int32] = [SIGINT, SIGTERM]
@@ -44,12 +42,12 @@ public enum StopRequest {
         var set = stopSet()
         pthread_sigmask(SIG_BLOCK, &set, nil)
         guard !waiting.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        for s in stopSignals {
+        // The signals ignored when the process started (`nohup`, a shell's background job) stay ignored until armed.
+        let ignored = Set(stopSignals.filter { s in
             var old = sigaction()
             sigaction(s, nil, &old)
-            if unsafeBitCast(old.__sigaction_handler.sa_handler, to: Int.self) == 1 { ignoredAtStart.insert(s) }  // SIG_IGN
-        }
-        let ignored = ignoredAtStart
+            return unsafeBitCast(old.__sigaction_handler.sa_handler, to: Int.self) == 1  // SIG_IGN
+        })
         let thread = Thread {
             var set = stopSet()
             while true {
