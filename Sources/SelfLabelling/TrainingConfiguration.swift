@@ -128,6 +128,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// RAM budget of the label pass in GB (beyond it the features and one head's scores are spilled to files in
     /// the experiment folder). nil: three quarters of the available memory.
     public var plMemory: Double? = nil
+    /// Data-parallel training (`mpirun -np R`): batch norm over the global batch (statistics added across the
+    /// ranks, forward and backward; `synchronizedBatchNorm`). nil or false: each rank's own share, as PyTorch's
+    /// DDP. A single process already normalises over the whole batch.
+    public var syncBn: Bool? = nil
 
     public init() {}
 
