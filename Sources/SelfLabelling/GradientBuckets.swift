@@ -18,7 +18,7 @@ import Tensors
 ///   parameter that got no gradient on any rank stays without one (SGD skips it, as a single process does).
 /// - **Measured.** Bytes, the time from the first start to the last completion, and the time `finish()` blocked
 ///   (the communication not hidden behind the sweep).
-final class GradientBuckets {
+public final class GradientBuckets {
     struct Slot { let bucket: Int, offset: Int, count: Int, index: Int }
 
     /// One bucket: its parameters' gradients back to back, then one presence value per parameter, in memory
@@ -50,19 +50,28 @@ final class GradientBuckets {
     private var firstStart = 0.0
 
     /// What the reductions of the steps so far cost.
-    struct Measurement {
-        /// Floats reduced per step (gradients and presence values) × 4.
-        var bytesPerStep = 0
-        var steps = 0
+    public struct Measurement: Sendable {
+        /// Bytes each rank contributes per step (gradients and presence values, float32).
+        public var bytesPerStep = 0
+        /// Buckets (allreduce calls) per step.
+        public var bucketsPerStep = 0
+        /// Steps measured.
+        public var steps = 0
         /// From the first bucket's start to the last one's completion, summed over steps.
-        var communicationSeconds = 0.0
-        /// Time `finish()` spent waiting after the sweep, summed over steps.
-        var exposedSeconds = 0.0
+        public var communicationSeconds = 0.0
+        /// Time `finish()` spent waiting after the sweep, summed over steps: the communication not hidden.
+        public var exposedSeconds = 0.0
     }
-    private(set) var measurement = Measurement()
+    /// The cost of the reductions so far.
+    public private(set) var measurement = Measurement()
 
-    /// Buckets over `parameters` given in forward order (`namedParameters()`).
-    init(parameters: [Parameter], communicator: any Communicator, bucketBytes: Int) {
+    /// Forgets the measurements so far (after warm-up steps).
+    public func resetMeasurement() {
+        measurement = Measurement(bytesPerStep: measurement.bytesPerStep, bucketsPerStep: measurement.bucketsPerStep)
+    }
+
+    /// Buckets over `parameters` given in forward order (`namedParameters()`), each about `bucketBytes`.
+    public init(parameters: [Parameter], communicator: any Communicator, bucketBytes: Int) {
         self.communicator = communicator
         var current: [Parameter] = [], bytes = 0
         for p in parameters.reversed() {
@@ -83,6 +92,7 @@ final class GradientBuckets {
             }
         }
         measurement.bytesPerStep = buckets.reduce(0) { $0 + $1.count * 4 }
+        measurement.bucketsPerStep = buckets.count
     }
 
     /// Prepares a step: every bucket empty.
@@ -137,8 +147,24 @@ final class GradientBuckets {
         measurement.steps += 1
     }
 
+    /// The backward sweep of `loss` on `tape` (nil: this rank has nothing to add this step) with every bucket's
+    /// reduction started as soon as it is complete, then waits for all of them: afterwards `gradient(of:)`
+    /// gives the gradients summed over the ranks.
+    public func reduceGradients(of loss: Variable?, on tape: Tape) throws {
+        begin()
+        if let loss {
+            var failure: Error?
+            _ = tape.gradients(of: loss) { p, g in
+                guard failure == nil else { return }
+                do { try self.ready(p, g) } catch { failure = error }
+            }
+            if let failure { throw failure }
+        }
+        try finish()
+    }
+
     /// The reduced gradient of `p` (nil when no rank's sweep reached it); valid after `finish()`.
-    func gradient(of p: Parameter) -> Tensor? {
+    public func gradient(of p: Parameter) -> Tensor? {
         guard let slot = slots[ObjectIdentifier(p)] else { return nil }
         let bucket = buckets[slot.bucket]
         guard bucket.buffer[bucket.values + slot.index] > 0 else { return nil }

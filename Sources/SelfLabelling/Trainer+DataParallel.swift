@@ -13,12 +13,8 @@ final class DataParallel {
     let buckets: GradientBuckets
     /// `--sync-bn`: batch norm over the global batch.
     let synchronizedBatchNorm: Bool
-    /// Default size of a gradient bucket (PyTorch DDP's `bucket_cap_mb` is 25; smaller buckets start sooner
-    /// on the small CIFAR networks).
-    static let defaultBucketBytes = 4 << 20
-
     init(network: MultiHeadNetwork, communicator: any Communicator, synchronizedBatchNorm: Bool,
-         bucketBytes: Int = DataParallel.defaultBucketBytes) {
+         bucketBytes: Int = DataParallelDefaults.bucketBytes) {
         self.communicator = communicator
         self.synchronizedBatchNorm = synchronizedBatchNorm
         buckets = GradientBuckets(parameters: network.namedParameters().map(\.parameter), communicator: communicator,
@@ -52,6 +48,13 @@ final class DataParallel {
         }
         return nil
     }
+}
+
+/// Defaults of data-parallel training.
+public enum DataParallelDefaults {
+    /// Size of a gradient bucket: 4 MiB (PyTorch DDP's `bucket_cap_mb` is 25; smaller buckets start sooner on
+    /// the small CIFAR networks).
+    public static let bucketBytes = 4 << 20
 }
 
 /// One data-parallel step as the run loop sees it.
@@ -114,17 +117,7 @@ extension Trainer {
             throw TrainingError.nonFiniteLoss(epoch: progress.epoch, iteration: progress.iteration, loss: loss,
                                               lastCheckpoint: lastCheckpoint)
         }
-        dp.buckets.begin()
-        if let forward {
-            var failure: Error?
-            let weighted = forward.loss * Float(Double(local) / totals[0])
-            _ = tape.gradients(of: weighted) { p, g in
-                guard failure == nil else { return }
-                do { try dp.buckets.ready(p, g) } catch { failure = error }
-            }
-            if let failure { throw failure }
-        }
-        try dp.buckets.finish()
+        try dp.buckets.reduceGradients(of: forward.map { $0.loss * Float(Double(local) / totals[0]) }, on: tape)
         optimizer.step { dp.buckets.gradient(of: $0) }
         return DataParallelStepOutcome(loss: loss, rotation: forward?.rotation, images: images,
                                        signal: try agreedStopSignal(dp))
