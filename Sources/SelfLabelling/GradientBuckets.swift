@@ -12,8 +12,9 @@ import Tensors
 /// - **Same order on every rank.** Buckets start strictly in index order (a complete bucket waits for the ones
 ///   before it), so every rank issues the same collectives in the same order whatever order its sweep finishes
 ///   parameters in — also a rank whose share of the batch was empty and that ran no sweep at all.
-/// - **Progress.** Open MPI advances a non-blocking collective only inside MPI calls, so every `parameterReady`
-///   also tests the buckets in flight (`MPI_Test`); `finish()` waits for them in order.
+/// - **Progress.** Open MPI advances a non-blocking collective only inside MPI calls, so a
+///   `ReductionProgressThread` tests the buckets in flight (`MPI_Test`) every 0.2 ms while the sweep computes
+///   (and every `parameterReady` tests them too); `finish()` waits for them in order.
 /// - **Presence.** Each bucket carries one extra value per parameter, 1 where this rank's sweep reached it: a
 ///   parameter that got no gradient on any rank stays without one (SGD skips it, as a single process does).
 /// - **Measured.** Bytes, the time from the first start to the last completion, and the time `finish()` blocked
@@ -48,6 +49,7 @@ public final class GradientBuckets {
     private var slots: [ObjectIdentifier: Slot] = [:]
     private var nextToStart = 0
     private var firstStart = 0.0
+    private let progress: ReductionProgressThread?
 
     /// What the reductions of the steps so far cost.
     public struct Measurement: Sendable {
@@ -70,9 +72,11 @@ public final class GradientBuckets {
         measurement = Measurement(bytesPerStep: measurement.bytesPerStep, bucketsPerStep: measurement.bucketsPerStep)
     }
 
-    /// Buckets over `parameters` given in forward order (`namedParameters()`), each about `bucketBytes`.
-    public init(parameters: [Parameter], communicator: any Communicator, bucketBytes: Int) {
+    /// Buckets over `parameters` given in forward order (`namedParameters()`), each about `bucketBytes`;
+    /// `progressThread`: test the reductions in flight from a background thread (across ranks only).
+    public init(parameters: [Parameter], communicator: any Communicator, bucketBytes: Int, progressThread: Bool = true) {
         self.communicator = communicator
+        progress = progressThread && communicator.size > 1 ? ReductionProgressThread() : nil
         var current: [Parameter] = [], bytes = 0
         for p in parameters.reversed() {
             current.append(p)
@@ -136,6 +140,7 @@ public final class GradientBuckets {
             for (i, p) in bucket.parameters.enumerated() where !bucket.isFilled[i] { try ready(p, nil) }
         }
         try startCompleteBuckets()
+        try progress?.release()
         let waited = ResourceUsage.monotonicSeconds
         for b in buckets where !b.done {
             try b.pending!.wait()
@@ -177,6 +182,7 @@ public final class GradientBuckets {
             if nextToStart == 0 { firstStart = ResourceUsage.monotonicSeconds }
             b.pending = try communicator.startAllreduce(UnsafeMutableRawPointer(b.buffer), count: b.count, kind: .float32,
                                                         operation: .sum)
+            progress?.add(b.pending!)
             nextToStart += 1
         }
     }

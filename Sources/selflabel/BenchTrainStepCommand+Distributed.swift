@@ -30,7 +30,7 @@ extension BenchTrainStepCommand {
         let mine = images[share], myTargets = targets.map { Array($0[share]) }
         let sgd = SGD(parameters: net.namedParameters(), learningRate: 0.01, momentum: 0.9, weightDecay: 1e-5)
         let buckets = GradientBuckets(parameters: net.namedParameters().map(\.parameter), communicator: world,
-                                      bucketBytes: Int(bucketMb * 1e6))
+                                      bucketBytes: Int(bucketMb * 1e6), progressThread: !noProgressThread)
         var times: [Double] = [], backward = 0.0
         var loss: Float = 0
         for step in 0..<(warmup + steps) {
@@ -76,7 +76,7 @@ extension BenchTrainStepCommand {
                         "backward_ms_per_step": backward * 1000 / Double(steps),
                         "allreduce_bytes_per_step": m.bytesPerStep, "buckets_per_step": m.bucketsPerStep,
                         "allreduce_ms_per_step": communication, "exposed_allreduce_ms_per_step": exposed,
-                        "blocking_allreduce_ms": blockingMs, "overlap": max(0, 1 - exposed / blockingMs),
+                        "blocking_allreduce_ms": blockingMs, "progress_thread": !noProgressThread, "overlap": max(0, 1 - exposed / blockingMs),
                         "parameters": net.parameterCount, "peak_rss_mb": ResourceUsage.peakRSSMegabytes,
                         "final_loss": loss]).text)
     }

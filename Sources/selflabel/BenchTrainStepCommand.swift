@@ -28,6 +28,8 @@ struct BenchTrainStepCommand: ParsableCommand, DistributedCommand {
     var profile = false
     @Option(help: "Under mpirun: gradient bucket size in MB (each bucket's allreduce starts when its gradients are complete).")
     var bucketMb: Double = Double(DataParallelDefaults.bucketBytes) / 1e6
+    @Flag(help: "Under mpirun: no progress thread; the reductions advance only in the MPI calls of the backward sweep and the final wait.")
+    var noProgressThread = false
 
     func validate() throws {
         guard batch >= 2 else { throw ValidationError("--batch must be at least 2 (batch norm), got \(batch)") }
