@@ -163,6 +163,24 @@ struct DistributedTrainTests {
         #expect(resumed.stderr.contains("(epoch 1, iteration 5)"), "\(resumed.stderr)")
     }
 
+    @Test("bench train-step under mpirun: one line from rank 0 with the allreduce's bytes, time and overlap")
+    func benchTrainStep() throws {
+        let (r, _) = try runUnderMPI(ranks: 2, ["bench", "train-step", "--arch", "convnet_tiny", "--batch", "8", "--hc", "2",
+                                                "--ncl", "5", "--threads", "1", "--steps", "2", "--warmup", "1"])
+        try #require(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        try #require(lines.count == 1, "\(r.stdout)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(json["ranks"] as? Int == 2)
+        // Every gradient once (the parameters) plus one presence value per parameter tensor, in float32.
+        let parameters = try #require(json["parameters"] as? Int)
+        let tensors = 4 * 3 + 2 + 2 * 2  // 3 × (conv w, b, BN γ, β), linear w, b, 2 heads × (w, b)
+        #expect(json["allreduce_bytes_per_step"] as? Int == (parameters + tensors) * 4)
+        for key in ["allreduce_ms_per_step", "exposed_allreduce_ms_per_step", "blocking_allreduce_ms", "overlap"] {
+            #expect(json[key] is Double, "\(key) in \(json)")
+        }
+    }
+
     @Test("SIGTERM to mpirun: every rank stops after one checkpoint (with a kill delay longer than a step)")
     func signalToLauncher() throws {
         let data = try Self.data(), work = try temporaryFolder("dp-signal")
