@@ -41,11 +41,6 @@ final class DataParallel {
         if c.saveScores {
             return TrainingConfigurationError(option: "--save-scores", value: "", rule: "is not available across MPI ranks")
         }
-        if c.sinkhornEmptyClusters == .split {
-            return TrainingConfigurationError(option: "--sk-empty-clusters", value: "split",
-                rule: "reads every image's scores and is not available across MPI ranks: give --sk-empty-clusters report "
-                    + "(or refuse)")
-        }
         return nil
     }
 }
