@@ -9,7 +9,7 @@ import TestSupport
 struct DistributedTrainTests {
     /// convnet_tiny (batch norm, no dropout), 2 heads of 5 clusters, float32 Sinkhorn-Knopp, one thread per rank.
     static let settings = ["--arch", "convnet_tiny", "--hc", "2", "--ncl", "5", "--batch-size", "20", "--epochs", "4",
-                           "--nopts", "1", "--lr", "0.02", "--dtype", "f32", "--sk-empty-clusters", "report",
+                           "--nopts", "1", "--lr", "0.02", "--dtype", "f32",
                            "--workers", "1", "--threads", "1", "--log-iter", "1"]
 
     /// A fresh folder with the tiny data set.
