@@ -163,6 +163,23 @@ struct DistributedTrainTests {
         #expect(resumed.stderr.contains("(epoch 1, iteration 5)"), "\(resumed.stderr)")
     }
 
+    @Test("an error on one rank (rank 0 cannot write its checkpoint) ends the job with one line naming the rank")
+    func errorOnOneRank() throws {
+        let data = try Self.data(), work = try temporaryFolder("dp-error")
+        defer { try? FileManager.default.removeItem(atPath: data); try? FileManager.default.removeItem(atPath: work) }
+        let command = [selflabelBinary().path, "train", "--data", data, "--exp", work + "/e"] + Self.settings
+        // Rank 0's files may not exceed 2,000 KiB: its first weights file does not fit. Rank 1 meanwhile waits in
+        // a collective until the abort ends it.
+        let (r, seconds) = try runMPIJob(["-np", "1", "/bin/bash", "-c", "ulimit -f 2000 && exec \"$0\" \"$@\""] + command
+                                         + [":", "-np", "1"] + command)
+        #expect(r.status != 0)
+        #expect(seconds < 60)
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("Error: ") }
+        #expect(lines.count == 1 && lines[0].hasPrefix("Error: rank 0 of 2: cannot write '\(work)/e/")
+                && lines[0].hasSuffix("': File too large"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work + "/e/checkpoints/checkpoint-e0001-b000000.safetensors"))
+    }
+
     @Test("bench train-step under mpirun: one line from rank 0 with the allreduce's bytes, time and overlap")
     func benchTrainStep() throws {
         let (r, _) = try runUnderMPI(ranks: 2, ["bench", "train-step", "--arch", "convnet_tiny", "--batch", "8", "--hc", "2",
