@@ -20,15 +20,10 @@ extension BenchTrainStepCommand {
         }
         ComputeThreads.set(threads)
         let kernels = Kernels(named: backend)
-        var rng = Xoshiro256(seed: seed)
-        let net = arch.build(heads: [Int](repeating: ncl, count: hc), generator: &rng)
-        net.setTraining(true)
-        let size = arch.inputSize
-        let images = Tensor.randomNormal([batch, 3, size, size], using: &rng)
-        let targets = (0..<hc).map { _ in (0..<batch).map { _ in Int32(rng.next() % UInt64(ncl)) } }
+        let (net, images, targets, sgd) = TrainStepBenchmark.setUp(architecture: arch, batch: batch, heads: hc, classes: ncl,
+                                                                   seed: seed)
         let share = (batch * world.rank / world.size)..<(batch * (world.rank + 1) / world.size)
         let mine = images[share], myTargets = targets.map { Array($0[share]) }
-        let sgd = SGD(parameters: net.namedParameters(), learningRate: 0.01, momentum: 0.9, weightDecay: 1e-5)
         let buckets = GradientBuckets(parameters: net.namedParameters().map(\.parameter), communicator: world,
                                       bucketBytes: Int(bucketMb * 1e6), progressThread: !noProgressThread)
         var times: [Double] = [], backward = 0.0

@@ -84,8 +84,10 @@ enum TrainStepBenchmark {
         var phases: [(String, Double)]
     }
 
-    static func run(architecture: Architecture, batch: Int, heads: Int, classes: Int, steps: Int, warmup: Int,
-                    kernels: Kernels, seed: UInt64, profile: Bool) throws -> Result {
+    /// The benchmark's network (training mode), random batch and targets, and SGD (momentum 0.9, weight decay
+    /// 1e-5), all from `seed`.
+    static func setUp(architecture: Architecture, batch: Int, heads: Int, classes: Int, seed: UInt64)
+        -> (MultiHeadNetwork, Tensor, [[Int32]], SGD) {
         var rng = Xoshiro256(seed: seed)
         let net = architecture.build(heads: [Int](repeating: classes, count: heads), generator: &rng)
         net.setTraining(true)
@@ -93,6 +95,13 @@ enum TrainStepBenchmark {
         let images = Tensor.randomNormal([batch, 3, size, size], using: &rng)
         let targets = (0..<heads).map { _ in (0..<batch).map { _ in Int32(rng.next() % UInt64(classes)) } }
         let sgd = SGD(parameters: net.namedParameters(), learningRate: 0.01, momentum: 0.9, weightDecay: 1e-5)
+        return (net, images, targets, sgd)
+    }
+
+    static func run(architecture: Architecture, batch: Int, heads: Int, classes: Int, steps: Int, warmup: Int,
+                    kernels: Kernels, seed: UInt64, profile: Bool) throws -> Result {
+        let (net, images, targets, sgd) = setUp(architecture: architecture, batch: batch, heads: heads, classes: classes,
+                                                seed: seed)
         let profiler = profile ? KernelProfile() : nil
         let stepKernels = profiler.map { p in Kernels(preferring: kernels.backends.map { ProfilingBackend($0, profile: p) }) }
             ?? kernels
