@@ -40,6 +40,9 @@ public struct TrainingRun {
     public var typedSettings: Set<String> = []
     /// For `--resume`: continue even if the training set's fingerprint differs from the checkpoint's.
     public var dataChangedOK = false
+    /// For a data folder too (the embedded demo always does it): compare the trained network with its random
+    /// initialisation on the folder's evaluation split (`val/` or `test/`), as `Outcome.completed`'s `heldOut`.
+    public var compareHeldOut = false
     /// For `--resume PATH`: the checkpoint file or experiment folder to continue from (nil: the newest
     /// checkpoint in `configuration.exp`). Without an explicit `--exp` the run continues in PATH's experiment
     /// folder (`Trainer.ResumePoint.named`).
@@ -119,9 +122,11 @@ public struct TrainingRun {
         let network = architecture.build(heads: configuration.networkHeads, input: input.shape, generator: &rng)
         let kernels = configuration.kernels
         var baseline: HeldOutScores?
-        if embedded && !resume && isRoot {
+        let comparisonSplit: (any Dataset)? = embedded ? try EmbeddedCIFAR10.test
+            : compareHeldOut ? try DatasetLocator.open(configuration.data!, split: .evaluation) : nil
+        if let comparisonSplit, !resume, isRoot {
             log("evaluating the randomly initialised network on the held-out images…")
-            baseline = try HeldOutScores.measure(network: network, train: train, test: try EmbeddedCIFAR10.test,
+            baseline = try HeldOutScores.measure(network: network, train: train, test: comparisonSplit,
                                                   transform: evalT, workers: configuration.workers, kernels: kernels)
         }
         try communicator.barrier()  // every rank has read its checkpoint and passed every check
@@ -170,12 +175,12 @@ public struct TrainingRun {
         } catch {
             log("warning: could not draw the cluster picture: \(error)")
         }
-        guard embedded else {
+        guard let comparisonSplit else {
             try RunSummaryFile(summary: summary, heldOut: nil).write(to: summaryPath)
             writeReport(configuration.exp)
             return .completed(summary, heldOut: nil)
         }
-        let trained = try HeldOutScores.measure(network: network, train: train, test: try EmbeddedCIFAR10.test,
+        let trained = try HeldOutScores.measure(network: network, train: train, test: comparisonSplit,
                                                 transform: evalT, workers: configuration.workers, kernels: kernels)
         let comparison = HeldOutComparison(trained: trained, randomInitialisation: baseline,
                                            seconds: Date().timeIntervalSince(started))
