@@ -128,6 +128,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// RAM budget of the label pass in GB (beyond it the features and one head's scores are spilled to files in
     /// the experiment folder). nil: three quarters of the available memory.
     public var plMemory: Double? = nil
+    /// Data-parallel training (`mpirun -np R`): batch norm over the global batch (statistics added across the
+    /// ranks, forward and backward; `synchronizedBatchNorm`). nil or false: each rank's own share, as PyTorch's
+    /// DDP. A single process already normalises over the whole batch.
+    public var syncBn: Bool? = nil
     /// Hue range of the colour jitter of the `full` and `cifar` presets on RGB data, in [0, 0.5]. nil: the
     /// official 0.4 (`ColorJitter(0.4, 0.4, 0.4, 0.4)` of `data.py` and `cifar.py`); 0: no hue jitter, as
     /// `shared/reference/sela_ref.py --augs full` (for side-by-side runs at equal settings).

@@ -1,12 +1,15 @@
 import ArgumentParser
 import Autograd
+import SelfLabelling
+import Distributed
 import NeuralNetworks
 import Tensors
 
 /// `selflabel bench train-step`: times full SeLa training steps on a fixed random batch — forward in training
 /// mode, multi-head cross-entropy, backward, SGD (momentum 0.9, weight decay 1e-5) — and prints one JSON line.
 /// `scripts/reference/train_step_torch.py` times the same step in PyTorch with the same fields.
-struct BenchTrainStepCommand: ParsableCommand {
+/// Under `mpirun -np R` it times data-parallel steps (`BenchTrainStepCommand+Distributed.swift`).
+struct BenchTrainStepCommand: ParsableCommand, DistributedCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-step",
         abstract: "Time full training steps (forward, multi-head loss, backward, SGD); prints one JSON line.")
@@ -23,6 +26,10 @@ struct BenchTrainStepCommand: ParsableCommand {
     @Option(help: "Seed for weights, batch and targets.") var seed: UInt64 = 0
     @Flag(help: "Also print one JSON line per kernel op (total ms over the timed steps) and per phase.")
     var profile = false
+    @Option(help: "Under mpirun: gradient bucket size in MB (each bucket's allreduce starts when its gradients are complete).")
+    var bucketMb: Double = Double(DataParallelDefaults.bucketBytes) / 1e6
+    @Flag(help: "Under mpirun: no progress thread; the reductions advance only in the MPI calls of the backward sweep and the final wait.")
+    var noProgressThread = false
 
     func validate() throws {
         guard batch >= 2 else { throw ValidationError("--batch must be at least 2 (batch norm), got \(batch)") }
@@ -32,6 +39,11 @@ struct BenchTrainStepCommand: ParsableCommand {
     }
 
     func run() throws {
+        let world = try DistributedJob.start()
+        if world.size > 1 {
+            try DistributedJob.run(world) { try runDistributed(world) }
+            return
+        }
         ComputeThreads.set(threads)
         let r = try TrainStepBenchmark.run(architecture: arch, batch: batch, heads: hc, classes: ncl,
                                            steps: steps, warmup: warmup, kernels: Kernels(named: backend), seed: seed,
@@ -72,8 +84,10 @@ enum TrainStepBenchmark {
         var phases: [(String, Double)]
     }
 
-    static func run(architecture: Architecture, batch: Int, heads: Int, classes: Int, steps: Int, warmup: Int,
-                    kernels: Kernels, seed: UInt64, profile: Bool) throws -> Result {
+    /// The benchmark's network (training mode), random batch and targets, and SGD (momentum 0.9, weight decay
+    /// 1e-5), all from `seed`.
+    static func setUp(architecture: Architecture, batch: Int, heads: Int, classes: Int, seed: UInt64)
+        -> (MultiHeadNetwork, Tensor, [[Int32]], SGD) {
         var rng = Xoshiro256(seed: seed)
         let net = architecture.build(heads: [Int](repeating: classes, count: heads), generator: &rng)
         net.setTraining(true)
@@ -81,6 +95,13 @@ enum TrainStepBenchmark {
         let images = Tensor.randomNormal([batch, 3, size, size], using: &rng)
         let targets = (0..<heads).map { _ in (0..<batch).map { _ in Int32(rng.next() % UInt64(classes)) } }
         let sgd = SGD(parameters: net.namedParameters(), learningRate: 0.01, momentum: 0.9, weightDecay: 1e-5)
+        return (net, images, targets, sgd)
+    }
+
+    static func run(architecture: Architecture, batch: Int, heads: Int, classes: Int, steps: Int, warmup: Int,
+                    kernels: Kernels, seed: UInt64, profile: Bool) throws -> Result {
+        let (net, images, targets, sgd) = setUp(architecture: architecture, batch: batch, heads: heads, classes: classes,
+                                                seed: seed)
         let profiler = profile ? KernelProfile() : nil
         let stepKernels = profiler.map { p in Kernels(preferring: kernels.backends.map { ProfilingBackend($0, profile: p) }) }
             ?? kernels

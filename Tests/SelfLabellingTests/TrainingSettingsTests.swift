@@ -115,7 +115,7 @@ private let stateJSONBeforeTypedSettings = #"""
                                                          "schedule", "lrSchedule", "arch", "labelHeads", "skTol", "augs",
                                                          "lrdrop", "rotnet"])
         #expect(TrainingConfiguration.settingNames.contains("skStorage") && TrainingConfiguration.settingNames.contains("hue")
-                && TrainingConfiguration.settingNames.count == 46)
+                && TrainingConfiguration.settingNames.count == 47)
     }
 
     /// `--resume` keeps the stored run: changeable settings come from the command line, others must agree.
