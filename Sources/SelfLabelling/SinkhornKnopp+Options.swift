@@ -27,6 +27,20 @@ public enum SinkhornStorage: String, Sendable, CaseIterable {
     public var byteSize: Int { self == .f32 ? 4 : 2 }
 }
 
+/// Whether the rows every pass reads in full — the dense method's matrix, the truncated method's flat rows —
+/// are stored once or computed from the scores in every pass. Either way a pass reads the same float32 values
+/// in the same order, so the iterates, errors and labels are the same bit for bit; what differs is memory
+/// (stored: 4 bytes per entry, or the `SinkhornStorage`) and time (streamed: one read of the scores and an
+/// exponential per entry and pass, no store).
+public enum SinkhornDenseRows: String, Sendable, CaseIterable {
+    /// The solver's choice (`SinkhornKnoppSolver.streamsDenseRows`).
+    case automatic = "auto"
+    /// Stored once (the dense method: as `SinkhornStorage`; the truncated method's flat rows: float32).
+    case stored
+    /// Computed from the scores in every pass (float32; the dense method's `storage` is then unused).
+    case streamed
+}
+
 /// How `SinkhornKnoppSolver` accelerates the iterations between two checks of the official rule. The iteration
 /// into every check, and the check itself, are plain Sinkhorn steps on the exact matrix (the full matrix for the
 /// truncated method), so the stopping rule means what it means in the reference.
@@ -79,6 +93,8 @@ public struct SinkhornOptions: Sendable, Equatable {
     public var truncation: SinkhornTruncation = .automatic
     /// What to do with clusters that receive no sample (default: report them in the diagnostics).
     public var emptyClusters: SinkhornEmptyClusterPolicy = .report
+    /// Whether rows read in full are stored or computed from the scores in every pass (default automatic).
+    public var denseRows: SinkhornDenseRows = .automatic
 
     /// Default options (λ = 25, tol = 0.1, 1000 iterations, f32 with f32 storage, 1 thread).
     public init() {}
@@ -87,7 +103,8 @@ public struct SinkhornOptions: Sendable, Equatable {
     public init(scoreKind: SinkhornScoreKind = .logits, lambda: Double = 25, tolerance: Double = 0.1,
                 maxIterations: Int = 1000, precision: SinkhornPrecision = .f32, storage: SinkhornStorage = .f32,
                 threads: Int = 1, availableMemoryBytes: Int? = nil, acceleration: SinkhornAcceleration = .off,
-                truncation: SinkhornTruncation = .automatic, emptyClusters: SinkhornEmptyClusterPolicy = .report) {
+                truncation: SinkhornTruncation = .automatic, emptyClusters: SinkhornEmptyClusterPolicy = .report,
+                denseRows: SinkhornDenseRows = .automatic) {
         self.scoreKind = scoreKind
         self.lambda = lambda
         self.tolerance = tolerance
@@ -99,6 +116,7 @@ public struct SinkhornOptions: Sendable, Equatable {
         self.acceleration = acceleration
         self.truncation = truncation
         self.emptyClusters = emptyClusters
+        self.denseRows = denseRows
     }
 
     /// The most iterations of an automatic cap (`maxIterations` 0): 20× the most the official loop was seen to

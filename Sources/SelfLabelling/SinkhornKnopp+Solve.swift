@@ -27,6 +27,8 @@ struct SinkhornIterated {
     let state: SinkhornIteration.State
     let method: SinkhornMethod
     let storedBytes: Int, keptEntries: Int, rebuilds: Int
+    /// Whether rows read in full were computed from the scores in every pass (`SinkhornDenseRows`).
+    var streamed = false
     /// When preparing ended and iterating started (the dense method's store counts as preparing).
     let prepared: Double
 }
@@ -74,6 +76,17 @@ extension SinkhornKnoppSolver {
 
     /// The largest log-ratio kept between entries of the starting per-sample scaling c0.
     static let startingSampleScalingRange = 600.0
+
+    /// Whether the rows every pass reads in full (`SinkhornDenseRows`) are computed from the scores in every
+    /// pass rather than stored: as asked; automatic stores them.
+    func streamsDenseRows(_ p: SinkhornProblem) -> Bool {
+        guard options.precision == .f32 else { return false }
+        switch options.denseRows {
+        case .stored: return false
+        case .streamed: return true
+        case .automatic: return false
+        }
+    }
 
     /// Whether this solver may use the truncated method on these scores (see `SinkhornTruncation.automatic`).
     func truncates(clusters k: Int) -> Bool { SinkhornTruncatedMatrix.applies(options, clusters: k) }

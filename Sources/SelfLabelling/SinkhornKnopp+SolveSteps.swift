@@ -14,7 +14,7 @@ extension SinkhornKnoppSolver {
         let m = SinkhornTruncatedMatrix(scores: p.scores, kind: options.scoreKind, n: p.n, k: p.k, kp: p.kp,
                                         lambda: options.lambda, rowMax: p.rowShift, layout: p.layout,
                                         threads: options.threads, releasePages: options.releaseFileBackedScores,
-                                        maxDensity: maxDensity, workspace: ws)
+                                        maxDensity: maxDensity, storeDenseRows: !streamsDenseRows(p), workspace: ws)
         var iteration = SinkhornIteration(solver: self, source: .truncated(m), problem: p)
         guard let state = try iteration.run(warmStart: warmStart) else {
             p.c.update(from: c0, count: p.n)
@@ -23,13 +23,25 @@ extension SinkhornKnoppSolver {
         }
         let stored = isDistributed ? try communicator.allreduce(m.storedBytes, .sum) : m.storedBytes
         return SinkhornIterated(state: state, method: .truncated, storedBytes: stored,
-                                keptEntries: m.keptEntries, rebuilds: m.builds, prepared: prepared)
+                                keptEntries: m.keptEntries, rebuilds: m.builds, streamed: !m.storeDenseRows,
+                                prepared: prepared)
     }
 
     /// Iterate with the dense method: stores `A = exp(λ (y − m) − b)` (as `SinkhornStorage`, or float64 in
-    /// `.f64` precision), then runs the iterations over it.
+    /// `.f64` precision), then runs the iterations over it; or, where `streamsDenseRows`, runs them over the
+    /// same float32 values computed from the scores in every pass.
     func iterateDense(_ p: SinkhornProblem, warmStart: [Double]?) throws -> SinkhornIterated {
         let o = options, ws = workspace
+        if o.precision == .f32 && streamsDenseRows(p) {
+            let colShift32 = ws.colShift32(p.kp)
+            for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
+            let prepared = ResourceUsage.monotonicSeconds
+            var iteration = SinkhornIteration(solver: self, source: .streamed(p.prepare, rowShift: p.rowShift,
+                                                                               colShift: colShift32), problem: p)
+            let state = try iteration.run(warmStart: warmStart)!
+            return SinkhornIterated(state: state, method: .dense, storedBytes: 0, keptEntries: p.n * p.k,
+                                    rebuilds: 0, streamed: true, prepared: prepared)
+        }
         // This rank's rows only, addressed by global row (`matrix + row · kp` elements).
         let rows = p.layout.ownedRows
         let rowBytes = p.kp * o.elementBytes, localBytes = rows.count * rowBytes
@@ -39,7 +51,7 @@ extension SinkhornKnoppSolver {
             let available = o.availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? Int.max
             try SinkhornMemoryPlan(samples: rows.count, clusters: p.k, options: dense).check(available: available, options: dense)
         }
-        let matrix = ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes
+        let matrix = try ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes
         if o.precision == .f64 {
             p.prepare.storeF64(into: matrix.assumingMemoryBound(to: Double.self), rowShift: p.rowShift,
                                colShift: p.colShift, threads: o.threads)
@@ -99,6 +111,7 @@ extension SinkhornKnoppSolver {
             labelSeconds: labelled - iterated, method: it.method, keptEntries: it.keptEntries,
             rebuilds: it.rebuilds, fullPasses: state.fullPasses)
         diagnostics.representableLambda = p.representableLambda
+        diagnostics.streamedDenseRows = it.streamed
         diagnostics.repairedEmptyClusters = repaired
         diagnostics.stalled = state.stalled
         diagnostics.degenerateLabels = SinkhornDiagnostics.isDegenerate(

@@ -18,6 +18,10 @@ struct SinkhornCLIOptions: ParsableArguments {
     @Option(help: "auto: iterate on the entries that can matter (--dtype f32) and decide the stopping rule on the full matrix; off: always the whole stored matrix.")
     var truncation: SinkhornTruncation = .automatic
 
+    @Option(name: .customLong("dense-rows"),
+            help: "Rows read in full (the dense matrix, the truncated method's flat rows): auto, stored once, or streamed (computed from the scores in every pass; same results, less memory).")
+    var denseRows: SinkhornDenseRows = .automatic
+
     @Option(name: .customLong("empty-clusters"),
             help: "Clusters with no sample: report (default), split (each takes half of the largest cluster, the samples preferring it most) or refuse.")
     var emptyClusters: SinkhornEmptyClusterPolicy = .report
@@ -33,7 +37,7 @@ struct SinkhornCLIOptions: ParsableArguments {
     func options(scoreKind kind: SinkhornScoreKind = .logits) -> SinkhornOptions {
         SinkhornOptions(scoreKind: kind, lambda: lamb, tolerance: tol, maxIterations: maxIters, precision: dtype,
                         storage: storage ?? .f32, threads: threads, acceleration: acceleration,
-                        truncation: truncation, emptyClusters: emptyClusters)
+                        truncation: truncation, emptyClusters: emptyClusters, denseRows: denseRows)
     }
 
     /// The stored element type as reported in JSON: "f64" in f64 precision, else the storage.
@@ -46,3 +50,4 @@ extension SinkhornTruncation: ExpressibleByArgument {}
 extension SinkhornScoreFamily: ExpressibleByArgument {}
 extension SinkhornEmptyClusterPolicy: ExpressibleByArgument {}
 extension SinkhornAcceleration: ExpressibleByArgument {}
+extension SinkhornDenseRows: ExpressibleByArgument {}
