@@ -77,14 +77,18 @@ extension SinkhornKnoppSolver {
     /// The largest log-ratio kept between entries of the starting per-sample scaling c0.
     static let startingSampleScalingRange = 600.0
 
-    /// Whether the rows every pass reads in full (`SinkhornDenseRows`) are computed from the scores in every
-    /// pass rather than stored: as asked; automatic stores them.
-    func streamsDenseRows(_ p: SinkhornProblem) -> Bool {
-        guard options.precision == .f32 else { return false }
+    /// Whether the truncated method's next build stores its flat rows (`SinkhornDenseRows`): as asked, or
+    /// (automatic) once `iterations` reach `SinkhornOptions.storeDenseRowsAfter` and the worst case of
+    /// `rows` flat rows fits in a quarter of the available memory. Stored and streamed rows give the same bits,
+    /// so ranks may decide differently.
+    func storesDenseRows(afterIterations iterations: Int, rows: Int, paddedClusters kp: Int) -> Bool {
         switch options.denseRows {
-        case .stored: return false
-        case .streamed: return true
-        case .automatic: return false
+        case .stored: return true
+        case .streamed: return false
+        case .automatic:
+            guard iterations >= SinkhornOptions.storeDenseRowsAfter else { return false }
+            let available = options.availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? 0
+            return Double(rows * kp * 4) * SinkhornTruncatedMatrix.maxDensity <= Double(available) / 4
         }
     }
 

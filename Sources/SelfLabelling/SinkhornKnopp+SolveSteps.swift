@@ -14,7 +14,7 @@ extension SinkhornKnoppSolver {
         let m = SinkhornTruncatedMatrix(scores: p.scores, kind: options.scoreKind, n: p.n, k: p.k, kp: p.kp,
                                         lambda: options.lambda, rowMax: p.rowShift, layout: p.layout,
                                         threads: options.threads, releasePages: options.releaseFileBackedScores,
-                                        maxDensity: maxDensity, storeDenseRows: !streamsDenseRows(p), workspace: ws)
+                                        maxDensity: maxDensity, workspace: ws)
         var iteration = SinkhornIteration(solver: self, source: .truncated(m), problem: p)
         guard let state = try iteration.run(warmStart: warmStart) else {
             p.c.update(from: c0, count: p.n)
@@ -32,7 +32,7 @@ extension SinkhornKnoppSolver {
     /// same float32 values computed from the scores in every pass.
     func iterateDense(_ p: SinkhornProblem, warmStart: [Double]?) throws -> SinkhornIterated {
         let o = options, ws = workspace
-        if o.precision == .f32 && streamsDenseRows(p) {
+        if o.streamsDenseMatrix {
             let colShift32 = ws.colShift32(p.kp)
             for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
             let prepared = ResourceUsage.monotonicSeconds
@@ -51,7 +51,7 @@ extension SinkhornKnoppSolver {
             let available = o.availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? Int.max
             try SinkhornMemoryPlan(samples: rows.count, clusters: p.k, options: dense).check(available: available, options: dense)
         }
-        let matrix = try ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes
+        let matrix = ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes
         if o.precision == .f64 {
             p.prepare.storeF64(into: matrix.assumingMemoryBound(to: Double.self), rowShift: p.rowShift,
                                colShift: p.colShift, threads: o.threads)

@@ -89,8 +89,9 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
     let releasePages: Bool
     /// The share of the matrix the kept entries may fill.
     let maxDensity: Double
-    /// Whether builds store the dense rows' values (else the passes compute them from the scores).
-    let storeDenseRows: Bool
+    /// Whether builds store the dense rows' values (else the passes compute them from the scores); set before
+    /// each build.
+    var storeDenseRows = false
     /// Kept entries after the last build.
     private(set) var keptEntries = 0
     /// Builds so far.
@@ -98,11 +99,10 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
 
     init(scores: UnsafePointer<Float>, kind: SinkhornScoreKind, n: Int, k: Int, kp: Int, lambda: Double,
          rowMax: UnsafePointer<Double>,
-         layout: SinkhornLayout, threads: Int, releasePages: Bool, maxDensity: Double, storeDenseRows: Bool,
+         layout: SinkhornLayout, threads: Int, releasePages: Bool, maxDensity: Double,
          workspace ws: SinkhornWorkspace) {
         self.layout = layout
         self.maxDensity = maxDensity
-        self.storeDenseRows = storeDenseRows
         self.threads = threads
         self.releasePages = releasePages
         blockCount = layout.blockCount

@@ -70,20 +70,13 @@ final class SinkhornWorkspace: @unchecked Sendable {
     /// One kp row per worker for its kernels (T x kp).
     let truncatedRowTemp = SinkhornBuffer<Float>()
 
-    /// A matrix buffer of at least `bytes` bytes (2 MiB aligned, backed by transparent huge pages where the
-    /// kernel allows: the first write of a 2.4 GB matrix then faults 1,200 pages instead of 600,000);
-    /// reallocated only when it grows. Throws `SinkhornError.insufficientMemory` when the system refuses it.
-    func matrix(bytes: Int) throws -> UnsafeMutableRawPointer {
+    /// A matrix buffer of at least `bytes` bytes (64-byte aligned); reallocated only when it grows.
+    func matrix(bytes: Int) -> UnsafeMutableRawPointer {
         if let m = matrix, matrixCapacity >= bytes { return m }
-        if let m = matrix { sinkhornFreeLarge(m, bytes: matrixCapacity) }
-        matrix = nil
-        guard let m = sinkhornAllocateLarge(bytes: max(bytes, 64)) else {
-            throw SinkhornError.insufficientMemory(needed: bytes, available: SinkhornMemoryPlan.systemAvailableBytes() ?? 0,
-                                                   fittingStorage: nil)
-        }
-        matrix = m
-        matrixCapacity = max(bytes, 64)
-        return m
+        matrix?.deallocate()
+        matrix = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64)
+        matrixCapacity = bytes
+        return matrix!
     }
 
     /// The truncated method's row blocks (their arrays grow inside the C kernels and are kept for reuse).
@@ -114,7 +107,7 @@ final class SinkhornWorkspace: @unchecked Sendable {
 
     deinit {
         freeSparse()
-        if let m = matrix { sinkhornFreeLarge(m, bytes: matrixCapacity) }
+        matrix?.deallocate()
     }
 }
 
@@ -139,37 +132,6 @@ func sinkhornForEachBlock(_ layout: SinkhornLayout, threads: Int, _ body: (Int, 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// `bytes` bytes of zeroed memory at a 2 MiB boundary, advised as transparent huge pages
-/// (`MADV_HUGEPAGE`; where the kernel declines, ordinary pages); free with `sinkhornFreeLarge`. nil when the
-/// system refuses the mapping.
-func sinkhornAllocateLarge(bytes: Int) -> UnsafeMutableRawPointer? {
-    #if canImport(Glibc)
-    let huge = 2 << 20
-    let length = (bytes + huge - 1) / huge * huge + huge
-    guard let raw = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-          raw != MAP_FAILED else { return nil }
-    let start = (Int(bitPattern: raw) + huge - 1) / huge * huge
-    let head = start - Int(bitPattern: raw), tail = length - head - (bytes + huge - 1) / huge * huge
-    if head > 0 { munmap(raw, head) }
-    let p = UnsafeMutableRawPointer(bitPattern: start)!
-    if tail > 0 { munmap(p + (length - head - tail), tail) }
-    _ = madvise(p, (bytes + huge - 1) / huge * huge, Int32(MADV_HUGEPAGE))
-    return p
-    #else
-    return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-    #endif
-}
-
-/// Frees memory from `sinkhornAllocateLarge(bytes:)`.
-func sinkhornFreeLarge(_ p: UnsafeMutableRawPointer, bytes: Int) {
-    #if canImport(Glibc)
-    let huge = 2 << 20
-    munmap(p, (bytes + huge - 1) / huge * huge)
-    #else
-    p.deallocate()
-    #endif
-}
 
 /// Returns the whole pages inside `[p, p + count)` of a file mapping to the kernel (`MADV_DONTNEED`); the
 /// partial pages at either end are kept. Only for memory that `SinkhornOptions.releaseFileBackedScores`

@@ -13,8 +13,8 @@ struct SinkhornCLIOptions: ParsableArguments {
     @Option(help: "Dense method's stored matrix type (--dtype f32): f32, bf16 or f16 (f16 only for flat scores); unused by the truncated method.")
     var storage: SinkhornStorage?
     @Option(help: "Threads.") var threads: Int = ComputeThreads.defaultCount
-    @Option(help: "Acceleration between checks: off (the reference's plain loop), anderson (Anderson-accelerated potentials) or over-relaxation (adaptive ω); each check of the official rule is a plain step.")
-    var acceleration: SinkhornAcceleration = .off
+    @Option(help: "Acceleration between checks: anderson (Anderson-accelerated potentials; the default, as in training), off (the reference's plain loop: its iteration count) or over-relaxation (adaptive ω); each check of the official rule is a plain step on the exact matrix.")
+    var acceleration: SinkhornAcceleration = .anderson
     @Option(help: "auto: iterate on the entries that can matter (--dtype f32) and decide the stopping rule on the full matrix; off: always the whole stored matrix.")
     var truncation: SinkhornTruncation = .automatic
 
