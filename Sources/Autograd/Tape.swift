@@ -104,7 +104,14 @@ public final class Tape {
     /// lowers the peak memory of the sweep, and it lets an optimiser update parameters in place right after the
     /// sweep (no saved reference to a parameter's storage is left, so copy-on-write does not copy it). Such a
     /// tape cannot be swept again.
-    public func gradients(of root: Variable, seed: Tensor? = nil, retainingGraph: Bool = false) -> Gradients {
+    ///
+    /// `parameterReady`, when given, is called during the sweep for each parameter used on this tape as soon as
+    /// its gradient is complete — parameters last used in the forward pass first — with that gradient, or nil
+    /// when the parameter does not influence the root. Data-parallel training starts a parameter bucket's
+    /// gradient reduction from it while the rest of the sweep still runs. A leaf's gradient is complete when
+    /// the sweep reaches its node: every consumer was recorded after it and has run.
+    public func gradients(of root: Variable, seed: Tensor? = nil, retainingGraph: Bool = false,
+                          parameterReady: ((Parameter, Tensor?) -> Void)? = nil) -> Gradients {
         precondition(root.tape === self, "Tape.gradients: the root belongs to another tape")
         precondition(!released, "Tape.gradients: this tape was already swept without retainingGraph: true")
         if !retainingGraph { released = true }
@@ -115,7 +122,14 @@ public final class Tape {
         else { precondition(root.shape.reduce(1, *) == 1, "Tape.gradients: root of shape \(root.shape) needs a seed") }
         var grads = [KernelTensor?](repeating: nil, count: rootID + 1)
         grads[rootID] = .dense(seed ?? Tensor(shape: root.shape, repeating: 1))
+        var parameterAt: [Int: Parameter] = [:]
+        if parameterReady != nil {
+            for p in parameterObjects { parameterAt[parameterNodes[ObjectIdentifier(p)]!] = p }
+            // Parameters recorded after the root cannot influence it.
+            for (id, p) in parameterAt.sorted(by: { $0.key > $1.key }) where id > rootID { parameterReady!(p, nil) }
+        }
         for i in stride(from: rootID, through: 0, by: -1) {
+            if let ready = parameterReady, let p = parameterAt[i] { ready(p, grads[i]?.dense()) }
             guard let g = grads[i], let backward = nodes[i].backward else { continue }
             let inputGrads = backward(g)
             grads[i] = nil

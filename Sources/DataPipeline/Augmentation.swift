@@ -75,14 +75,16 @@ extension TransformPipeline {
     /// count first) and a `size`×`size` network input, normalised by `mean`/`std` (one value per channel, or one
     /// for all). Sides up to 64 use the native small-image presets, larger ones the official ImageNet ones with
     /// Resize(size·256/224); `cifar` is `cifar.py`'s transform (`cifarTraining`) at every side (see `Augmentation`).
+    /// `hue` is the colour jitter's hue range in [0, 0.5] (default the official 0.4; 0: no hue jitter, as the
+    /// reference's `full`); presets without colour jitter ignore it.
     public static func augmented(_ augmentation: Augmentation, size: Int, channels: Int,
-                                 mean: [Float], std: [Float]) -> TransformPipeline {
+                                 mean: [Float], std: [Float], hue: Double = officialHue) -> TransformPipeline {
         let small = size <= 64
         let resizeSide = small ? size : size * 256 / 224
         let resize = ImageTransform.resize(resizeSide)
         let crop = small ? ImageTransform.randomResizedCrop(size, scale: 0.2...1.0) : .randomResizedCrop(size)
         let flip = ImageTransform.randomHorizontalFlip(p: 0.5)
-        let jitter = ImageTransform.colorJitter(brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.4)
+        let jitter = ImageTransform.colorJitter(brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: hue)
         let grey = ImageTransform.randomGrayscale(p: 0.2)
         let steps: [ImageTransform]
         switch augmentation {
@@ -94,7 +96,7 @@ extension TransformPipeline {
         case .cifar where channels == 1: steps = [resize, .randomResizedCrop(size, scale: 0.2...1.0), flip]
         case .full where !small: steps = [crop, grey, jitter, flip]
         case .full, .cifar:
-            return cifarTraining(imageSize: resizeSide, cropSize: size, mean: mean, std: std, channels: channels)
+            return cifarTraining(imageSize: resizeSide, cropSize: size, mean: mean, std: std, channels: channels, hue: hue)
         }
         return TransformPipeline(steps, mean: mean, std: std, channels: channels)
     }

@@ -54,10 +54,16 @@ public final class BatchLoader: Sendable {
     public let fastDecoding: Bool
     /// Where warnings go (default: standard error).
     public let warn: @Sendable (String) -> Void
+    /// Data-parallel training: this rank's share of every batch (nil: the whole batch).
+    public let shard: BatchShard?
+    /// Only these positions of each epoch's order, batched from the first (nil: all): a rank's rows of the
+    /// data-parallel pseudo-label pass.
+    public let positions: Range<Int>?
 
     /// A loader; `batchSize >= 1`, `workers >= 0`, `prefetch >= 1` (default `2 * max(workers, 1)`).
     public init(dataset: any Dataset, transform: TransformPipeline, batchSize: Int, shuffle: Bool, seed: UInt64,
                 workers: Int, prefetch: Int? = nil, strict: Bool = false, fastDecoding: Bool = true,
+                shard: BatchShard? = nil, positions: Range<Int>? = nil,
                 warn: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
         precondition(batchSize >= 1, "BatchLoader: batchSize must be >= 1, got \(batchSize)")
         precondition(workers >= 0, "BatchLoader: workers must be >= 0, got \(workers)")
@@ -73,16 +79,19 @@ public final class BatchLoader: Sendable {
         self.strict = strict
         self.fastDecoding = fastDecoding
         self.warn = warn
+        self.shard = shard
+        self.positions = positions
     }
 
     /// Batches per epoch (the last may be partial).
-    public var batchCount: Int { (dataset.count + batchSize - 1) / batchSize }
+    public var batchCount: Int { ((positions?.count ?? dataset.count) + batchSize - 1) / batchSize }
 
     /// The sample order of `epoch`.
     public func order(epoch: Int) -> [Int] {
-        if !shuffle { return Array(0..<dataset.count) }
+        if !shuffle { return Array(positions ?? 0..<dataset.count) }
         var rng = Xoshiro256(seed: seed, 0x5348_5546, UInt64(epoch))
-        return rng.permutation(dataset.count)
+        let all = rng.permutation(dataset.count)
+        return positions.map { Array(all[$0]) } ?? all
     }
 
     /// The generator that transforms sample `index` in `epoch`.
@@ -123,7 +132,8 @@ public final class BatchLoader: Sendable {
     /// Builds batch `b` of `epoch` from `order`. Corrupt samples are skipped (or thrown when strict).
     func buildBatch(_ b: Int, epoch: Int, order: [Int], decoder: ImageDecoder,
                     tables: inout [[Float]]?) throws -> (Batch, [SkippedSample]) {
-        let lo = b * batchSize, hi = min(lo + batchSize, order.count)
+        var lo = b * batchSize, hi = min(lo + batchSize, order.count)
+        if let shard { (lo, hi) = (shard.positions(lo..<hi).lowerBound, shard.positions(lo..<hi).upperBound) }
         var skipped: [SkippedSample] = []
         var images: Tensor?
         var shape: [Int] = []

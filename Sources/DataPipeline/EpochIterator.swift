@@ -65,7 +65,9 @@ public final class EpochIterator {
                 if delivered == state.batchCount && !skipped.isEmpty {
                     loader.warn("warning: \(skipped.count) corrupt file(s) skipped in epoch \(epoch)")
                 }
-                if batch.indices.isEmpty { continue }  // every file of this batch was corrupt
+                // Every file of this batch was corrupt (or a rank's share is empty): skipped, except under data
+                // parallelism, where every rank must take part in every step.
+                if batch.indices.isEmpty && loader.shard == nil { continue }
                 return batch
             }
         }

@@ -9,6 +9,8 @@ extension TransformPipeline {
     public static let cifarMean: [Float] = [0.4914, 0.4822, 0.4465]
     /// CIFAR standard deviations used by the official `cifar.py` (the common, slightly low values).
     public static let cifarStd: [Float] = [0.2023, 0.1994, 0.2010]
+    /// The hue range of the official colour jitter (`ColorJitter(0.4, 0.4, 0.4, 0.4)` in `data.py` and `cifar.py`).
+    public static let officialHue = 0.4
 
     /// The official training augmentations `--augs 0...3` (`data.py get_aug_dataloader`), ImageNet-normalised:
     /// - 0: Resize(imageSize), CenterCrop(cropSize)
@@ -42,11 +44,13 @@ extension TransformPipeline {
     /// RandomResizedCrop(cropSize, scale (0.2, 1)), ColorJitter(0.4 x 4), RandomGrayscale(0.2),
     /// RandomHorizontalFlip, CIFAR mean/std. Defaults 256/224 as in the paper; `cifarNative` is the 32x32 variant.
     /// Training uses it for `--augs cifar` (and `full` at native small sizes) through `augmented`, with the run's
-    /// normalisation and channel count.
+    /// normalisation and channel count. `hue` is the jitter's hue range (cifar.py's 0.4; 0 leaves hues alone, as
+    /// `shared/reference/sela_ref.py --augs full`, which has no hue jitter).
     public static func cifarTraining(imageSize: Int = 256, cropSize: Int = 224, mean: [Float] = cifarMean,
-                                     std: [Float] = cifarStd, channels: Int? = nil) -> TransformPipeline {
+                                     std: [Float] = cifarStd, channels: Int? = nil,
+                                     hue: Double = officialHue) -> TransformPipeline {
         TransformPipeline([.resize(imageSize), .randomResizedCrop(cropSize, scale: 0.2...1.0),
-                           .colorJitter(brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.4),
+                           .colorJitter(brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: hue),
                            .randomGrayscale(p: 0.2), .randomHorizontalFlip(p: 0.5)],
                           mean: mean, std: std, channels: channels)
     }

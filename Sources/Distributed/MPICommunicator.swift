@@ -1,14 +1,25 @@
 import CMPI
+import Foundation
 
 /// The process group of an MPI job (`MPI_COMM_WORLD`), created by `MPIContext.start()` after `MPI_Init_thread`.
 ///
 /// The communicator's error handler is `MPI_ERRORS_RETURN`: every call's return code is checked and a failure
 /// is thrown as `DistributedError.mpiFailure` naming the rank and the function (the default handler would
-/// abort without saying where). Calls may come from any thread, one at a time (`MPI_THREAD_SERIALIZED`).
+/// abort without saying where). Calls may come from any thread: a lock lets one through at a time, as
+/// `MPI_THREAD_SERIALIZED` requires (a progress thread may test a non-blocking reduction while the main thread
+/// computes; a blocking call holds the lock until it returns).
 public final class MPICommunicator: Communicator, @unchecked Sendable {
     public let rank: Int
     public let size: Int
     let comm: MPI_Comm
+    private let serial = NSLock()
+
+    /// Runs `body` (MPI calls) while no other thread is inside an MPI call of this process.
+    func serialized<T>(_ body: () throws -> T) rethrows -> T {
+        serial.lock()
+        defer { serial.unlock() }
+        return try body()
+    }
 
     init(comm: MPI_Comm) throws {
         self.comm = comm
@@ -23,7 +34,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     public func allreduce(_ buffer: UnsafeMutableRawPointer, count: Int, kind: CommunicatedScalarKind,
                           operation: ReductionOperation) throws {
         guard count > 0 else { return }
-        try check(MPI_Allreduce(cmpi_in_place(), buffer, try int32(count), Self.datatype(kind), Self.op(operation), comm),
+        let n = try int32(count)
+        try check(serialized { MPI_Allreduce(cmpi_in_place(), buffer, n, Self.datatype(kind), Self.op(operation), comm) },
                   "MPI_Allreduce")
     }
 
@@ -31,8 +43,9 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
                                operation: ReductionOperation) throws -> PendingReduction {
         guard count > 0 else { return CompletedReduction() }
         let pending = MPIPendingReduction(communicator: self)
-        try check(MPI_Iallreduce(cmpi_in_place(), buffer, try int32(count), Self.datatype(kind), Self.op(operation),
-                                 comm, &pending.request), "MPI_Iallreduce")
+        let n = try int32(count)
+        try check(serialized { MPI_Iallreduce(cmpi_in_place(), buffer, n, Self.datatype(kind), Self.op(operation),
+                                              comm, &pending.request) }, "MPI_Iallreduce")
         return pending
     }
 
@@ -45,17 +58,18 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
             d.append(try int32(offset))
             offset += n
         }
-        try check(MPI_Allgatherv(cmpi_in_place(), 0, cmpi_byte(), buffer, c, d, Self.datatype(kind), comm),
+        try check(serialized { MPI_Allgatherv(cmpi_in_place(), 0, cmpi_byte(), buffer, c, d, Self.datatype(kind), comm) },
                   "MPI_Allgatherv")
     }
 
     public func broadcast(_ buffer: UnsafeMutableRawPointer, count: Int, kind: CommunicatedScalarKind,
                           root: Int) throws {
         guard count > 0 else { return }
-        try check(MPI_Bcast(buffer, try int32(count), Self.datatype(kind), Int32(root), comm), "MPI_Bcast")
+        let n = try int32(count)
+        try check(serialized { MPI_Bcast(buffer, n, Self.datatype(kind), Int32(root), comm) }, "MPI_Bcast")
     }
 
-    public func barrier() throws { try check(MPI_Barrier(comm), "MPI_Barrier") }
+    public func barrier() throws { try check(serialized { MPI_Barrier(comm) }, "MPI_Barrier") }
 
     /// Throws `DistributedError.mpiFailure` for a return code other than `MPI_SUCCESS`.
     func check(_ code: Int32, _ function: String) throws { try Self.check(code, function, rank: rank) }
@@ -94,22 +108,28 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     }
 }
 
-/// An `MPI_Iallreduce` in flight.
-final class MPIPendingReduction: PendingReduction {
+/// An `MPI_Iallreduce` in flight; `wait` and `test` may be called from different threads (they run under the
+/// communicator's lock).
+final class MPIPendingReduction: PendingReduction, @unchecked Sendable {
     let communicator: MPICommunicator
     var request: MPI_Request? = cmpi_request_null()
 
     init(communicator: MPICommunicator) { self.communicator = communicator }
 
     func wait() throws {
-        if request == cmpi_request_null() { return }
-        try communicator.check(MPI_Wait(&request, cmpi_status_ignore()), "MPI_Wait")
+        let code: Int32 = communicator.serialized {
+            request == cmpi_request_null() ? cmpi_success() : MPI_Wait(&request, cmpi_status_ignore())
+        }
+        try communicator.check(code, "MPI_Wait")
     }
 
     func test() throws -> Bool {
-        if request == cmpi_request_null() { return true }
         var done: Int32 = 0
-        try communicator.check(MPI_Test(&request, &done, cmpi_status_ignore()), "MPI_Test")
+        let code: Int32 = communicator.serialized {
+            if request == cmpi_request_null() { done = 1; return cmpi_success() }
+            return MPI_Test(&request, &done, cmpi_status_ignore())
+        }
+        try communicator.check(code, "MPI_Test")
         return done != 0
     }
 }

@@ -16,6 +16,9 @@ struct LabelPassHeads {
     let plan: LabelPassMemoryPlan
     /// Where a spilled head's scores go.
     let spillFolder: String
+    /// The rows computed (nil: all): a rank's rows in data-parallel training, the only ones its solver reads;
+    /// the others are left unset.
+    var rows: Range<Int>? = nil
 
     /// For each head in `order`: computes its N × K scores (in RAM or a spill file, as `plan` says), then calls
     /// `body(head, scores, spilled)`. One head's buffer is reused for every head.
@@ -30,9 +33,10 @@ struct LabelPassHeads {
         let scores = memory ?? spill!.bytes.bindMemory(to: Float.self, capacity: count)
         var x = Tensor.zeros([min(blockRows, n), d])
         for h in order {
-            var start = 0
-            while start < n {
-                let rows = start..<min(n, start + blockRows)
+            let computed = self.rows ?? 0..<n
+            var start = computed.lowerBound
+            while start < computed.upperBound {
+                let rows = start..<min(computed.upperBound, start + blockRows)
                 if x.shape[0] != rows.count { x = Tensor.zeros([rows.count, d]) }
                 x.withUnsafeMutableBufferPointer { features.read(rows, into: $0.baseAddress!) }
                 features.release(rows)

@@ -26,9 +26,11 @@ public struct NetworkInput: Sendable, Equatable {
         return NetworkInput(shape: InputShape(channels: 3, size: side), mean: mean, std: std)
     }
 
-    /// The pipeline of `augmentation` for this input (`TransformPipeline.augmented`).
-    public func transform(_ augmentation: Augmentation) -> TransformPipeline {
-        TransformPipeline.augmented(augmentation, size: shape.size, channels: shape.channels, mean: mean, std: std)
+    /// The pipeline of `augmentation` for this input (`TransformPipeline.augmented`; `hue`: its colour jitter's hue
+    /// range).
+    public func transform(_ augmentation: Augmentation, hue: Double = TransformPipeline.officialHue) -> TransformPipeline {
+        TransformPipeline.augmented(augmentation, size: shape.size, channels: shape.channels, mean: mean, std: std,
+                                    hue: hue)
     }
 
     /// The evaluation transform: Resize + CenterCrop to the input side, converted to the input's channels.
@@ -127,7 +129,7 @@ extension TrainingConfiguration {
     /// Transforms for training, for the pseudo-label pass and for evaluation, for `networkInput`.
     public var transforms: (train: TransformPipeline, pseudo: TransformPipeline, evaluation: TransformPipeline) {
         let input = networkInput
-        return (input.transform(augs), input.transform(paugs), input.evaluationTransform)
+        return (input.transform(augs, hue: jitterHue), input.transform(paugs, hue: jitterHue), input.evaluationTransform)
     }
 
     /// These settings with `cropSize`, `channels` and `normalization` resolved against the training data `train`:

@@ -95,8 +95,9 @@ extension SinkhornKnoppSolver {
             case .report: break
             case .refuse: throw SinkhornError.emptyClusters(head: p.head, count: sizes.filter { $0 == 0 }.count)
             case .split:
-                repaired = SinkhornEmptyClusterRepair(scores: p.scores, n: p.n, k: p.k, lambda: options.lambda,
-                                                      kind: options.scoreKind, logR: logR).split(&labels)
+                repaired = try SinkhornEmptyClusterRepair(scores: p.scores, n: p.n, k: p.k, lambda: options.lambda,
+                                                      kind: options.scoreKind, logR: logR,
+                                                      communicator: communicator, layout: p.layout).split(&labels)
                 sizes = [Int](repeating: 0, count: p.k)
                 for l in labels { sizes[Int(l)] += 1 }
             }

@@ -34,8 +34,7 @@ public final class SinkhornKnoppSolver: @unchecked Sendable {
     /// A solver; throws `SinkhornError` for meaningless options (λ ≤ 0, tol ≤ 0, cap < 0, threads < 1,
     /// f64 precision with a 16-bit storage). With a `communicator` of several ranks, every rank calls the same
     /// solves with the same arguments (the whole scores buffer, of which each rank reads only its
-    /// `rows(samples:rank:ranks:)`) and gets the same result as a single process; the empty-cluster policy
-    /// `.split`, which reads every row, is refused there.
+    /// `rows(samples:rank:ranks:)`) and gets the same result as a single process.
     public init(options: SinkhornOptions = SinkhornOptions(),
                 communicator: any Communicator = SingleProcessCommunicator.shared) throws {
         guard options.lambda.isFinite, options.lambda > 0 else { throw SinkhornError.invalidLambda(options.lambda) }
@@ -46,9 +45,6 @@ public final class SinkhornKnoppSolver: @unchecked Sendable {
         guard options.threads >= 1 else { throw SinkhornError.invalidThreadCount(options.threads) }
         if let conflict = options.storage.conflict(with: options.precision) {
             throw SinkhornError.incompatibleOptions("storage \(options.storage.rawValue) \(conflict)")
-        }
-        if communicator.size > 1 && options.emptyClusters == .split {
-            throw SinkhornError.incompatibleOptions("the empty-cluster policy split across \(communicator.size) ranks")
         }
         self.options = options
         self.communicator = communicator

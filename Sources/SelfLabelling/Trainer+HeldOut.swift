@@ -6,6 +6,10 @@ extension Trainer {
     /// memory bank) and head 0's NMI on the held-out split; a new best is saved as `best_knn.safetensors`.
     func measureHeldOut() throws {
         guard let every = configuration.knnEvery, every > 0, progress.epoch % every == 0, let heldOut else { return }
+        if let dataParallel {  // across ranks: rank 0 measures with its running statistics, the others go on
+            try broadcastFromRoot(dataParallel, parameters: false)
+            guard writesOutputs else { return }
+        }
         let started = Date()
         let scores = try HeldOutScores.measure(network: network, train: dataset, test: heldOut.test, transform: heldOut.transform,
                                                workers: configuration.workers, kernels: kernels)

@@ -17,9 +17,17 @@ extension Trainer {
     /// head's logits computed from the features (`LabelPassHeads`) and solved by Sinkhorn-Knopp (warm-started
     /// from that head's previous cluster scaling with `skWarmStart`). When it
     /// throws, the network's running statistics are restored to their values before the pass.
+    ///
+    /// Across ranks (data-parallel training) each rank passes only its rows — the solver's share,
+    /// `SinkhornKnoppSolver.rows(samples:rank:ranks:)` — with rank 0's running statistics, computes those rows'
+    /// scores, and the distributed solver gives every rank all the labels, identical to one process's. A stop
+    /// request is honoured once the ranks' passes are done (they agree on it then).
     func optimizeLabels() throws {
         let started = Date()
         let n = dataset.count, k = configuration.ncl
+        if let dataParallel { try broadcastFromRoot(dataParallel, parameters: false) }
+        let mine = dataParallel.map { SinkhornKnoppSolver.rows(samples: n, rank: $0.communicator.rank,
+                                                               ranks: $0.communicator.size) }
         let selected = configuration.labelHeadSelection.heads(epoch: progress.epoch, of: configuration.hc)
         let heads = selected.count
         let optimisation = progress.labelOptimisations
@@ -39,7 +47,8 @@ extension Trainer {
         network.setTraining(official)
         let loader = BatchLoader(dataset: dataset, transform: official ? trainTransform : pseudoTransform,
                                  batchSize: configuration.batchSize, shuffle: official,
-                                 seed: configuration.seed ^ 0x5053_4555_444F, workers: configuration.workers)
+                                 seed: configuration.seed ^ 0x5053_4555_444F, workers: configuration.workers,
+                                 positions: mine)
         let pass = loader.epoch(optimisation)
         var done = 0, batchNumber: UInt64 = 0
         while let b = try pass.next() {
@@ -52,10 +61,14 @@ extension Trainer {
                 for (row, index) in b.indices.enumerated() { features.write(index, from: f.baseAddress! + row * plan.dimension) }
             }
             done += b.indices.count
-            notify { $0.labelPassAdvanced(optimisation: optimisation, done: done, total: n) }
+            notify { $0.labelPassAdvanced(optimisation: optimisation, done: done, total: mine?.count ?? n) }  // rank 0's rows
             // A stop request (SIGINT, SIGTERM) ends the pass: the run stops at the state before it.
             DebugPause.at("label-pass", "\(optimisation + 1)", until: { StopRequest.signal != nil })
-            if StopRequest.signal != nil { throw LabelPassInterrupted() }
+            if dataParallel == nil && StopRequest.signal != nil { throw LabelPassInterrupted() }
+        }
+        if let dataParallel {
+            agreedSignal = try agreedStopSignal(dataParallel)
+            if agreedSignal != nil { throw LabelPassInterrupted() }
         }
         network.setTraining(true)
         let passSeconds = Date().timeIntervalSince(started)
@@ -70,7 +83,7 @@ extension Trainer {
         let warm = configuration.sinkhornWarmStart && selected.allSatisfy { warmStarts[$0] != nil }
         var solved: [SinkhornResult?] = Array(repeating: nil, count: heads)
         let scoring = LabelPassHeads(features: features, heads: network.heads, kernels: kernels,
-                                     blockRows: configuration.batchSize, plan: plan, spillFolder: experiment)
+                                     blockRows: configuration.batchSize, plan: plan, spillFolder: experiment, rows: mine)
         try scoring.forEachHead(selected) { h, scores, spilled in
             let slot = selected.firstIndex(of: h)!
             try saved?.write(UnsafeRawBufferPointer(scores), atElement: slot * n * k)

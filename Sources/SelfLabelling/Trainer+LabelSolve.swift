@@ -11,7 +11,7 @@ extension Trainer {
                         warmStart: [Double]?, optimisation: Int, fileBacked: Bool) throws -> SinkhornResult {
         var base = solver.options
         base.releaseFileBackedScores = fileBacked
-        let primary = fileBacked ? try SinkhornKnoppSolver(options: base) : solver
+        let primary = fileBacked ? try SinkhornKnoppSolver(options: base, communicator: communicator) : solver
         var result = try primary.solveHead(scores, head: h, n: n, k: k, warmStart: warmStart)
         guard result.diagnostics.numericalBreakdown else { return result }
         let options = fallbackOptions
@@ -21,9 +21,10 @@ extension Trainer {
         if solver.options.precision == .f64 {
             var truncated = options
             truncated.releaseFileBackedScores = fileBacked
-            result = try SinkhornKnoppSolver(options: truncated).solveHead(scores, head: h, n: n, k: k, warmStart: warmStart)
+            result = try SinkhornKnoppSolver(options: truncated, communicator: communicator).solveHead(scores, head: h, n: n, k: k, warmStart: warmStart)
         }
-        if result.diagnostics.numericalBreakdown {
+        // The log-domain loop reads every row: not across ranks (the breakdown is then reported with a λ that works).
+        if result.diagnostics.numericalBreakdown && communicator.size == 1 {
             let started = Date()
             let (r, deviation) = SinkhornKnopp.logDomain(scores, samples: n, clusters: k, lambda: options.lambda,
                                                          tolerance: options.tolerance,

@@ -9,10 +9,11 @@ extension Trainer {
     func writeFinalOutputs() throws -> (weights: String, npy: String, csv: String) {
         let dir = experiment as NSString
         let weights = dir.appendingPathComponent("model_final.safetensors")
-        try writeWeights(to: weights)
         let npy = dir.appendingPathComponent("labels.npy")
-        try Npy.write(labels.values.map(Int64.init), shape: [labels.heads, labels.count], to: npy)
         let csv = dir.appendingPathComponent("labels.csv")
+        guard writesOutputs else { return (weights, npy, csv) }  // across ranks, rank 0 writes them
+        try writeWeights(to: weights)
+        try Npy.write(labels.values.map(Int64.init), shape: [labels.heads, labels.count], to: npy)
         var text = "index,path," + (0..<labels.heads).map { "head\($0)" }.joined(separator: ",") + "\n"
         for i in 0..<labels.count {
             text += "\(i),\(Trainer.csvField(dataset.describeSample(i)))"

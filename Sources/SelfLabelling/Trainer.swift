@@ -1,5 +1,6 @@
 import Autograd
 import DataPipeline
+import Distributed
 import Foundation
 import Interop
 import NeuralNetworks
@@ -66,6 +67,10 @@ public final class Trainer {
     public var heldOut: (test: any Dataset, transform: TransformPipeline)?
     /// The training set's fingerprint, stored in every checkpoint (nil: none stored).
     public var datasetFingerprint: DatasetFingerprint?
+    /// The ranks of a data-parallel job (`mpirun -np R selflabel train`), or the single process.
+    public let communicator: any Communicator
+    /// Data-parallel state; nil in a single process.
+    let dataParallel: DataParallel?
 
     let optimizer: SGD
     let solver: SinkhornKnoppSolver
@@ -76,6 +81,8 @@ public final class Trainer {
     var lastEpochLoss: Double?
     /// The label pass's memory plan last printed.
     var announcedLabelPassPlan: LabelPassMemoryPlan?
+    /// Data-parallel training: the stop the ranks agreed on after the last step or label pass.
+    var agreedSignal: Int32?
 
     /// A checkpoint to continue from, with its path.
     public struct ResumePoint {
@@ -97,8 +104,11 @@ public final class Trainer {
     public init(configuration: TrainingConfiguration, network: MultiHeadNetwork, dataset: any Dataset,
                 trainTransform: TransformPipeline, pseudoTransform: TransformPipeline,
                 kernels: Kernels = .reference, resumeFrom resumePoint: ResumePoint? = nil,
-                fixedLabels: PseudoLabels? = nil) throws {
+                fixedLabels: PseudoLabels? = nil, communicator: any Communicator = SingleProcessCommunicator.shared) throws {
         try configuration.validate()
+        if communicator.size > 1, let refusal = DataParallel.refusal(configuration, ranks: communicator.size) {
+            throw refusal
+        }
         guard dataset.count > 0 else { throw TrainingError.emptyDataset(description: "\(type(of: dataset))") }
         try configuration.validate(samples: dataset.count)
         let experiment = configuration.exp
@@ -117,6 +127,7 @@ public final class Trainer {
         self.kernels = kernels
         self.experiment = experiment
         self.checkpoints = checkpoints
+        self.communicator = communicator
         lrSchedule = configuration.learningRateSchedule
         optimizer = SGD(parameters: network.namedParameters(), learningRate: lrSchedule.rate(epoch: 0),
                         momentum: Float(configuration.momentum), weightDecay: Float(configuration.weightDecay))
@@ -124,7 +135,7 @@ public final class Trainer {
             lambda: configuration.lamb, tolerance: configuration.skTol, maxIterations: configuration.skMaxIters,
             precision: configuration.dtype, storage: configuration.skStorage,
             threads: ComputeThreads.count, acceleration: configuration.sinkhornAcceleration,
-            emptyClusters: configuration.sinkhornEmptyClusters))
+            emptyClusters: configuration.sinkhornEmptyClusters), communicator: communicator)
         let clusters = [Int](repeating: configuration.ncl, count: configuration.hc)
         if let c = resumePoint?.checkpoint, let path = resumePoint?.path {
             try c.checkPosition(samples: dataset.count, batchesPerEpoch: (dataset.count + configuration.batchSize - 1)
@@ -160,14 +171,20 @@ public final class Trainer {
             progress = TrainingProgress(schedule: LabelSchedule(spacing: configuration.schedule, epochs: configuration.epochs,
                                                                 samples: dataset.count, count: optimisations))
         }
+        dataParallel = communicator.size > 1
+            ? DataParallel(network: network, communicator: communicator, synchronizedBatchNorm: configuration.syncBn ?? false)
+            : nil
         // Logs are opened only once the checkpoint is known good, so a refused resume leaves no new files.
+        // Across ranks only rank 0 writes them.
         let console = self.console
-        observers = [
+        observers = !communicator.isRoot ? [] : [
             try TrainingMetricsRecorder(path: (experiment as NSString).appendingPathComponent("metrics.jsonl")),
             try TrainingEvents(folder: (experiment as NSString).appendingPathComponent("runs"),
                                comment: configuration.comment, warn: { console.log($0) }),
             console,
         ]
+        // Every rank starts from rank 0's weights (built from the same seed, or read from the same checkpoint).
+        if let dataParallel { try broadcastFromRoot(dataParallel, parameters: true) }
     }
 
     /// The current pseudo-labels.
@@ -179,9 +196,10 @@ public final class Trainer {
     /// current pseudo-labels (`step`). Epoch ends and stop requests write checkpoints.
     public func run() throws -> TrainingOutcome {
         let loader = BatchLoader(dataset: dataset, transform: trainTransform, batchSize: configuration.batchSize,
-                                 shuffle: true, seed: configuration.seed, workers: configuration.workers)
+                                 shuffle: true, seed: configuration.seed, workers: configuration.workers,
+                                 shard: dataParallel?.shard)
         var pace = Pace(totalIterations: configuration.epochs * loader.batchCount)
-        if progress.isAtStart {
+        if progress.isAtStart && writesOutputs {
             try writeWeights(to: (experiment as NSString).appendingPathComponent("model_init.safetensors"))
         }
         notify { $0.trainingStarted(TrainingStart(configuration: configuration, images: dataset.count,
@@ -202,7 +220,8 @@ public final class Trainer {
                         // Nothing has changed yet: the checkpoint is the state before, the optimisation still due.
                         batches.stop()
                         progress = beforeLabels
-                        return .stopped(signal: StopRequest.signal, checkpoint: try stop())
+                        return .stopped(signal: dataParallel == nil ? StopRequest.signal : agreedSignal,
+                                        checkpoint: try stop())
                     } catch let error as SinkhornError {
                         batches.stop()
                         progress = beforeLabels
@@ -211,16 +230,24 @@ public final class Trainer {
                     network.setTraining(true)
                 }
                 let stepped = ResourceUsage.monotonicSeconds
-                let (loss, rotation) = try step(batch)
+                let loss: Double, rotation: RotationScores?
+                var images = batch.indices.count
+                if let dataParallel {
+                    let outcome = try dataParallelStep(batch, dataParallel)
+                    (loss, rotation, images, agreedSignal) = (outcome.loss, outcome.rotation, outcome.images, outcome.signal)
+                    if images == 0 { continue }  // every file of the global batch was corrupt
+                } else {
+                    (loss, rotation) = try step(batch)
+                }
                 phaseTimes.add(\.sgdSeconds, since: stepped)
                 let logged = progress.batch % configuration.logIter == 0
-                progress.recordStep(loss: loss, images: batch.indices.count)
-                pace.recordStep(images: batch.indices.count)
+                progress.recordStep(loss: loss, images: images)
+                pace.recordStep(images: images)
                 var report = pace.report(progress, loss: loss, lr: lr, epochs: configuration.epochs, logged: logged)
                 report.rotation = rotation
                 notify { $0.iterationFinished(report) }
                 DebugPause.at("iteration", "\(progress.iteration - 1)", until: { StopRequest.signal != nil })
-                let signal = StopRequest.signal
+                let signal = dataParallel == nil ? StopRequest.signal : agreedSignal
                 if signal != nil || (stopAfterIterations.map { pace.stepsThisCall >= $0 } ?? false) {
                     batches.stop()
                     return .stopped(signal: signal, checkpoint: try stop())
@@ -262,7 +289,7 @@ public final class Trainer {
                                               imagesPerSecond: imagesPerSecond, parameterNorms: norms)) }
         try measureHeldOut()  // before the epoch's checkpoint, which then holds the best score so far
         try save(to: checkpoints.regularPath(epoch: progress.epoch, batch: 0), reason: "epoch")
-        checkpoints.prune(keep: 2)
+        if writesOutputs { checkpoints.prune(keep: 2) }
         if isLowest { try save(to: checkpoints.lowestPath, reason: "lowest", remember: false) }
         if let every = configuration.saveEvery, every > 0, progress.epoch % every == 0 {
             try save(to: checkpoints.permanentPath(epoch: progress.epoch), reason: "permanent", remember: false)
@@ -274,6 +301,7 @@ public final class Trainer {
     func stop() throws -> String {
         let path = checkpoints.regularPath(epoch: progress.epoch, batch: progress.batch)
         try save(to: path, reason: "interrupted")
+        try communicator.barrier()  // every rank returns once the checkpoint is on disk
         let command = "selflabel train" + (configuration.data.map { " --data \($0)" } ?? "") + " --exp \(experiment) --resume"
         notify { $0.trainingStopped(TrainingStop(epoch: progress.epoch, iteration: progress.iteration, checkpoint: path,
                                                  resumeCommand: command)) }
@@ -300,6 +328,18 @@ public final class Trainer {
     func step(_ b: Batch) throws -> (loss: Double, rotation: RotationScores?) {
         let tape = Tape(recording: true, kernels: kernels,
                         generator: Xoshiro256(seed: configuration.seed, 0x4452_4F50, UInt64(progress.iteration)))
+        let (loss, rotation) = try forwardLoss(b, tape: tape)
+        let value = Double(loss.value.scalar)
+        guard value.isFinite else {
+            throw TrainingError.nonFiniteLoss(epoch: progress.epoch, iteration: progress.iteration, loss: value,
+                                              lastCheckpoint: lastCheckpoint)
+        }
+        optimizer.step(tape.gradients(of: loss))
+        return (value, rotation)
+    }
+
+    /// The forward pass of a step on `b`: the mean loss over the batch (with `--rotnet` also its rotation part).
+    func forwardLoss(_ b: Batch, tape: Tape) throws -> (loss: Variable, rotation: RotationScores?) {
         let loss: Variable
         var rotation: RotationScores?
         if configuration.hasRotationHead {
@@ -313,13 +353,7 @@ public final class Trainer {
             let out = try network.forward(tape.constant(b.images))
             loss = try multiHeadCrossEntropy(out.heads, targets: labels.targets(for: b.indices))
         }
-        let value = Double(loss.value.scalar)
-        guard value.isFinite else {
-            throw TrainingError.nonFiniteLoss(epoch: progress.epoch, iteration: progress.iteration, loss: value,
-                                              lastCheckpoint: lastCheckpoint)
-        }
-        optimizer.step(tape.gradients(of: loss))
-        return (value, rotation)
+        return (loss, rotation)
     }
 
     /// Tells every observer.
@@ -335,41 +369,12 @@ public final class Trainer {
     }
 
     func save(to path: String, reason: String, remember: Bool = true) throws {
+        guard writesOutputs else {  // across ranks, rank 0 alone writes the (global) checkpoint
+            if remember { lastCheckpoint = path }
+            return
+        }
         notify { $0.checkpointWillBeWritten(path: path, reason: reason) }
         try checkpoint(reason: reason).write(to: path)
         if remember { lastCheckpoint = path }
-    }
-}
-
-/// Clocks of one call of `Trainer.run()`: images per second in the current epoch, and the ETA.
-struct Pace {
-    let totalIterations: Int
-    let start = Date()
-    var epochStart = Date()
-    var epochImages = 0
-    var stepsThisCall = 0
-
-    init(totalIterations: Int) { self.totalIterations = totalIterations }
-
-    mutating func beginEpoch() {
-        epochStart = Date()
-        epochImages = 0
-    }
-
-    mutating func recordStep(images: Int) {
-        epochImages += images
-        stepsThisCall += 1
-    }
-
-    var epochImagesPerSecond: Double { Double(epochImages) / max(Date().timeIntervalSince(epochStart), 1e-9) }
-    var secondsThisCall: Double { Date().timeIntervalSince(start) }
-
-    /// The report of the step just recorded (`progress` already counts it).
-    func report(_ progress: TrainingProgress, loss: Double, lr: Double, epochs: Int, logged: Bool) -> IterationReport {
-        let eta = Double(totalIterations - progress.iteration) * secondsThisCall / Double(max(stepsThisCall, 1))
-        return IterationReport(epoch: progress.epoch, epochs: epochs, iteration: progress.iteration - 1,
-                               totalIterations: totalIterations, loss: loss, epochMeanLoss: progress.epochMeanLoss,
-                               learningRate: lr, imagesPerSecond: epochImagesPerSecond, secondsLeft: eta,
-                               isLogged: logged)
     }
 }

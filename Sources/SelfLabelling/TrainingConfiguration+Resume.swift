@@ -21,7 +21,7 @@ extension TrainingConfiguration {
             why = "the labels so far were solved with it"
         case "plMode":
             why = "the label passes so far ran the network in that mode"
-        case "augs":
+        case "augs", "hue":
             why = "the finished epochs were trained on images augmented with it"
         case "paugs":
             why = "the label passes so far saw images augmented with it"

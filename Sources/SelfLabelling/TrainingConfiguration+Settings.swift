@@ -55,7 +55,7 @@ extension TrainingConfiguration {
     /// Settings that may change when a run is resumed: they do not affect the results.
     public static let changeableOnResume: Set<String> = ["workers", "threads", "logIter", "logIntv", "comment", "data",
                                                          "saveScores", "exp", "saveEvery", "knnEvery",
-                                                         "plMemory"]
+                                                         "plMemory", "syncBn"]
 
     /// The command-line option of the setting `name`: `"skMaxIters"` → `"--sk-max-iters"`.
     public static func option(for name: String) -> String {

@@ -128,8 +128,19 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// RAM budget of the label pass in GB (beyond it the features and one head's scores are spilled to files in
     /// the experiment folder). nil: three quarters of the available memory.
     public var plMemory: Double? = nil
+    /// Data-parallel training (`mpirun -np R`): batch norm over the global batch (statistics added across the
+    /// ranks, forward and backward; `synchronizedBatchNorm`). nil or false: each rank's own share, as PyTorch's
+    /// DDP. A single process already normalises over the whole batch.
+    public var syncBn: Bool? = nil
+    /// Hue range of the colour jitter of the `full` and `cifar` presets on RGB data, in [0, 0.5]. nil: the
+    /// official 0.4 (`ColorJitter(0.4, 0.4, 0.4, 0.4)` of `data.py` and `cifar.py`); 0: no hue jitter, as
+    /// `shared/reference/sela_ref.py --augs full` (for side-by-side runs at equal settings).
+    public var hue: Double? = nil
 
     public init() {}
+
+    /// The colour jitter's hue range in effect (`hue`; the official 0.4 when unset).
+    public var jitterHue: Double { hue ?? TransformPipeline.officialHue }
 
     /// The label-head selection in effect (`labelHeads`; all heads when unset).
     public var labelHeadSelection: LabelHeadSelection { labelHeads ?? .all }
@@ -225,6 +236,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try need(threads >= 0, "--threads", threads, "must be >= 0 (0 = all cores)")
         try need((saveEvery ?? 0) >= 0, "--save-every", saveEvery ?? 0, "must be >= 0 (0 = no permanent checkpoints)")
         try need((plMemory ?? 1) > 0, "--pl-memory", plMemory ?? 0, "must be a positive number of GB")
+        try need(jitterHue >= 0 && jitterHue <= 0.5, "--hue", jitterHue, "must be in [0, 0.5] (torchvision's range)")
         try need((knnEvery ?? 0) >= 0, "--knn-every", knnEvery ?? 0, "must be >= 0 (0 = never)")
         try need(!(onlyrot ?? false) || hasRotationHead, "--onlyrot", true, "needs --rotnet (it trains the rotation head alone)")
         try need(skTol > 0 && skTol.isFinite, "--sk-tol", skTol, "must be a positive number")

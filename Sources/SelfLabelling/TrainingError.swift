@@ -18,6 +18,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case unusableLabels(optimisation: Int, epoch: Int, iteration: Int, cause: String, checkpoint: String)
     /// `--resume` on a training set whose fingerprint differs from the checkpoint's.
     case dataChanged(checkpoint: String, stored: String, given: String, difference: String)
+    /// Data-parallel training with `--sync-bn`: a rank's share of a batch held no image (corrupt files), and
+    /// the global batch norm needs every rank's forward pass.
+    case emptyBatchShare(rank: Int, epoch: Int, batch: Int)
 
     public var description: String {
         switch self {
@@ -36,6 +39,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .labelPassTooLarge(plan):
             return "the pseudo-label pass does not fit in memory or on disk, even spilled: \(plan)"
         case let .emptyDataset(d): return "the training set \(d) has no images"
+        case let .emptyBatchShare(rank, epoch, batch):
+            return "rank \(rank) got no image of batch \(batch) in epoch \(epoch) (its files were skipped as corrupt); "
+                + "--sync-bn needs at least one per rank: remove the corrupt files or train without --sync-bn"
         case let .dataChanged(checkpoint, stored, given, difference):
             return "--resume: --data \(given) differs from \(stored), the data checkpoint \(checkpoint) was trained on "
                 + "(\(difference)); give the run's data, or --data-changed-ok to continue on this data anyway"

@@ -1,4 +1,5 @@
 import DataPipeline
+import Distributed
 import Evaluation
 import Foundation
 import Interop
@@ -39,11 +40,18 @@ public struct TrainingRun {
     public var typedSettings: Set<String> = []
     /// For `--resume`: continue even if the training set's fingerprint differs from the checkpoint's.
     public var dataChangedOK = false
+    /// For a data folder too (the embedded demo always does it): compare the trained network with its random
+    /// initialisation on the folder's evaluation split (`val/` or `test/`), as `Outcome.completed`'s `heldOut`.
+    public var compareHeldOut = false
     /// For `--resume PATH`: the checkpoint file or experiment folder to continue from (nil: the newest
     /// checkpoint in `configuration.exp`). Without an explicit `--exp` the run continues in PATH's experiment
     /// folder (`Trainer.ResumePoint.named`).
     public var resumeFrom: String?
     public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    /// The ranks of a data-parallel job (`mpirun -np R selflabel train`; docs/DISTRIBUTED.md), or the single
+    /// process. Across ranks every rank trains its share; rank 0 alone changes the experiment folder and writes
+    /// the outputs.
+    public var communicator: any Communicator = SingleProcessCommunicator.shared
 
     public init(configuration: TrainingConfiguration, resume: Bool) {
         self.configuration = configuration
@@ -65,7 +73,8 @@ public struct TrainingRun {
         var configuration = self.configuration
         var resumePoint: Trainer.ResumePoint?
         var supersededBy: Trainer.ResumePoint?  // an earlier checkpoint of the folder, continued from
-        if !resume, let aside = try ExperimentFolder.claimForFreshRun(configuration.exp, overwrite: overwrite) {
+        let isRoot = communicator.isRoot
+        if !resume, isRoot, let aside = try ExperimentFolder.claimForFreshRun(configuration.exp, overwrite: overwrite) {
             log("--overwrite: moved the earlier run in \(configuration.exp) to \(aside)")
         }
         if resume {
@@ -77,10 +86,13 @@ public struct TrainingRun {
             let at = point.checkpoint.state.progress
             log("resuming from \(point.path) (epoch \(at.epoch), iteration \(at.iteration)) in \(configuration.exp)")
         }
-        try ExperimentFolder.prepare(configuration.exp)
-        for stale in ExperimentFolder.removeStaleTemporaries(configuration.exp) {
-            log("removed \(stale), a temporary file left by an interrupted run")
+        if isRoot {
+            try ExperimentFolder.prepare(configuration.exp)
+            for stale in ExperimentFolder.removeStaleTemporaries(configuration.exp) {
+                log("removed \(stale), a temporary file left by an interrupted run")
+            }
         }
+        try communicator.barrier()  // the other ranks start once rank 0 has claimed and prepared the folder
         ComputeThreads.set(configuration.threads > 0 ? configuration.threads : ComputeThreads.defaultCount)
         let architecture = configuration.architecture
         let embedded = configuration.data == nil
@@ -110,12 +122,15 @@ public struct TrainingRun {
         let network = architecture.build(heads: configuration.networkHeads, input: input.shape, generator: &rng)
         let kernels = configuration.kernels
         var baseline: HeldOutScores?
-        if embedded && !resume {
+        let comparisonSplit: (any Dataset)? = embedded ? try EmbeddedCIFAR10.test
+            : compareHeldOut ? try DatasetLocator.open(configuration.data!, split: .evaluation) : nil
+        if let comparisonSplit, !resume, isRoot {
             log("evaluating the randomly initialised network on the held-out images…")
-            baseline = try HeldOutScores.measure(network: network, train: train, test: try EmbeddedCIFAR10.test,
+            baseline = try HeldOutScores.measure(network: network, train: train, test: comparisonSplit,
                                                   transform: evalT, workers: configuration.workers, kernels: kernels)
         }
-        if let point = resumePoint {  // every check passed: now the folder may change
+        try communicator.barrier()  // every rank has read its checkpoint and passed every check
+        if let point = resumePoint, isRoot {  // every check passed: now the folder may change
             if let earlier = supersededBy { try supersedeLaterCheckpoints(earlier, in: configuration.exp) }
             let metrics = (configuration.exp as NSString).appendingPathComponent("metrics.jsonl")
             if try MetricsLog.truncate(metrics, toCheckpointAt: point.checkpoint.state.progress) > 0 {
@@ -124,13 +139,14 @@ public struct TrainingRun {
         }
         StopRequest.installHandlers()
         let trainer = try Trainer(configuration: configuration, network: network, dataset: train,
-                                  trainTransform: trainT, pseudoTransform: pseudoT, kernels: kernels, resumeFrom: resumePoint, fixedLabels: fixedLabels)
+                                  trainTransform: trainT, pseudoTransform: pseudoT, kernels: kernels, resumeFrom: resumePoint, fixedLabels: fixedLabels,
+                                  communicator: communicator)
         if let heldOutTest { trainer.heldOut = (heldOutTest, evalT) }
         trainer.datasetFingerprint = fingerprint
         let summary: TrainingSummary
         switch try trainer.run() {
         case .stopped(let signal, _):
-            writeReport(configuration.exp)
+            if isRoot { writeReport(configuration.exp) }
             return .stopped(signal: signal)
         case .completed(let s):
             summary = s
@@ -146,6 +162,7 @@ public struct TrainingRun {
                 + "Sinkhorn-Knopp stopped at its iteration cap, so those labels are not the equipartition SeLa asks for "
                 + "(\"converged\": false in metrics.jsonl's labels records): " + TrainingSummary.capAdvice)
         }
+        guard isRoot else { return .completed(summary, heldOut: nil) }  // rank 0 writes the rest
         let summaryPath = (configuration.exp as NSString).appendingPathComponent("summary.json")
         // The paper's picture: head 0's clusters as rows of thumbnails framed by true class.
         let gallery = ClusterGallery(labels: trainer.pseudoLabels.head(0).map(Int.init), targets: train.targets,
@@ -158,12 +175,12 @@ public struct TrainingRun {
         } catch {
             log("warning: could not draw the cluster picture: \(error)")
         }
-        guard embedded else {
+        guard let comparisonSplit else {
             try RunSummaryFile(summary: summary, heldOut: nil).write(to: summaryPath)
             writeReport(configuration.exp)
             return .completed(summary, heldOut: nil)
         }
-        let trained = try HeldOutScores.measure(network: network, train: train, test: try EmbeddedCIFAR10.test,
+        let trained = try HeldOutScores.measure(network: network, train: train, test: comparisonSplit,
                                                 transform: evalT, workers: configuration.workers, kernels: kernels)
         let comparison = HeldOutComparison(trained: trained, randomInitialisation: baseline,
                                            seconds: Date().timeIntervalSince(started))

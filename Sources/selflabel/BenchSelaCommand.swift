@@ -10,6 +10,10 @@ import Tensors
 /// phase (pseudo-label passes, Sinkhorn-Knopp, SGD steps, waiting for data; plus one decode-and-augment epoch
 /// of the loader timed alone) and the held-out metrics at random initialisation and after training (head-0
 /// NMI, weighted-kNN top-1 with k 10, σ 0.1). The number docs/PERFORMANCE.md tracks for whole runs.
+/// `--data DIR` runs the same on an image folder (train/ and val/ or test/, with true classes) instead, e.g. the
+/// grey digits-like folder of `scripts/data/make_grey_digits_folder.py`; `--augs`, `--hue` and `--normalization`
+/// set the training input as `selflabel train` does (`scripts/reference/sela_acceptance.sh` runs it against
+/// `shared/reference/sela_ref.py` at equal settings).
 struct BenchSelaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sela",
@@ -30,37 +34,57 @@ struct BenchSelaCommand: ParsableCommand {
     @Option(help: "Sinkhorn-Knopp acceleration: off, anderson or over-relaxation.")
     var acceleration: SinkhornAcceleration = .anderson
     @Option(help: "Experiment folder (default: a temporary folder, removed afterwards).") var exp: String?
+    @Option(help: "An image folder with train/ and val/ (or test/) and true classes instead of the embedded CIFAR-10 subset.")
+    var data: String?
+    @Option(help: "Training augmentation, as selflabel train --augs (default full).") var augs: String = "full"
+    @Option(help: "Hue range of the colour jitter on RGB data, 0-0.5 (default 0.4, official; 0: none, as sela_ref.py's full).")
+    var hue: Double = TransformPipeline.officialHue
+    @Option(help: "Input normalisation, as selflabel train --normalization (default auto).") var normalization: String = "auto"
 
     func validate() throws {
         guard epochs >= 1, hc >= 1, ncl >= 2, nopts >= 1, batchSize >= 1, threads >= 1, workers >= 0 else {
             throw ValidationError("--epochs, --hc, --nopts, --batch-size, --threads must be >= 1, --ncl >= 2, --workers >= 0")
         }
         guard lr > 0, lamb > 0, weightDecay > 0 else { throw ValidationError("--lr, --lamb and --weight-decay must be > 0") }
+        guard Augmentation(rawValue: augs) != nil else { throw ValidationError("--augs \(augs): unknown augmentation") }
+        do { try configuration.validate() } catch { throw ValidationError(error.description) }
+    }
+
+    /// The run's settings (the embedded demo's network and label settings with this command's values).
+    var configuration: TrainingConfiguration {
+        var c = TrainingConfiguration.embeddedDemo
+        c.hc = hc; c.ncl = ncl; c.epochs = epochs; c.nopts = nopts; c.lamb = lamb; c.lr = lr
+        c.wd = log10(weightDecay); c.batchSize = batchSize; c.threads = threads; c.workers = workers; c.seed = seed
+        c.schedule = .quadratic; c.dtype = dtype; c.skAcceleration = acceleration
+        c.data = data; c.augs = Augmentation(rawValue: augs) ?? .full; c.hue = hue; c.normalization = normalization
+        c.comment = "bench-sela"; c.logIter = 1_000_000
+        return c
     }
 
     func run() throws {
         let folder = exp ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("selflabel-bench-sela-\(UUID().uuidString)")
         defer { if exp == nil { try? FileManager.default.removeItem(atPath: folder) } }
-        var c = TrainingConfiguration.embeddedDemo
-        c.hc = hc; c.ncl = ncl; c.epochs = epochs; c.nopts = nopts; c.lamb = lamb; c.lr = lr
-        c.wd = log10(weightDecay); c.batchSize = batchSize; c.threads = threads; c.workers = workers; c.seed = seed
-        c.schedule = .quadratic; c.dtype = dtype; c.skAcceleration = acceleration
-        c.exp = folder; c.comment = "bench-sela"; c.logIter = 1_000_000
+        var c = configuration
+        c.exp = folder
         let load = BenchSelaCommand.loadAverage()
         var run = TrainingRun(configuration: c, resume: false)
         run.overwrite = true
+        run.compareHeldOut = true
         guard case let .completed(summary, heldOut?) = try run.execute() else {
             throw ValidationError("the benchmark run was stopped before it completed")
         }
         // One decode-and-augment epoch of the training images, alone (what the loader's workers do per epoch).
-        let loader = BatchLoader(dataset: try EmbeddedCIFAR10.train, transform: .cifarNative(size: 32),
+        let train: any Dataset = try data.map { try DatasetLocator.open($0, split: .train) } ?? EmbeddedCIFAR10.train
+        let transform = try c.resolvingInput(train: train, threads: max(workers, 1)).transforms.train
+        let loader = BatchLoader(dataset: train, transform: transform,
                                  batchSize: batchSize, shuffle: true, seed: seed, workers: workers)
         let decodeStart = ResourceUsage.monotonicSeconds
         let it = loader.epoch(0)
         while try it.next() != nil {}
         let decodeSeconds = ResourceUsage.monotonicSeconds - decodeStart
         let p = summary.phases
-        var line = JSONLine(["what": "sela", "impl": "swift", "data": "embedded-cifar10:5000:1000", "arch": c.arch.rawValue,
+        var line = JSONLine(["what": "sela", "impl": "swift", "data": data.map { "folder:" + $0 } ?? "embedded-cifar10:5000:1000",
+                             "augs": augs, "hue": hue, "normalization": normalization, "arch": c.arch.rawValue,
                              "hc": hc, "ncl": ncl, "epochs": epochs, "nopts": nopts, "lamb": lamb, "lr": lr,
                              "weight_decay": weightDecay, "batch_size": batchSize, "schedule": "quadratic",
                              "sk_dtype": dtype.rawValue, "sk_acceleration": acceleration.rawValue, "threads": threads,

@@ -1,12 +1,15 @@
 import ArgumentParser
 import Autograd
+import SelfLabelling
+import Distributed
 import NeuralNetworks
 import Tensors
 
 /// `selflabel bench train-step`: times full SeLa training steps on a fixed random batch — forward in training
 /// mode, multi-head cross-entropy, backward, SGD (momentum 0.9, weight decay 1e-5) — and prints one JSON line.
 /// `scripts/reference/train_step_torch.py` times the same step in PyTorch with the same fields.
-struct BenchTrainStepCommand: ParsableCommand {
+/// Under `mpirun -np R` it times data-parallel steps (`BenchTrainStepCommand+Distributed.swift`).
+struct BenchTrainStepCommand: ParsableCommand, DistributedCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-step",
         abstract: "Time full training steps (forward, multi-head loss, backward, SGD); prints one JSON line.")
@@ -23,6 +26,10 @@ struct BenchTrainStepCommand: ParsableCommand {
     @Option(help: "Seed for weights, batch and targets.") var seed: UInt64 = 0
     @Flag(help: "Also print one JSON line per kernel op (total ms over the timed steps) and per phase.")
     var profile = false
+    @Option(help: "Under mpirun: gradient bucket size in MB (each bucket's allreduce starts when its gradients are complete).")
+    var bucketMb: Double = Double(DataParallelDefaults.bucketBytes) / 1e6
+    @Flag(help: "Under mpirun: no progress thread; the reductions advance only in the MPI calls of the backward sweep and the final wait.")
+    var noProgressThread = false
 
     func validate() throws {
         guard batch >= 2 else { throw ValidationError("--batch must be at least 2 (batch norm), got \(batch)") }
@@ -32,6 +39,11 @@ struct BenchTrainStepCommand: ParsableCommand {
     }
 
     func run() throws {
+        let world = try DistributedJob.start()
+        if world.size > 1 {
+            try DistributedJob.run(world) { try runDistributed(world) }
+            return
+        }
         ComputeThreads.set(threads)
         let r = try TrainStepBenchmark.run(architecture: arch, batch: batch, heads: hc, classes: ncl,
                                            steps: steps, warmup: warmup, kernels: Kernels(named: backend), seed: seed,

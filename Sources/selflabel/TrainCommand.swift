@@ -1,9 +1,10 @@
 import ArgumentParser
+import Distributed
 import SelfLabelling
 import Tensors
 
 /// `selflabel train`: the SeLa training run (official `main.py` / `cifar.py`), resumable and observable.
-public struct TrainCommand: ParsableCommand {
+public struct TrainCommand: ParsableCommand, DistributedCommand {
     public static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a network by self-labelling (SeLa). Without --data: a short demo on the embedded CIFAR-10 subset.",
@@ -64,10 +65,22 @@ public struct TrainCommand: ParsableCommand {
         return given.union(TrainingConfiguration.presetSettings.subtracting(resume != nil ? ["epochs"] : []))
     }
 
+    /// Runs the training: in one process, or as one rank of an `mpirun`/`srun` job (data-parallel training,
+    /// docs/DISTRIBUTED.md), where an error on any rank ends the whole job with a line naming the rank.
     public func run() throws {
+        let world = try DistributedJob.start()
+        var stoppedBy: Int32?
+        try DistributedJob.run(world) { stoppedBy = try train(world) }
+        if let signal = stoppedBy { throw ExitCode(128 + signal) }  // the shell convention for "stopped by signal"
+    }
+
+    /// This process's part of the run; returns the signal that stopped it, if one did.
+    func train(_ world: any Communicator) throws -> Int32? {
         imageLimit.apply()
         let configuration = try resolvedConfiguration()
         var run = TrainingRun(configuration: configuration, resume: resume != nil)
+        run.communicator = world
+        if !world.isRoot { run.log = { _ in } }  // rank 0 speaks for the job
         if case .path(let path) = resume { run.resumeFrom = path }
         run.overwrite = overwrite
         run.explicitSettings = explicitSettings
@@ -75,12 +88,13 @@ public struct TrainCommand: ParsableCommand {
         run.dataChangedOK = dataChangedOk
         switch try run.execute() {
         case .stopped(let signal):
-            if let signal { throw ExitCode(128 + signal) }  // the shell convention for "stopped by signal"
+            return signal
         case .completed(_, let heldOut?):
             print(Self.summaryLine(heldOut))
         case .completed(_, nil):
             break
         }
+        return nil
     }
 
     /// The demo's closing line on standard output.

@@ -79,6 +79,10 @@ public struct TrainingOptions: ParsableArguments {
     var channels: Int?
     @Option(help: "Input normalisation: auto (default: for RGB the official CIFAR values up to 64×64 and ImageNet's above, for grey input dataset), dataset (mean/std per channel over the training images), cifar, imagenet, mnist, or MEAN[,MEAN,MEAN]/STD[,STD,STD].")
     var normalization: String?
+    @Flag(help: "Under mpirun: batch norm over the global batch, statistics added across the ranks (default: each rank's share, as PyTorch DDP). One process already uses the whole batch.")
+    var syncBn = false
+    @Option(help: "Hue range of the colour jitter of --augs full/cifar on RGB data, 0-0.5 (default 0.4, the official ColorJitter(0.4, 0.4, 0.4, 0.4); 0: no hue jitter, as sela_ref.py's full).")
+    var hue: Double?
 
     public init() {}
 

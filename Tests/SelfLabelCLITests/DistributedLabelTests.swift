@@ -7,11 +7,18 @@ import TestSupport
 let mpirunPath: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
     .split(separator: ":").map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
 
-/// Runs `mpirun -np ranks selflabel arguments…` over shared memory, as root where the tests run as root
-/// (Open MPI's allow-run-as-root settings), more ranks than cores allowed (`--oversubscribe`), without
-/// the shared-memory transport's single-copy mechanism (cross-process memory access is often blocked in
-/// containers) and with the local-only launcher (`plm isolated`: no ssh needed). Killed after `timeout` seconds, so a hanging job fails the test instead of blocking the suite.
+/// Runs `mpirun -np ranks selflabel arguments…` over shared memory (`mpirunLaunch`). Killed after `timeout`
+/// seconds, so a hanging job fails the test instead of blocking the suite.
 func runUnderMPI(ranks: Int, _ arguments: [String], timeout: Double = 60) throws -> (result: CommandResult, seconds: Double) {
+    try runMPIJob(["-np", "\(ranks)", selflabelBinary().path] + arguments, timeout: timeout)
+}
+
+/// `mpirun` for the tests: as root where the tests run as root (Open MPI's allow-run-as-root settings), more
+/// ranks than cores allowed (`--oversubscribe`), without the shared-memory transport's single-copy mechanism
+/// (cross-process memory access is often blocked in containers) and with the local-only launcher (`plm
+/// isolated`: no ssh needed). `launch` is everything after `mpirun --oversubscribe` (several `-np N program`
+/// groups separated by `:` give ranks different environments).
+func mpirunProcess(_ launch: [String]) -> Process {
     var environment = ProcessInfo.processInfo.environment
     environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
     environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
@@ -19,8 +26,14 @@ func runUnderMPI(ranks: Int, _ arguments: [String], timeout: Double = 60) throws
     environment["OMPI_MCA_plm"] = "isolated"  // every rank on this machine: no ssh/rsh launch agent needed
     let p = Process()
     p.executableURL = URL(fileURLWithPath: mpirunPath!)
-    p.arguments = ["-np", "\(ranks)", "--oversubscribe", selflabelBinary().path] + arguments
+    p.arguments = ["--oversubscribe"] + launch
     p.environment = environment
+    return p
+}
+
+/// Runs `mpirun --oversubscribe launch…` (`mpirunProcess`) to the end, killing it after `timeout` seconds.
+func runMPIJob(_ launch: [String], timeout: Double = 60) throws -> (result: CommandResult, seconds: Double) {
+    let p = mpirunProcess(launch)
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err

@@ -97,11 +97,31 @@ struct SinkhornDistributedTests {
                              SinkhornError.nonFiniteScore(head: 0, row: 1100, column: 7, value: .nan).description])
     }
 
-    @Test("the split empty-cluster policy, which reads every row, is refused across ranks")
-    func splitRefused() throws {
-        let outcomes = try ThreadGroupCommunicator.run(ranks: 2) { world -> Bool in
-            (try? SinkhornKnoppSolver(options: SinkhornOptions(emptyClusters: .split), communicator: world)) == nil
+    @Test("the split empty-cluster repair across 2 and 3 ranks equals the single process's")
+    func splitAcrossRanks() throws {
+        // Labels using 3 of 12 clusters over 1,300 rows (five row blocks): nine clusters to fill from the largest,
+        // its members ordered by their own rows' scores, read by the rank that owns each row.
+        let n = 1300, k = 12
+        let z = testLogits(n: n, k: k, scale: 2, seed: 8)
+        let start = (0..<n).map { Int32(($0 * 7) % 3) }
+        let logR = (0..<k).map { Double($0) * 0.1 - 0.5 }
+        let options = SinkhornOptions(emptyClusters: .split)
+        var single = start
+        let filled = try z.withUnsafeBufferPointer {
+            try SinkhornKnoppSolver(options: options).splitEmptyClusters(&single, scores: $0.baseAddress!, samples: n,
+                                                                          clusters: k, logR: logR)
         }
-        #expect(outcomes == [true, true])
+        #expect(filled == 9 && Set(single).count == k)
+        for ranks in [2, 3] {
+            let split = try ThreadGroupCommunicator.run(ranks: ranks) { world -> [Int32] in
+                var labels = start
+                _ = try z.withUnsafeBufferPointer {
+                    try SinkhornKnoppSolver(options: options, communicator: world)
+                        .splitEmptyClusters(&labels, scores: $0.baseAddress!, samples: n, clusters: k, logR: logR)
+                }
+                return labels
+            }
+            for (rank, labels) in split.enumerated() { #expect(labels == single, "rank \(rank) of \(ranks)") }
+        }
     }
 }

@@ -114,7 +114,7 @@ private let stateJSONBeforeTypedSettings = #"""
         #expect(TrainingConfiguration.presetSettings == ["hc", "ncl", "lamb", "nopts", "lr", "batchSize", "epochs", "wd",
                                                          "schedule", "lrSchedule", "arch", "labelHeads", "skTol", "augs",
                                                          "lrdrop", "rotnet"])
-        #expect(TrainingConfiguration.settingNames.contains("skStorage") && TrainingConfiguration.settingNames.count == 45)
+        #expect(TrainingConfiguration.settingNames.contains("skStorage") && TrainingConfiguration.settingNames.count == 47)
     }
 
     /// `--resume` keeps the stored run: changeable settings come from the command line, others must agree.

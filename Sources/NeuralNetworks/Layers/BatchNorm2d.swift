@@ -23,6 +23,10 @@ public final class BatchNorm2d: Layer {
     public let batchesTracked: Parameter
     public let epsilon: Float
     public let momentum: Float
+    /// Data-parallel training with `--sync-bn`: the replicas whose batches together form the global batch; in
+    /// training mode the statistics (and the running statistics) are then the global batch's
+    /// (`synchronizedBatchNorm`). nil (the default): this replica's own batch, as PyTorch's DDP does.
+    public var statisticsGroup: (any BatchStatisticsGroup)?
 
     public init(_ channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
         weight = Parameter(Tensor.ones([channels]))
@@ -46,10 +50,17 @@ public final class BatchNorm2d: Layer {
                               epsilon: epsilon)
             return fusingReLU ? relu(y) : y
         }
-        let r = fusingReLU ? try batchNormReLU(x, scale: gamma, shift: beta, epsilon: epsilon)
-            : try batchNorm(x, scale: gamma, shift: beta, epsilon: epsilon)
+        let r: (output: Variable, mean: Tensor, variance: Tensor)
         let s = x.shape
-        let m = Float(s.count == 4 ? s[0] * s[2] * s[3] : s[0])
+        var m = Float(s.count == 4 ? s[0] * s[2] * s[3] : s[0])
+        if let group = statisticsGroup {
+            let g = try synchronizedBatchNorm(x, scale: gamma, shift: beta, epsilon: epsilon, group: group)
+            r = (fusingReLU ? relu(g.output) : g.output, g.mean, g.variance)
+            m = Float(g.count)
+        } else {
+            r = fusingReLU ? try batchNormReLU(x, scale: gamma, shift: beta, epsilon: epsilon)
+                : try batchNorm(x, scale: gamma, shift: beta, epsilon: epsilon)
+        }
         let correction = m / (m - 1)
         let mu = r.mean.scalars, v = r.variance.scalars
         let rm = runningMean.value.scalars, rv = runningVariance.value.scalars

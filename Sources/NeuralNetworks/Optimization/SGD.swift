@@ -33,9 +33,15 @@ public final class SGD {
 
     /// One update of every parameter that has a gradient in `gradients` (one fused pass per parameter, in place).
     public func step(_ gradients: Gradients) {
+        step { gradients.contains($0) ? gradients[$0] : nil }
+    }
+
+    /// One update of every parameter for which `gradient` gives a gradient (nil: skipped, as in `step(_:)`):
+    /// for gradients reduced elsewhere, such as the averaged gradients of data-parallel training.
+    public func step(gradient: (Parameter) -> Tensor?) {
         let lr = learningRate, mu = momentum, wd = weightDecay
-        for (name, p) in parameters where gradients.contains(p) {
-            let g = gradients[p]
+        for (name, p) in parameters {
+            guard let g = gradient(p) else { continue }
             precondition(g.shape == p.shape, "SGD: gradient \(g.shape) for parameter \(name) of shape \(p.shape)")
             var value = p.value
             p.value = Tensor(scalar: 0)  // drop the slot's reference so `value` is updated in place
