@@ -96,8 +96,7 @@ struct SinkhornIteration {
         var cap = SinkhornCap(maxIterations: o.maxIterations)
         while err > o.tolerance && !cap.reached(iterations: counter) {
             if let m = truncated, m.builds == 0 || spread(logR) > 2 * SinkhornTruncatedMatrix.drift {
-                m.storeDenseRows = solver.storesDenseRows(afterIterations: counter, rows: layout.ownedRows.count,
-                                                          paddedClusters: kp)
+                m.storeDenseRows = solver.storesDenseRows(rows: layout.ownedRows.count, paddedClusters: kp)
                 guard try rebuild(m, logR: &logR, used: &used) else { return nil }
                 anderson?.reset()
             }

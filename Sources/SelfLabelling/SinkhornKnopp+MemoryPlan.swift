@@ -9,7 +9,7 @@ public struct SinkhornMemoryPlan: Sendable, Equatable {
     /// K rounded up to a multiple of 16 (the stored row length).
     public var paddedClusters: Int
     /// Bytes of the stored dense matrix: N x paddedClusters x element size (0 where it is streamed,
-    /// `SinkhornOptions.streamsDenseMatrix`).
+    /// `SinkhornOptions.streamsDenseMatrix(bytes:)`).
     public var matrixBytes: Int
     /// Where the truncated method applies (`SinkhornOptions.truncation`): the most bytes its kept entries may
     /// take before the solve switches to the dense method (whose matrix is then checked and allocated).
@@ -25,7 +25,8 @@ public struct SinkhornMemoryPlan: Sendable, Equatable {
         samples = n
         clusters = k
         paddedClusters = (k + 15) / 16 * 16
-        matrixBytes = options.streamsDenseMatrix ? 0 : n * paddedClusters * options.elementBytes
+        let stored = n * paddedClusters * options.elementBytes
+        matrixBytes = options.streamsDenseMatrix(bytes: stored) ? 0 : stored
         truncatedBytes = SinkhornTruncatedMatrix.applies(options, clusters: k)
             ? SinkhornTruncatedMatrix.worstCaseBytes(samples: n, clusters: k, density: SinkhornTruncatedMatrix.plannedDensity)
             : nil

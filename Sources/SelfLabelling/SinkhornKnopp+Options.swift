@@ -33,10 +33,9 @@ public enum SinkhornStorage: String, Sendable, CaseIterable {
 /// (stored: 4 bytes per entry, or the `SinkhornStorage`) and time (streamed: one read of the scores and an
 /// exponential per entry and pass, no store).
 public enum SinkhornDenseRows: String, Sendable, CaseIterable {
-    /// Streamed, except (truncated method) flat rows that fit in a quarter of the available memory once a
-    /// solve has run `SinkhornOptions.storeDenseRowsAfter` iterations, and (dense method) a 16-bit `storage`.
-    /// Fresh memory is expensive (measured on this project's VMs: 3.5 µs per 4 KB page faulted, about 2 s for
-    /// a 2.4 GB matrix), so short solves stream; long ones store their flat rows at the next rebuild.
+    /// Stored where they fit in a quarter of the available memory (`SinkhornOptions.streamsDenseMatrix(bytes:)`), else
+    /// streamed: a streamed pass costs an exponential per entry (measured 4-5× a stored pass's time at
+    /// 200k x 3000 on a loaded 2-core machine), so streaming is for memory, as at ImageNet size.
     case automatic = "auto"
     /// Stored once (the dense method: as `SinkhornStorage`; the truncated method's flat rows: float32).
     case stored
@@ -132,15 +131,24 @@ public struct SinkhornOptions: Sendable, Equatable {
     /// See `automaticStallFactor`.
     public static let automaticStallIterations = 2_000
 
-    /// Whether the dense method computes its matrix from the scores in every pass (`SinkhornDenseRows`):
-    /// float32 arithmetic with `.streamed`, or `.automatic` with float32 storage.
-    public var streamsDenseMatrix: Bool {
-        precision == .f32 && (denseRows == .streamed || (denseRows == .automatic && storage == .f32))
+    /// Whether the dense method computes its `bytes`-byte matrix from the scores in every pass
+    /// (`SinkhornDenseRows`): float32 arithmetic with `.streamed`, or `.automatic` with float32 storage when the
+    /// matrix would take more than a quarter of the available memory (`availableMemoryBytes`, else
+    /// `MemAvailable`).
+    public func streamsDenseMatrix(bytes: Int) -> Bool {
+        guard precision == .f32 else { return false }
+        switch denseRows {
+        case .stored: return false
+        case .streamed: return true
+        case .automatic: return storage == .f32 && !fitsStoredRows(bytes: bytes)
+        }
     }
 
-    /// With `SinkhornDenseRows.automatic`, the truncated method stores its flat rows at the first rebuild after
-    /// this many iterations (if they fit in a quarter of the available memory).
-    public static let storeDenseRowsAfter = 30
+    /// Whether `bytes` of stored rows fit in a quarter of the available memory.
+    func fitsStoredRows(bytes: Int) -> Bool {
+        let available = availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? Int.max
+        return Double(bytes) <= Double(available) / 4
+    }
 
     /// Bytes per stored matrix element under these options.
     public var elementBytes: Int { precision == .f64 ? 8 : storage.byteSize }

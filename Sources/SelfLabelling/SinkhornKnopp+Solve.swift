@@ -78,17 +78,15 @@ extension SinkhornKnoppSolver {
     static let startingSampleScalingRange = 600.0
 
     /// Whether the truncated method's next build stores its flat rows (`SinkhornDenseRows`): as asked, or
-    /// (automatic) once `iterations` reach `SinkhornOptions.storeDenseRowsAfter` and the worst case of
-    /// `rows` flat rows fits in a quarter of the available memory. Stored and streamed rows give the same bits,
-    /// so ranks may decide differently.
-    func storesDenseRows(afterIterations iterations: Int, rows: Int, paddedClusters kp: Int) -> Bool {
+    /// (automatic) when the worst case of `rows` flat rows (`SinkhornTruncatedMatrix.maxDensity` of them) fits
+    /// in a quarter of the available memory. Stored and streamed rows give the same bits, so ranks may decide
+    /// differently.
+    func storesDenseRows(rows: Int, paddedClusters kp: Int) -> Bool {
         switch options.denseRows {
         case .stored: return true
         case .streamed: return false
         case .automatic:
-            guard iterations >= SinkhornOptions.storeDenseRowsAfter else { return false }
-            let available = options.availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? 0
-            return Double(rows * kp * 4) * SinkhornTruncatedMatrix.maxDensity <= Double(available) / 4
+            return options.fitsStoredRows(bytes: Int(Double(rows * kp * 4) * SinkhornTruncatedMatrix.maxDensity))
         }
     }
 

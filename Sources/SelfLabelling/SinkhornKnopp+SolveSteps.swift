@@ -32,7 +32,7 @@ extension SinkhornKnoppSolver {
     /// same float32 values computed from the scores in every pass.
     func iterateDense(_ p: SinkhornProblem, warmStart: [Double]?) throws -> SinkhornIterated {
         let o = options, ws = workspace
-        if o.streamsDenseMatrix {
+        if o.streamsDenseMatrix(bytes: p.layout.ownedRows.count * p.kp * 4) {
             let colShift32 = ws.colShift32(p.kp)
             for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
             let prepared = ResourceUsage.monotonicSeconds

@@ -107,8 +107,8 @@ struct SinkhornErrorTests {
             o.availableMemoryBytes = 1000
             try run(z, n: n, k: k, o)
         }
-        // A streamed dense matrix (the automatic choice with float32 storage) needs no matrix memory.
-        let streamed = SinkhornOptions(truncation: .off)
+        // A streamed dense matrix needs no matrix memory.
+        let streamed = SinkhornOptions(truncation: .off, denseRows: .streamed)
         let planS = SinkhornMemoryPlan(samples: n, clusters: k, options: streamed)
         #expect(planS.matrixBytes == 0 && planS.totalBytes == planS.workBytes)
         var fits = streamed
