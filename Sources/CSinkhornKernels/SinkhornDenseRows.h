@@ -18,14 +18,15 @@ CSK_INLINE v16f csk_load16(const void *p, int element, int f16c) {
     return (v16f)(w << 13) * 0x1p112f;
 }
 
-/// Rows row..row+R-1 (R = CSK_ROWS or 1): the dot products with r', the c update, and s += Σ_rows A_row c'_row.
+/// Rows row..row+R-1 (R = CSK_ROWS or 1), whose stored elements start at `first` (rows kp elements apart): the
+/// dot products with r', the c update, and s += Σ_rows A_row c'_row.
 #define CSK_ROWS 8
 
-CSK_INLINE double csk_rows(const CSKPass *a, long row, int R, float *s, int element, int f16c) {
+CSK_INLINE double csk_rows(const CSKPass *a, long row, int R, const char *first, float *s, int element, int f16c) {
     const long kp = a->kp;
     const size_t rowBytes = (size_t)kp * (element == CSK_F32 ? 4 : 2), eb = element == CSK_F32 ? 4 : 2;
     const char *p[CSK_ROWS];
-    for (int i = 0; i < R; i++) p[i] = (const char *)a->matrix + (size_t)(row + i) * rowBytes;
+    for (int i = 0; i < R; i++) p[i] = first + (size_t)i * rowBytes;
     double dot[CSK_ROWS] = {0};
     if (a->iterate) {
         v8d d[CSK_ROWS] = {{0}};
@@ -51,17 +52,32 @@ CSK_INLINE double csk_rows(const CSKPass *a, long row, int R, float *s, int elem
     return err;
 }
 
-CSK_INLINE double csk_block(const CSKPass *a, long r0, long r1, double *acc, float *s, int element, int f16c) {
+/// Rows per group: the cluster sums are float32 within a group, then added to the float64 `acc`.
+#define CSK_GROUP 64
+
+/// One group, rows [row, end) (at most CSK_GROUP), stored from `first` on: 8 rows at a time, then one by one;
+/// `s` (kp floats) is zeroed first and added to `acc` at the end.
+CSK_INLINE double csk_group(const CSKPass *a, long row, long end, const char *first, double *acc, float *s,
+                            int element, int f16c) {
     const long kp = a->kp;
-    memset(acc, 0, (size_t)kp * sizeof(double));
+    const size_t rowBytes = (size_t)kp * (element == CSK_F32 ? 4 : 2);
+    memset(s, 0, (size_t)kp * sizeof(float));
     double err = 0;
-    long row = r0;
-    while (row < r1) {
-        memset(s, 0, (size_t)kp * sizeof(float));
-        long end = row + 64 < r1 ? row + 64 : r1;
-        for (; row + CSK_ROWS <= end; row += CSK_ROWS) err += csk_rows(a, row, CSK_ROWS, s, element, f16c);
-        for (; row < end; row++) err += csk_rows(a, row, 1, s, element, f16c);
-        for (long j = 0; j < kp; j++) acc[j] += (double)s[j];
+    for (; row + CSK_ROWS <= end; row += CSK_ROWS, first += CSK_ROWS * rowBytes)
+        err += csk_rows(a, row, CSK_ROWS, first, s, element, f16c);
+    for (; row < end; row++, first += rowBytes) err += csk_rows(a, row, 1, first, s, element, f16c);
+    for (long j = 0; j < kp; j++) acc[j] += (double)s[j];
+    return err;
+}
+
+/// Rows [r0, r1) of `a->matrix`, in groups of CSK_GROUP rows from r0 on; `acc` (kp doubles) is overwritten.
+CSK_INLINE double csk_block(const CSKPass *a, long r0, long r1, double *acc, float *s, int element, int f16c) {
+    const size_t rowBytes = (size_t)a->kp * (element == CSK_F32 ? 4 : 2);
+    memset(acc, 0, (size_t)a->kp * sizeof(double));
+    double err = 0;
+    for (long row = r0; row < r1; row += CSK_GROUP) {
+        long end = row + CSK_GROUP < r1 ? row + CSK_GROUP : r1;
+        err += csk_group(a, row, end, (const char *)a->matrix + (size_t)row * rowBytes, acc, s, element, f16c);
     }
     return err;
 }

@@ -2,27 +2,10 @@
 // validation, and the store of the dense method's shifted matrix. Instantiated per CPU like `csk_pass_block`
 // (see SinkhornPass.c); contraction is off, so every kernel instance computes the same bits.
 #include "SinkhornCommon.h"
+#include "SinkhornScoreRows.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/// Row `row`'s y (z, or log P) into `y` (kp floats; −∞ in the padding).
-CSK_INLINE void csk_prepare_row(const CSKPrepare *p, long row, float *y) {
-    const float *z = p->scores + (size_t)row * (size_t)p->k;
-    if (p->probabilities) {
-        long i = 0;
-        for (; i + 16 <= p->k; i += 16) *(v16f_u *)(y + i) = csk_log16(*(const v16f_u *)(z + i));
-        if (i < p->k) {
-            float tail[16];
-            for (int t = 0; t < 16; t++) tail[t] = i + t < p->k ? z[i + t] : 1.0f;
-            v16f v = csk_log16(*(const v16f_u *)tail);
-            for (long t = 0; i + t < p->k; t++) y[i + t] = v[t];
-        }
-    } else {
-        memcpy(y, z, (size_t)p->k * sizeof(float));
-    }
-    for (long j = p->k; j < p->kp; j++) y[j] = -INFINITY;
-}
 
 /// The first bad entry of a row in row-major order (non-finite; for probabilities negative or above 1, then
 /// an all-zero row as column −1); 0 when the row is valid.
@@ -124,10 +107,7 @@ CSK_INLINE void csk_store(const CSKPrepare *p, long r0, long r1, const float *co
         csk_prepare_row(p, row, y);
         v16f ms = csk_splat((float)p->rowShift[row]);
         char *out = (char *)matrix + (size_t)row * (size_t)kp * eb;
-        for (long j = 0; j < kp; j += 16) {
-            v16f x = (*(const v16f_u *)(y + j) - ms) * p->lambda - *(const v16f_u *)(colShift + j);
-            csk_store16(csk_exp16(x), element, out + (size_t)j * eb);
-        }
+        for (long j = 0; j < kp; j += 16) csk_store16(csk_dense_value16(p, y, j, ms, colShift), element, out + (size_t)j * eb);
     }
 }
 

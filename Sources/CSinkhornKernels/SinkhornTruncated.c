@@ -32,13 +32,16 @@ CSK_INLINE void csk_row_values(const CSKScores *s, long row, float M, float *out
     for (long j = 0; j < s->kp; j += 16) *(v16f_u *)(out + j) = csk_exp16(csk_u16(s, z, j, m) - M);
 }
 
-/// Room for one more dense row of `kp` floats (and its index and c' slot) in `b`; 0 when memory ran out.
-CSK_INLINE int csk_grow_dense(CSKSparseBlock *b, long kp) {
+/// Room for one more dense row (its values, `kp` floats, when `storeDense`; its index and c' slot) in `b`; 0
+/// when memory ran out.
+CSK_INLINE int csk_grow_dense(CSKSparseBlock *b, long kp, int storeDense) {
     if (b->denseRows < b->denseCapacity) return 1;
     long cap = b->denseCapacity ? b->denseCapacity * 2 : 16;
-    float *dense = realloc(b->dense, (size_t)cap * (size_t)kp * sizeof(float));
-    if (!dense) return 0;
-    b->dense = dense;
+    if (storeDense) {
+        float *dense = realloc(b->dense, (size_t)cap * (size_t)kp * sizeof(float));
+        if (!dense) return 0;
+        b->dense = dense;
+    }
     long *index = realloc(b->denseIndex, (size_t)cap * sizeof(long));
     if (!index) return 0;
     b->denseIndex = index;
@@ -50,7 +53,7 @@ CSK_INLINE int csk_grow_dense(CSKSparseBlock *b, long kp) {
 }
 
 CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long maxCount, long denseRowMin,
-                          CSKSparseBlock *b, float *u) {
+                          int storeDense, CSKSparseBlock *b, float *u) {
 #pragma clang fp contract(off)
     long rows = r1 - r0;
     if (b->rows < rows || !b->start) {
@@ -60,6 +63,12 @@ CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long
     }
     b->rows = rows;
     b->denseRows = 0;
+    if (b->denseStored != storeDense) {  // stored values are kept (capacity included) only while storing
+        free(b->dense);
+        b->dense = NULL;
+        b->denseCapacity = 0;
+        b->denseStored = storeDense;
+    }
     long count = 0;
     for (long row = r0; row < r1; row++) {
         const float *z = s->scores + (size_t)row * (size_t)s->k;
@@ -82,9 +91,11 @@ CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long
         }
         if (denseRowMin > 0 && near > denseRowMin) {  // a flat row: every entry, stored densely
             if (count + (b->denseRows + 1) * s->kp > maxCount) return -1;
-            if (!csk_grow_dense(b, s->kp)) return -2;
-            float *out = b->dense + (size_t)b->denseRows * (size_t)s->kp;
-            for (long j = 0; j < s->kp; j += 16) *(v16f_u *)(out + j) = csk_exp16(*(const v16f_u *)(u + j) - M);
+            if (!csk_grow_dense(b, s->kp, storeDense)) return -2;
+            if (storeDense) {
+                float *out = b->dense + (size_t)b->denseRows * (size_t)s->kp;
+                for (long j = 0; j < s->kp; j += 16) *(v16f_u *)(out + j) = csk_exp16(*(const v16f_u *)(u + j) - M);
+            }
             b->denseIndex[b->denseRows++] = row - r0;
             continue;
         }
@@ -120,16 +131,27 @@ CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long
     return count + b->denseRows * s->kp;
 }
 
-CSK_INLINE double csk_truncated_pass(const CSKPass *a, const CSKSparseBlock *b, long r0, double *acc,
-                                     float *scratch) {
+CSK_INLINE double csk_truncated_pass(const CSKPass *a, const CSKScores *sc, const CSKSparseBlock *b, long r0,
+                                     double *acc, float *scratch, float *chunk) {
     double err = 0;
     memset(acc, 0, (size_t)a->kp * sizeof(double));
     if (b->denseRows > 0) {  // the dense rows first, by the dense method's row pass over their own matrix
         for (long i = 0; i < b->denseRows; i++) b->denseC[i] = a->c[r0 + b->denseIndex[i]];
         CSKPass d = *a;
-        d.matrix = b->dense;
         d.c = b->denseC;
-        err += csk_block(&d, 0, b->denseRows, acc, scratch, CSK_F32, 0);
+        if (b->denseStored) {
+            d.matrix = b->dense;
+            err += csk_block(&d, 0, b->denseRows, acc, scratch, CSK_F32, 0);
+        } else {  // the same groups, computed from the scores (csk_block zeroes acc; it is zero here)
+            for (long g = 0; g < b->denseRows; g += CSK_GROUP) {
+                long end = g + CSK_GROUP < b->denseRows ? g + CSK_GROUP : b->denseRows;
+                for (long i = g; i < end; i++) {
+                    long row = r0 + b->denseIndex[i];
+                    csk_row_values(sc, row, sc->rowOffset[row], chunk + (size_t)(i - g) * (size_t)a->kp);
+                }
+                err += csk_group(&d, g, end, (const char *)chunk, acc, scratch, CSK_F32, 0);
+            }
+        }
         for (long i = 0; i < b->denseRows; i++) a->c[r0 + b->denseIndex[i]] = b->denseC[i];
     }
     const uint16_t *cols = b->cols;
@@ -168,7 +190,7 @@ CSK_INLINE double csk_scores_pass(const CSKPass *a, const CSKScores *s, const CS
     long nextDense = 0;
     for (long row = r0; row < r1; row++) {
         const float *e = temp;
-        if (b && nextDense < b->denseRows && b->denseIndex[nextDense] == row - r0) {
+        if (b && b->denseStored && nextDense < b->denseRows && b->denseIndex[nextDense] == row - r0) {
             e = b->dense + (size_t)nextDense++ * (size_t)kp;  // the same bits csk_row_values computes
         } else {
             csk_row_values(s, row, s->rowOffset ? s->rowOffset[row] : 0.0f, temp);
@@ -207,12 +229,12 @@ CSK_INLINE void csk_logs(const float *x, float *out, long count) {
 
 #define CSK_TRUNCATED_INSTANCE(suffix, attr)                                                              \
     attr static long csk_build_##suffix(const CSKScores *s, long r0, long r1, float drop, long maxCount,  \
-                                        long denseRowMin, CSKSparseBlock *b, float *u) {                  \
-        return csk_build(s, r0, r1, drop, maxCount, denseRowMin, b, u);                                   \
+                                        long denseRowMin, int storeDense, CSKSparseBlock *b, float *u) {  \
+        return csk_build(s, r0, r1, drop, maxCount, denseRowMin, storeDense, b, u);                       \
     }                                                                                                     \
-    attr static double csk_truncated_##suffix(const CSKPass *a, const CSKSparseBlock *b, long r0,          \
-                                              double *acc, float *scratch) {                             \
-        return csk_truncated_pass(a, b, r0, acc, scratch);                                                \
+    attr static double csk_truncated_##suffix(const CSKPass *a, const CSKScores *sc, const CSKSparseBlock *b, \
+                                              long r0, double *acc, float *scratch, float *chunk) {      \
+        return csk_truncated_pass(a, sc, b, r0, acc, scratch, chunk);                                     \
     }                                                                                                     \
     attr static double csk_scores_##suffix(const CSKPass *a, const CSKScores *s, const CSKSparseBlock *b,  \
                                            long r0, long r1, double *acc, float *e) {                     \
@@ -227,8 +249,8 @@ CSK_TRUNCATED_INSTANCE(avx2, CSK_TARGET_AVX2)
 CSK_TRUNCATED_INSTANCE(portable, )
 
 long csk_truncated_build_block(const CSKScores *scores, long rowStart, long rowEnd, float drop, long maxCount,
-                               long denseRowMin, CSKSparseBlock *block, float *rowTemp) {
-    CSK_DISPATCH(csk_build, scores, rowStart, rowEnd, drop, maxCount, denseRowMin, block, rowTemp)
+                               long denseRowMin, int storeDense, CSKSparseBlock *block, float *rowTemp) {
+    CSK_DISPATCH(csk_build, scores, rowStart, rowEnd, drop, maxCount, denseRowMin, storeDense, block, rowTemp)
 }
 
 void csk_log_floats(const float *x, float *out, long count) {
@@ -245,9 +267,9 @@ void csk_sparse_block_free(CSKSparseBlock *block) {
     memset(block, 0, sizeof *block);
 }
 
-double csk_truncated_pass_block(const CSKPass *pass, const CSKSparseBlock *block, long rowStart, double *acc,
-                                float *scratch) {
-    CSK_DISPATCH(csk_truncated, pass, block, rowStart, acc, scratch)
+double csk_truncated_pass_block(const CSKPass *pass, const CSKScores *scores, const CSKSparseBlock *block,
+                                long rowStart, double *acc, float *scratch, float *chunk) {
+    CSK_DISPATCH(csk_truncated, pass, scores, block, rowStart, acc, scratch, chunk)
 }
 
 double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, const CSKSparseBlock *block,

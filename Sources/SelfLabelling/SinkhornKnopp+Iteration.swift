@@ -2,9 +2,11 @@ import CSinkhornKernels
 import Foundation
 import Tensors
 
-/// What the iterations read: the stored dense matrix, or the truncated matrix (with the scores behind it).
+/// What the iterations read: the stored dense matrix, the dense matrix computed from the scores in every pass
+/// (`prepare` with the row shifts m and the float32 column shifts b), or the truncated matrix (with the scores behind it).
 enum SinkhornSource {
     case stored(UnsafeRawPointer)
+    case streamed(SinkhornPrepare, rowShift: UnsafeMutablePointer<Double>, colShift: UnsafePointer<Float>)
     case truncated(SinkhornTruncatedMatrix)
 }
 
@@ -38,6 +40,8 @@ struct SinkhornIteration {
     /// Per-block cluster sums (G x kp) and errors (G); per-worker float32 sums (T x kp).
     let blockAcc: UnsafeMutablePointer<Double>, blockErr: UnsafeMutablePointer<Double>
     let scratch: UnsafeMutablePointer<Float>
+    /// Per-worker groups of streamed rows (T x 64 x kp).
+    let chunk: UnsafeMutablePointer<Float>
     /// `Aᵀ c` of the last pass, blocks added in index order (kp).
     private(set) var acc: [Double]
     /// Passes over the full matrix computed from the scores (truncated source).
@@ -56,6 +60,7 @@ struct SinkhornIteration {
         blockAcc = ws.blockAcc(g * p.kp)
         blockErr = ws.blockErr(g)
         scratch = ws.scratch(solver.options.threads * p.kp)
+        chunk = ws.chunk(solver.options.threads * Int(CSK_GROUP_ROWS) * p.kp)
         acc = [Double](repeating: 0, count: p.kp)
     }
 
@@ -91,6 +96,7 @@ struct SinkhornIteration {
         var cap = SinkhornCap(maxIterations: o.maxIterations)
         while err > o.tolerance && !cap.reached(iterations: counter) {
             if let m = truncated, m.builds == 0 || spread(logR) > 2 * SinkhornTruncatedMatrix.drift {
+                m.storeDenseRows = solver.storesDenseRows(rows: layout.ownedRows.count, paddedClusters: kp)
                 guard try rebuild(m, logR: &logR, used: &used) else { return nil }
                 anderson?.reset()
             }
@@ -186,12 +192,17 @@ struct SinkhornIteration {
                                full: Bool = false) throws {
         let o = solver.options
         let p = SinkhornPass(n: n, kp: kp, r32: r32, r64: r64, c: c, blockAcc: blockAcc, blockErr: blockErr,
-                             scratch: scratch, iterate: iterate, check: check, ratio: ratio, omega: omega)
+                             scratch: scratch, chunk: chunk, iterate: iterate, check: check, ratio: ratio, omega: omega)
         let layout = self.layout
         switch (source, o.precision, o.storage) {
         case let (.truncated(m), _, _):
             if full { fullPasses += 1 }
             sinkhornForEachBlock(layout, threads: o.threads) { b, w in p.runTruncated(m, full: full, block: b, worker: w) }
+        case let (.streamed(prepare, rowShift, colShift), _, _):
+            let rowTemp = solver.workspace.rowTemp(o.threads * kp)
+            sinkhornForEachBlock(layout, threads: o.threads) { b, w in
+                p.runStreamed(prepare, rowShift: rowShift, colShift: colShift, block: b, worker: w, rowTemp: rowTemp)
+            }
         case let (.stored(a), .f64, _):
             sinkhornForEachBlock(layout, threads: o.threads) { b, _ in p.runF64(a, block: b, layout: layout) }
         case let (.stored(a), .f32, storage):

@@ -8,7 +8,8 @@ public struct SinkhornMemoryPlan: Sendable, Equatable {
     public var clusters: Int
     /// K rounded up to a multiple of 16 (the stored row length).
     public var paddedClusters: Int
-    /// Bytes of the stored dense matrix: N x paddedClusters x element size.
+    /// Bytes of the stored dense matrix: N x paddedClusters x element size (0 where it is streamed,
+    /// `SinkhornOptions.streamsDenseMatrix(bytes:)`).
     public var matrixBytes: Int
     /// Where the truncated method applies (`SinkhornOptions.truncation`): the most bytes its kept entries may
     /// take before the solve switches to the dense method (whose matrix is then checked and allocated).
@@ -24,7 +25,8 @@ public struct SinkhornMemoryPlan: Sendable, Equatable {
         samples = n
         clusters = k
         paddedClusters = (k + 15) / 16 * 16
-        matrixBytes = n * paddedClusters * options.elementBytes
+        let stored = n * paddedClusters * options.elementBytes
+        matrixBytes = options.streamsDenseMatrix(bytes: stored) ? 0 : stored
         truncatedBytes = SinkhornTruncatedMatrix.applies(options, clusters: k)
             ? SinkhornTruncatedMatrix.worstCaseBytes(samples: n, clusters: k, density: SinkhornTruncatedMatrix.plannedDensity)
             : nil
@@ -47,6 +49,7 @@ public struct SinkhornMemoryPlan: Sendable, Equatable {
             o.precision = .f32
             o.storage = storage
             o.truncation = .off
+            o.denseRows = .stored
             if SinkhornMemoryPlan(samples: samples, clusters: clusters, options: o).totalBytes <= available {
                 fitting = storage
                 break

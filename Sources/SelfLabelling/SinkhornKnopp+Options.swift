@@ -27,6 +27,22 @@ public enum SinkhornStorage: String, Sendable, CaseIterable {
     public var byteSize: Int { self == .f32 ? 4 : 2 }
 }
 
+/// Whether the rows every pass reads in full — the dense method's matrix, the truncated method's flat rows —
+/// are stored once or computed from the scores in every pass. Either way a pass reads the same float32 values
+/// in the same order, so the iterates, errors and labels are the same bit for bit; what differs is memory
+/// (stored: 4 bytes per entry, or the `SinkhornStorage`) and time (streamed: one read of the scores and an
+/// exponential per entry and pass, no store).
+public enum SinkhornDenseRows: String, Sendable, CaseIterable {
+    /// Stored where they fit in a quarter of the available memory (`SinkhornOptions.streamsDenseMatrix(bytes:)`), else
+    /// streamed: a streamed pass costs an exponential per entry (measured 4-5× a stored pass's time at
+    /// 200k x 3000 on a loaded 2-core machine), so streaming is for memory, as at ImageNet size.
+    case automatic = "auto"
+    /// Stored once (the dense method: as `SinkhornStorage`; the truncated method's flat rows: float32).
+    case stored
+    /// Computed from the scores in every pass (float32; the dense method's `storage` is then unused).
+    case streamed
+}
+
 /// How `SinkhornKnoppSolver` accelerates the iterations between two checks of the official rule. The iteration
 /// into every check, and the check itself, are plain Sinkhorn steps on the exact matrix (the full matrix for the
 /// truncated method), so the stopping rule means what it means in the reference.
@@ -79,6 +95,8 @@ public struct SinkhornOptions: Sendable, Equatable {
     public var truncation: SinkhornTruncation = .automatic
     /// What to do with clusters that receive no sample (default: report them in the diagnostics).
     public var emptyClusters: SinkhornEmptyClusterPolicy = .report
+    /// Whether rows read in full are stored or computed from the scores in every pass (default automatic).
+    public var denseRows: SinkhornDenseRows = .automatic
 
     /// Default options (λ = 25, tol = 0.1, 1000 iterations, f32 with f32 storage, 1 thread).
     public init() {}
@@ -87,7 +105,8 @@ public struct SinkhornOptions: Sendable, Equatable {
     public init(scoreKind: SinkhornScoreKind = .logits, lambda: Double = 25, tolerance: Double = 0.1,
                 maxIterations: Int = 1000, precision: SinkhornPrecision = .f32, storage: SinkhornStorage = .f32,
                 threads: Int = 1, availableMemoryBytes: Int? = nil, acceleration: SinkhornAcceleration = .off,
-                truncation: SinkhornTruncation = .automatic, emptyClusters: SinkhornEmptyClusterPolicy = .report) {
+                truncation: SinkhornTruncation = .automatic, emptyClusters: SinkhornEmptyClusterPolicy = .report,
+                denseRows: SinkhornDenseRows = .automatic) {
         self.scoreKind = scoreKind
         self.lambda = lambda
         self.tolerance = tolerance
@@ -99,6 +118,7 @@ public struct SinkhornOptions: Sendable, Equatable {
         self.acceleration = acceleration
         self.truncation = truncation
         self.emptyClusters = emptyClusters
+        self.denseRows = denseRows
     }
 
     /// The most iterations of an automatic cap (`maxIterations` 0): 20× the most the official loop was seen to
@@ -110,6 +130,25 @@ public struct SinkhornOptions: Sendable, Equatable {
     public static let automaticStallFactor = 0.99
     /// See `automaticStallFactor`.
     public static let automaticStallIterations = 2_000
+
+    /// Whether the dense method computes its `bytes`-byte matrix from the scores in every pass
+    /// (`SinkhornDenseRows`): float32 arithmetic with `.streamed`, or `.automatic` with float32 storage when the
+    /// matrix would take more than a quarter of the available memory (`availableMemoryBytes`, else
+    /// `MemAvailable`).
+    public func streamsDenseMatrix(bytes: Int) -> Bool {
+        guard precision == .f32 else { return false }
+        switch denseRows {
+        case .stored: return false
+        case .streamed: return true
+        case .automatic: return storage == .f32 && !fitsStoredRows(bytes: bytes)
+        }
+    }
+
+    /// Whether `bytes` of stored rows fit in a quarter of the available memory.
+    func fitsStoredRows(bytes: Int) -> Bool {
+        let available = availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? Int.max
+        return Double(bytes) <= Double(available) / 4
+    }
 
     /// Bytes per stored matrix element under these options.
     public var elementBytes: Int { precision == .f64 ? 8 : storage.byteSize }

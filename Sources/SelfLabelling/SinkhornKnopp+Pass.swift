@@ -28,6 +28,8 @@ struct SinkhornPass: @unchecked Sendable {
     let blockErr: UnsafeMutablePointer<Double>
     /// Per-worker float32 cluster sums (threads x kp).
     let scratch: UnsafeMutablePointer<Float>
+    /// Per-worker groups of rows computed from the scores (threads x 64 x kp).
+    let chunk: UnsafeMutablePointer<Float>
     /// Iterate (compute c') or only accumulate `Aᵀ c'`.
     let iterate: Bool
     /// Accumulate `Σ_n |c_old/c_new − 1|` with `c_old/c_new = (c'_old / c'_new) · ratio`.
@@ -45,12 +47,28 @@ struct SinkhornPass: @unchecked Sendable {
         blockErr[b] = csk_pass_block(&args, rows.lowerBound, rows.upperBound, blockAcc + b * kp, scratch + w * kp)
     }
 
+    /// Processes block `b` of the dense float32 matrix computed from the scores (C kernel
+    /// `csk_stream_pass_block`: the bits `runF32` reads from the stored matrix, in the same groups); then
+    /// returns the scores' pages of the block if `prepare` may.
+    func runStreamed(_ prepare: SinkhornPrepare, rowShift: UnsafeMutablePointer<Double>, colShift: UnsafePointer<Float>,
+                     block b: Int, worker w: Int, rowTemp: UnsafeMutablePointer<Float>) {
+        let rows = prepare.layout.rows(ofBlock: b)
+        var args = arguments(nil, CSK_F32)
+        let chunkRows = Int(CSK_GROUP_ROWS)
+        blockErr[b] = withUnsafePointer(to: prepare.arguments(rowShift: rowShift, logC0: nil)) { a in
+            csk_stream_pass_block(&args, a, colShift, rows.lowerBound, rows.upperBound, blockAcc + b * kp,
+                                  scratch + w * kp, chunk + w * chunkRows * kp, rowTemp + w * kp)
+        }
+        prepare.release(block: b)
+    }
+
     /// Processes block `b` of a truncated matrix: its kept entries, or (`full`) every entry computed from the
     /// scores; float64 sums either way.
     func runTruncated(_ m: SinkhornTruncatedMatrix, full: Bool, block b: Int, worker w: Int) {
         var args = arguments(nil, CSK_F32)
         blockErr[b] = full ? m.fullPass(&args, block: b, worker: w, acc: blockAcc + b * kp)
-            : m.pass(&args, block: b, acc: blockAcc + b * kp, scratch: scratch + w * kp)
+            : m.pass(&args, block: b, worker: w, acc: blockAcc + b * kp, scratch: scratch + w * kp,
+                     chunk: chunk + w * Int(CSK_GROUP_ROWS) * kp)
     }
 
     private func arguments(_ matrix: UnsafeRawPointer?, _ element: CSKElement) -> CSKPass {

@@ -30,7 +30,7 @@ struct SinkhornPrepare {
     }
 
     /// The C kernels' view of these scores, writing `rowShift` and `logC0`.
-    private func arguments(rowShift: UnsafeMutablePointer<Double>, logC0: UnsafeMutablePointer<Double>?) -> CSKPrepare {
+    func arguments(rowShift: UnsafeMutablePointer<Double>, logC0: UnsafeMutablePointer<Double>?) -> CSKPrepare {
         CSKPrepare(scores: scores, k: k, kp: kp, lambda: Float(lambda), probabilities: kind == .probabilities ? 1 : 0,
                    drop: SinkhornTruncatedMatrix.drop(clusters: k),
                    denseRowMin: SinkhornTruncatedMatrix.denseRowMin(paddedClusters: kp), rowShift: rowShift, logC0: logC0)

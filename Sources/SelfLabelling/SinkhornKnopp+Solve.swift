@@ -27,6 +27,8 @@ struct SinkhornIterated {
     let state: SinkhornIteration.State
     let method: SinkhornMethod
     let storedBytes: Int, keptEntries: Int, rebuilds: Int
+    /// Whether rows read in full were computed from the scores in every pass (`SinkhornDenseRows`).
+    var streamed = false
     /// When preparing ended and iterating started (the dense method's store counts as preparing).
     let prepared: Double
 }
@@ -74,6 +76,19 @@ extension SinkhornKnoppSolver {
 
     /// The largest log-ratio kept between entries of the starting per-sample scaling c0.
     static let startingSampleScalingRange = 600.0
+
+    /// Whether the truncated method's next build stores its flat rows (`SinkhornDenseRows`): as asked, or
+    /// (automatic) when the worst case of `rows` flat rows (`SinkhornTruncatedMatrix.maxDensity` of them) fits
+    /// in a quarter of the available memory. Stored and streamed rows give the same bits, so ranks may decide
+    /// differently.
+    func storesDenseRows(rows: Int, paddedClusters kp: Int) -> Bool {
+        switch options.denseRows {
+        case .stored: return true
+        case .streamed: return false
+        case .automatic:
+            return options.fitsStoredRows(bytes: Int(Double(rows * kp * 4) * SinkhornTruncatedMatrix.maxDensity))
+        }
+    }
 
     /// Whether this solver may use the truncated method on these scores (see `SinkhornTruncation.automatic`).
     func truncates(clusters k: Int) -> Bool { SinkhornTruncatedMatrix.applies(options, clusters: k) }

@@ -23,13 +23,25 @@ extension SinkhornKnoppSolver {
         }
         let stored = isDistributed ? try communicator.allreduce(m.storedBytes, .sum) : m.storedBytes
         return SinkhornIterated(state: state, method: .truncated, storedBytes: stored,
-                                keptEntries: m.keptEntries, rebuilds: m.builds, prepared: prepared)
+                                keptEntries: m.keptEntries, rebuilds: m.builds, streamed: !m.storeDenseRows,
+                                prepared: prepared)
     }
 
     /// Iterate with the dense method: stores `A = exp(λ (y − m) − b)` (as `SinkhornStorage`, or float64 in
-    /// `.f64` precision), then runs the iterations over it.
+    /// `.f64` precision), then runs the iterations over it; or, where `streamsDenseRows`, runs them over the
+    /// same float32 values computed from the scores in every pass.
     func iterateDense(_ p: SinkhornProblem, warmStart: [Double]?) throws -> SinkhornIterated {
         let o = options, ws = workspace
+        if o.streamsDenseMatrix(bytes: p.layout.ownedRows.count * p.kp * 4) {
+            let colShift32 = ws.colShift32(p.kp)
+            for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
+            let prepared = ResourceUsage.monotonicSeconds
+            var iteration = SinkhornIteration(solver: self, source: .streamed(p.prepare, rowShift: p.rowShift,
+                                                                               colShift: colShift32), problem: p)
+            let state = try iteration.run(warmStart: warmStart)!
+            return SinkhornIterated(state: state, method: .dense, storedBytes: 0, keptEntries: p.n * p.k,
+                                    rebuilds: 0, streamed: true, prepared: prepared)
+        }
         // This rank's rows only, addressed by global row (`matrix + row · kp` elements).
         let rows = p.layout.ownedRows
         let rowBytes = p.kp * o.elementBytes, localBytes = rows.count * rowBytes
@@ -100,6 +112,7 @@ extension SinkhornKnoppSolver {
             labelSeconds: labelled - iterated, method: it.method, keptEntries: it.keptEntries,
             rebuilds: it.rebuilds, fullPasses: state.fullPasses)
         diagnostics.representableLambda = p.representableLambda
+        diagnostics.streamedDenseRows = it.streamed
         diagnostics.repairedEmptyClusters = repaired
         diagnostics.stalled = state.stalled
         diagnostics.degenerateLabels = SinkhornDiagnostics.isDegenerate(

@@ -89,6 +89,9 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
     let releasePages: Bool
     /// The share of the matrix the kept entries may fill.
     let maxDensity: Double
+    /// Whether builds store the dense rows' values (else the passes compute them from the scores); set before
+    /// each build.
+    var storeDenseRows = false
     /// Kept entries after the last build.
     private(set) var keptEntries = 0
     /// Builds so far.
@@ -116,7 +119,8 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
     /// Bytes held by the kept entries (column index, value and row starts) of this rank's blocks.
     var storedBytes: Int {
         layout.ownedBlocks.reduce(0) {
-            $0 + blocks[$1].count * 6 + (blocks[$1].rows + 1) * 8 + blocks[$1].denseRows * (scores.kp * 4 + 16)
+            $0 + blocks[$1].count * 6 + (blocks[$1].rows + 1) * 8
+                + blocks[$1].denseRows * ((storeDenseRows ? scores.kp * 4 : 0) + 16)
         }
     }
 
@@ -142,7 +146,8 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
                 let cap = Self.cap(rows: rows.count, paddedClusters: m.scores.kp, density: m.maxDensity)
                 withUnsafePointer(to: m.scores) { s in
                     st[b] = csk_truncated_build_block(s, rows.lowerBound, rows.upperBound, drop, cap,
-                                                      Self.denseRowMin(paddedClusters: m.scores.kp), m.blocks + b,
+                                                      Self.denseRowMin(paddedClusters: m.scores.kp),
+                                                      m.storeDenseRows ? 1 : 0, m.blocks + b,
                                                       m.rowTemp + w * m.scores.kp)
                 }
                 m.release(rows)
@@ -161,10 +166,16 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
         return true
     }
 
-    /// One Sinkhorn pass over the kept entries of block `b`.
-    func pass(_ args: inout CSKPass, block b: Int, acc: UnsafeMutablePointer<Double>,
-              scratch: UnsafeMutablePointer<Float>) -> Double {
-        csk_truncated_pass_block(&args, blocks + b, layout.rows(ofBlock: b).lowerBound, acc, scratch)
+    /// One Sinkhorn pass over the kept entries of block `b` (dense rows not stored: computed from the
+    /// scores in `chunk`, whose pages are then returned).
+    func pass(_ args: inout CSKPass, block b: Int, worker w: Int, acc: UnsafeMutablePointer<Double>,
+              scratch: UnsafeMutablePointer<Float>, chunk: UnsafeMutablePointer<Float>) -> Double {
+        let rows = layout.rows(ofBlock: b)
+        let err = withUnsafePointer(to: scores) { s in
+            csk_truncated_pass_block(&args, s, blocks + b, rows.lowerBound, acc, scratch, chunk)
+        }
+        if !storeDenseRows && blocks[b].denseRows > 0 { release(rows) }
+        return err
     }
 
     /// One Sinkhorn pass over every entry of block `b`, computed from the scores (nothing dropped).

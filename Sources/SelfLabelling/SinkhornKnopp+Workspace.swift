@@ -56,6 +56,8 @@ final class SinkhornWorkspace: @unchecked Sendable {
     let blockErr = SinkhornBuffer<Double>()
     /// Per-worker float32 cluster sums (T x kp).
     let scratch = SinkhornBuffer<Float>()
+    /// One group of streamed rows per worker (T x 64 x kp): the dense rows computed from the scores.
+    let chunk = SinkhornBuffer<Float>()
     /// c' before a check, to rerun that iteration on the full matrix (truncated method, N).
     let savedC = SinkhornBuffer<Double>()
 

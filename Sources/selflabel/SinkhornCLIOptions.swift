@@ -13,10 +13,14 @@ struct SinkhornCLIOptions: ParsableArguments {
     @Option(help: "Dense method's stored matrix type (--dtype f32): f32, bf16 or f16 (f16 only for flat scores); unused by the truncated method.")
     var storage: SinkhornStorage?
     @Option(help: "Threads.") var threads: Int = ComputeThreads.defaultCount
-    @Option(help: "Acceleration between checks: off (the reference's plain loop), anderson (Anderson-accelerated potentials) or over-relaxation (adaptive ω); each check of the official rule is a plain step.")
-    var acceleration: SinkhornAcceleration = .off
+    @Option(help: "Acceleration between checks: anderson (Anderson-accelerated potentials; the default, as in training), off (the reference's plain loop: its iteration count) or over-relaxation (adaptive ω); each check of the official rule is a plain step on the exact matrix.")
+    var acceleration: SinkhornAcceleration = .anderson
     @Option(help: "auto: iterate on the entries that can matter (--dtype f32) and decide the stopping rule on the full matrix; off: always the whole stored matrix.")
     var truncation: SinkhornTruncation = .automatic
+
+    @Option(name: .customLong("dense-rows"),
+            help: "Rows read in full (the dense matrix, the truncated method's flat rows): auto, stored once, or streamed (computed from the scores in every pass; same results, less memory).")
+    var denseRows: SinkhornDenseRows = .automatic
 
     @Option(name: .customLong("empty-clusters"),
             help: "Clusters with no sample: report (default), split (each takes half of the largest cluster, the samples preferring it most) or refuse.")
@@ -33,7 +37,7 @@ struct SinkhornCLIOptions: ParsableArguments {
     func options(scoreKind kind: SinkhornScoreKind = .logits) -> SinkhornOptions {
         SinkhornOptions(scoreKind: kind, lambda: lamb, tolerance: tol, maxIterations: maxIters, precision: dtype,
                         storage: storage ?? .f32, threads: threads, acceleration: acceleration,
-                        truncation: truncation, emptyClusters: emptyClusters)
+                        truncation: truncation, emptyClusters: emptyClusters, denseRows: denseRows)
     }
 
     /// The stored element type as reported in JSON: "f64" in f64 precision, else the storage.
@@ -46,3 +50,4 @@ extension SinkhornTruncation: ExpressibleByArgument {}
 extension SinkhornScoreFamily: ExpressibleByArgument {}
 extension SinkhornEmptyClusterPolicy: ExpressibleByArgument {}
 extension SinkhornAcceleration: ExpressibleByArgument {}
+extension SinkhornDenseRows: ExpressibleByArgument {}

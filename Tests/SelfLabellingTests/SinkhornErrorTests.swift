@@ -88,7 +88,7 @@ struct SinkhornErrorTests {
     @Test("memory planning refuses a problem that cannot fit and names the storage that would")
     func memory() throws {
         let n = 1000, k = 64
-        let dense = SinkhornOptions(truncation: .off)
+        let dense = SinkhornOptions(truncation: .off, denseRows: .stored)
         let plan32 = SinkhornMemoryPlan(samples: n, clusters: k, options: dense)
         let plan16 = SinkhornMemoryPlan(samples: n, clusters: k, options: SinkhornOptions(storage: .bf16, truncation: .off))
         #expect(plan32.matrixBytes == n * k * 4 && plan16.matrixBytes == n * k * 2)
@@ -107,6 +107,13 @@ struct SinkhornErrorTests {
             o.availableMemoryBytes = 1000
             try run(z, n: n, k: k, o)
         }
+        // A streamed dense matrix needs no matrix memory.
+        let streamed = SinkhornOptions(truncation: .off, denseRows: .streamed)
+        let planS = SinkhornMemoryPlan(samples: n, clusters: k, options: streamed)
+        #expect(planS.matrixBytes == 0 && planS.totalBytes == planS.workBytes)
+        var fits = streamed
+        fits.availableMemoryBytes = planS.totalBytes
+        try run(z, n: n, k: k, fits)
         // The truncated method plans for its worst case (one eighth of the entries, 6 bytes each).
         let planT = SinkhornMemoryPlan(samples: n, clusters: k, options: SinkhornOptions())
         #expect(planT.truncatedBytes.map { $0 >= n * k / 8 * 6 && $0 < plan16.matrixBytes } == true)

@@ -47,8 +47,8 @@ struct SinkhornFamilyTests {
     func mixtureIsHybrid() throws {
         let n = 4000, k = 200
         let z = SinkhornFamilySpec(family: .mixed, fraction: 0.4, seed: 9).generate(samples: n, clusters: k)
-        let auto = try solve(z, n: n, k: k, .init(lambda: 25))
-        let dense = try solve(z, n: n, k: k, .init(lambda: 25, truncation: .off))
+        let auto = try solve(z, n: n, k: k, .init(lambda: 25, denseRows: .stored))
+        let dense = try solve(z, n: n, k: k, .init(lambda: 25, truncation: .off, denseRows: .stored))
         let d = auto.diagnostics
         #expect(d.method == .truncated)
         // About 40 % of the rows are dense (every one of their entries read), the rest keep a few entries.

@@ -71,30 +71,33 @@ typedef struct {
     long *denseIndex;   ///< Row (within the block) of each dense row, ascending.
     float *dense;       ///< denseRows x kp values e_nj (0 in the padding).
     double *denseC;     ///< c' of the dense rows during a pass (gathered, then written back).
+    int denseStored;    ///< 1: `dense` holds the dense rows' values; 0: the passes compute them from the scores.
 } CSKSparseBlock;
 
 /// Builds rows [rowStart, rowEnd) of the truncated matrix: per row, u_j = λ (z_j − m) + o_j, writes
 /// M = max_j u_j to `rowOffset`, and keeps the entries with u_j ≥ M − drop as (j, exp(u_j − M)); a row with
-/// more than `denseRowMin` such entries (0: never) is stored densely, every column. `rowTemp` holds kp floats.
-/// Returns the entries the passes will read (kept entries plus kp per dense row), −1 when that would exceed
-/// `maxCount` (the block is then unusable), −2 when memory ran out.
+/// more than `denseRowMin` such entries (0: never) is a dense row, every column read: its values are stored in
+/// `dense` when `storeDense`, else only its index (the passes compute them from the scores). `rowTemp` holds kp
+/// floats. Returns the entries the passes will read (kept entries plus kp per dense row), −1 when that would
+/// exceed `maxCount` (the block is then unusable), −2 when memory ran out.
 long csk_truncated_build_block(const CSKScores *scores, long rowStart, long rowEnd, float drop, long maxCount,
-                               long denseRowMin, CSKSparseBlock *block, float *rowTemp);
+                               long denseRowMin, int storeDense, CSKSparseBlock *block, float *rowTemp);
 
 /// Frees a block's arrays and zeroes it.
 void csk_sparse_block_free(CSKSparseBlock *block);
 
 /// The Sinkhorn pass of `csk_pass_block` over a truncated block whose first row is `rowStart` (the pass's
 /// `matrix` and `element` are ignored): s_n = Σ e_nj r'_j and acc_j = Σ e_nj c'_n in float64 (products
-/// e·r' in float32); the dense rows first, by `csk_pass_block`'s row pass (`scratch`: kp floats). Returns the
-/// block's error sum.
-double csk_truncated_pass_block(const CSKPass *pass, const CSKSparseBlock *block, long rowStart, double *acc,
-                                float *scratch);
+/// e·r' in float32); the dense rows first, by `csk_pass_block`'s row pass (`scratch`: kp floats) over their
+/// stored values or, when the block does not store them, over groups of 64 of them computed from `scores`
+/// into `chunk` (64 x kp floats; the same bits, the same groups). Returns the block's error sum.
+double csk_truncated_pass_block(const CSKPass *pass, const CSKScores *scores, const CSKSparseBlock *block,
+                                long rowStart, double *acc, float *scratch, float *chunk);
 
 /// The same pass over every entry e_nj of `scores` (nothing dropped), computed on the fly; float64 sums as
 /// in `csk_truncated_pass_block`, so on the kept entries both see the same values. `block` (NULL: none) is the
 /// current build of these rows: its dense rows, which hold exactly these values, are read instead of
-/// recomputed. `rowTemp`: kp floats.
+/// recomputed (when it stores them). `rowTemp`: kp floats.
 double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, const CSKSparseBlock *block,
                              long rowStart, long rowEnd, double *acc, float *rowTemp);
 
@@ -130,6 +133,17 @@ int csk_statistics_block(const CSKPrepare *prepare, long rowStart, long rowEnd, 
 /// floats, 0 in the padding) as `element` (a CSKElement), rows kp elements long. `rowTemp`: kp floats.
 void csk_store_block(const CSKPrepare *prepare, long rowStart, long rowEnd, const float *colShift, int element,
                      void *matrix, float *rowTemp);
+
+/// The pass of `csk_pass_block` over rows [rowStart, rowEnd) of the dense method's float32 matrix without
+/// storing it: each group of 64 rows of `A_nk = exp(λ (y_nk − m_n) − b_k)` is computed from the scores into
+/// `chunk` (64 x kp floats) with the bits `csk_store_block` would store, then read exactly as `csk_pass_block`
+/// reads the stored rows, so the results are the same bit for bit. `colShift`: b (kp floats, 0 in the
+/// padding); `scratch` and `rowTemp`: kp floats each.
+double csk_stream_pass_block(const CSKPass *pass, const CSKPrepare *prepare, const float *colShift, long rowStart,
+                             long rowEnd, double *acc, float *scratch, float *chunk, float *rowTemp);
+
+/// Rows per group of the passes (float32 cluster sums within a group): the rows of a streamed chunk.
+#define CSK_GROUP_ROWS 64
 
 /// out[i] = log(x[i]) for x[i] ≥ 0 (0 gives −∞), float32, the same logarithm as the truncated method's
 /// probabilities (about 1 ulp). `out` may equal `x`.

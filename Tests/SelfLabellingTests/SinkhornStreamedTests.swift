@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import SelfLabelling
+
+/// Rows read in full computed from the scores in every pass (`SinkhornDenseRows.streamed`) give the stored
+/// rows' results bit for bit: the same float32 values, read in the same groups.
+@Suite("Sinkhorn-Knopp with streamed dense rows")
+struct SinkhornStreamedTests {
+    struct Case: CustomStringConvertible, Sendable {
+        let spec: SinkhornFamilySpec
+        let lambda: Double
+        let truncation: SinkhornTruncation
+        var description: String { "\(spec.family) f=\(spec.fraction) p=\(spec.probabilities) λ=\(lambda) \(truncation)" }
+    }
+
+    static let cases: [Case] = [
+        Case(spec: .init(family: .flat, flatSigma: 0.02, seed: 11), lambda: 25, truncation: .automatic),
+        Case(spec: .init(family: .flat, flatSigma: 0.1, probabilities: true, seed: 12), lambda: 10, truncation: .automatic),
+        Case(spec: .init(family: .mixed, fraction: 0.5, seed: 13), lambda: 25, truncation: .automatic),
+        Case(spec: .init(family: .mixed, fraction: 0.4, skew: 3, probabilities: true, seed: 14), lambda: 10,
+             truncation: .automatic),
+        Case(spec: .init(family: .peaked, seed: 15), lambda: 25, truncation: .off),
+    ]
+
+    @Test("streamed equals stored bit for bit, whatever the thread count", arguments: cases)
+    func streamedEqualsStored(_ c: Case) throws {
+        let n = 2000, k = 70  // 70 columns: a padded tail of 10 in every row
+        let z = c.spec.generate(samples: n, clusters: k)
+        let kind: SinkhornScoreKind = c.spec.probabilities ? .probabilities : .logits
+        func run(_ rows: SinkhornDenseRows, threads: Int) throws -> SinkhornResult {
+            let o = SinkhornOptions(scoreKind: kind, lambda: c.lambda, maxIterations: 100_000, threads: threads,
+                                    truncation: c.truncation, denseRows: rows)
+            return try z.withUnsafeBufferPointer {
+                try SinkhornKnoppSolver(options: o).solve(scores: $0, samples: n, clusters: k)
+            }
+        }
+        let stored = try run(.stored, threads: 1)
+        let ref = SinkhornKnopp.reference(z, samples: n, clusters: k, lambda: c.lambda, kind: kind)
+        #expect(agreement(stored.labels, ref.labels) >= 0.999, "\(c)")
+        #expect(!stored.diagnostics.streamedDenseRows)
+        for threads in [1, 3] {
+            let streamed = try run(.streamed, threads: threads)
+            #expect(streamed.diagnostics.streamedDenseRows, "\(c)")
+            #expect(streamed.diagnostics.method == stored.diagnostics.method, "\(c)")
+            #expect(streamed.labels == stored.labels, "\(c) threads \(threads)")
+            #expect(streamed.diagnostics.errorHistory == stored.diagnostics.errorHistory, "\(c) threads \(threads)")
+            #expect(streamed.clusterScaling == stored.clusterScaling, "\(c) threads \(threads)")
+            #expect(streamed.diagnostics.storedMatrixBytes < stored.diagnostics.storedMatrixBytes, "\(c)")
+        }
+    }
+}
