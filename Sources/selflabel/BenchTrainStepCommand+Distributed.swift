@@ -1,5 +1,6 @@
 import ArgumentParser
 import Autograd
+import DataPipeline
 import Distributed
 import Foundation
 import NeuralNetworks
@@ -22,7 +23,7 @@ extension BenchTrainStepCommand {
         let kernels = Kernels(named: backend)
         let (net, images, targets, sgd) = TrainStepBenchmark.setUp(architecture: arch, batch: batch, heads: hc, classes: ncl,
                                                                    seed: seed)
-        let share = (batch * world.rank / world.size)..<(batch * (world.rank + 1) / world.size)
+        let share = BatchShard(rank: world.rank, ranks: world.size).positions(0..<batch)  // as the trainer splits
         let mine = images[share], myTargets = targets.map { Array($0[share]) }
         let buckets = GradientBuckets(parameters: net.namedParameters().map(\.parameter), communicator: world,
                                       bucketBytes: Int(bucketMb * 1e6), progressThread: !noProgressThread)
