@@ -70,8 +70,14 @@ struct BenchSelaCommand: ParsableCommand {
         var run = TrainingRun(configuration: c, resume: false)
         run.overwrite = true
         run.compareHeldOut = true
-        guard case let .completed(summary, heldOut?) = try run.execute() else {
-            throw ValidationError("the benchmark run was stopped before it completed")
+        let outcome = try run.execute()
+        guard case let .completed(summary, heldOut?) = outcome else {
+            // Stopped by a signal (or without a held-out comparison): one line, no usage text, and the shell's
+            // "stopped by signal" exit status where a signal did it.
+            let kept = exp == nil ? "; its temporary folder is removed, so it cannot be resumed (give --exp to keep one)" : ""
+            FileHandle.standardError.write(Data("Error: the benchmark run was stopped before it completed\(kept)\n".utf8))
+            if case let .stopped(signal?) = outcome { throw ExitCode(128 + signal) }
+            throw ExitCode.failure
         }
         // One decode-and-augment epoch of the training images, alone (what the loader's workers do per epoch).
         let train: any Dataset = try data.map { try DatasetLocator.open($0, split: .train) } ?? EmbeddedCIFAR10.train
