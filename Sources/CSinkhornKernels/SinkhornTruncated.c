@@ -10,7 +10,7 @@
 
 /// u_j = λ (y_j − m) + o_j for 16 columns starting at j, y = z or log P (fewer than 16 left in the row: the
 /// rest read as 1, and their −∞ offsets make them −∞). Contraction is off: the same bits in every caller.
-CSK_INLINE v16f csk_u16(const CSKScores *s, const float *z, long j, float m) {
+CSK_INLINE v16f csk_u16(const CSKScores *s, const float *z, long j, float m, const float *offset) {
 #pragma clang fp contract(off)
     v16f zv;
     if (j + 16 <= s->k) {
@@ -21,15 +21,20 @@ CSK_INLINE v16f csk_u16(const CSKScores *s, const float *z, long j, float m) {
         zv = *(const v16f_u *)tail;
     }
     if (s->probabilities) zv = csk_log16(zv);
-    return (zv - m) * s->lambda + *(const v16f_u *)(s->colOffset + j);
+    return (zv - m) * s->lambda + *(const v16f_u *)(offset + j);
 }
 
-/// e_j = exp(u_j − M) of one row into `out` (kp floats); returns nothing, the caller sums.
-CSK_INLINE void csk_row_values(const CSKScores *s, long row, float M, float *out) {
+/// The column offsets of the dense rows (those of the build that made them).
+CSK_INLINE const float *csk_dense_offsets(const CSKScores *s) {
+    return s->denseColOffset ? s->denseColOffset : s->colOffset;
+}
+
+/// e_j = exp(u_j − M) of one row into `out` (kp floats), u with the column offsets `offset`; the caller sums.
+CSK_INLINE void csk_row_values(const CSKScores *s, long row, float M, const float *offset, float *out) {
 #pragma clang fp contract(off)
     const float *z = s->scores + (size_t)row * (size_t)s->k;
     float m = (float)s->rowMax[row];
-    for (long j = 0; j < s->kp; j += 16) *(v16f_u *)(out + j) = csk_exp16(csk_u16(s, z, j, m) - M);
+    for (long j = 0; j < s->kp; j += 16) *(v16f_u *)(out + j) = csk_exp16(csk_u16(s, z, j, m, offset) - M);
 }
 
 /// Room for one more dense row (its values, `kp` floats, when `storeDense`; its index and c' slot) in `b`; 0
@@ -53,29 +58,35 @@ CSK_INLINE int csk_grow_dense(CSKSparseBlock *b, long kp, int storeDense) {
 }
 
 CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long maxCount, long denseRowMin,
-                          int storeDense, CSKSparseBlock *b, float *u) {
+                          int storeDense, int keepDense, CSKSparseBlock *b, float *u) {
 #pragma clang fp contract(off)
     long rows = r1 - r0;
+    if (keepDense && (b->rows != rows || b->denseStored != storeDense || !b->start)) return -3;
     if (b->rows < rows || !b->start) {
         long *start = realloc(b->start, (size_t)(rows + 1) * sizeof(long));
         if (!start) return -2;
         b->start = start;
     }
     b->rows = rows;
-    b->denseRows = 0;
+    if (!keepDense) b->denseRows = 0;
     if (b->denseStored != storeDense) {  // stored values are kept (capacity included) only while storing
         free(b->dense);
         b->dense = NULL;
         b->denseCapacity = 0;
         b->denseStored = storeDense;
     }
-    long count = 0;
+    long count = 0, nextDense = 0;
     for (long row = r0; row < r1; row++) {
+        if (keepDense && nextDense < b->denseRows && b->denseIndex[nextDense] == row - r0) {
+            nextDense++;  // kept as it is: values, M_n and offsets of the build that made it dense
+            b->start[row - r0] = count;
+            continue;
+        }
         const float *z = s->scores + (size_t)row * (size_t)s->k;
         float m = (float)s->rowMax[row];
         v16f mv = csk_splat(-INFINITY);
         for (long j = 0; j < s->kp; j += 16) {
-            v16f v = csk_u16(s, z, j, m);
+            v16f v = csk_u16(s, z, j, m, s->colOffset);
             *(v16f_u *)(u + j) = v;
             mv = __builtin_elementwise_max(mv, v);
         }
@@ -90,6 +101,7 @@ CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long
             for (int i = 0; i < 16; i++) near -= keep[i];  // lanes of a true comparison are −1
         }
         if (denseRowMin > 0 && near > denseRowMin) {  // a flat row: every entry, stored densely
+            if (keepDense) return -3;  // the dense rows change: a build of every row
             if (count + (b->denseRows + 1) * s->kp > maxCount) return -1;
             if (!csk_grow_dense(b, s->kp, storeDense)) return -2;
             if (storeDense) {
@@ -139,6 +151,7 @@ CSK_INLINE double csk_truncated_pass(const CSKPass *a, const CSKScores *sc, cons
         for (long i = 0; i < b->denseRows; i++) b->denseC[i] = a->c[r0 + b->denseIndex[i]];
         CSKPass d = *a;
         d.c = b->denseC;
+        if (a->r32Dense) d.r32 = a->r32Dense;
         if (b->denseStored) {
             d.matrix = b->dense;
             err += csk_block(&d, 0, b->denseRows, acc, scratch, CSK_F32, 0);
@@ -147,11 +160,14 @@ CSK_INLINE double csk_truncated_pass(const CSKPass *a, const CSKScores *sc, cons
                 long end = g + CSK_GROUP < b->denseRows ? g + CSK_GROUP : b->denseRows;
                 for (long i = g; i < end; i++) {
                     long row = r0 + b->denseIndex[i];
-                    csk_row_values(sc, row, sc->rowOffset[row], chunk + (size_t)(i - g) * (size_t)a->kp);
+                    csk_row_values(sc, row, sc->rowOffset[row], csk_dense_offsets(sc),
+                                   chunk + (size_t)(i - g) * (size_t)a->kp);
                 }
                 err += csk_group(&d, g, end, (const char *)chunk, acc, scratch, CSK_F32, 0);
             }
         }
+        if (a->denseScale)
+            for (long j = 0; j < a->kp; j++) acc[j] *= a->denseScale[j];
         for (long i = 0; i < b->denseRows; i++) a->c[r0 + b->denseIndex[i]] = b->denseC[i];
     }
     const uint16_t *cols = b->cols;
@@ -189,17 +205,25 @@ CSK_INLINE double csk_scores_pass(const CSKPass *a, const CSKScores *s, const CS
     double err = 0;
     long nextDense = 0;
     for (long row = r0; row < r1; row++) {
-        const float *e = temp;
-        if (b && b->denseStored && nextDense < b->denseRows && b->denseIndex[nextDense] == row - r0) {
-            e = b->dense + (size_t)nextDense++ * (size_t)kp;  // the same bits csk_row_values computes
+        const float *e = temp, *r = a->r32;
+        const double *scale = NULL;
+        if (b && nextDense < b->denseRows && b->denseIndex[nextDense] == row - r0) {  // a dense row of the build
+            if (b->denseStored) {
+                e = b->dense + (size_t)nextDense * (size_t)kp;  // the same bits csk_row_values computes
+            } else {
+                csk_row_values(s, row, s->rowOffset[row], csk_dense_offsets(s), temp);
+            }
+            nextDense++;
+            if (a->r32Dense) r = a->r32Dense;
+            scale = a->denseScale;
         } else {
-            csk_row_values(s, row, s->rowOffset ? s->rowOffset[row] : 0.0f, temp);
+            csk_row_values(s, row, s->rowOffset ? s->rowOffset[row] : 0.0f, s->colOffset, temp);
         }
         double dot = 0;
         if (a->iterate) {
             v8d d0 = {0}, d1 = {0};
             for (long j = 0; j < kp; j += 16) {
-                v16f p = *(const v16f_u *)(e + j) * *(const v16f_u *)(a->r32 + j);
+                v16f p = *(const v16f_u *)(e + j) * *(const v16f_u *)(r + j);
                 d0 += csk_lo8(p);
                 d1 += csk_hi8(p);
             }
@@ -207,6 +231,15 @@ CSK_INLINE double csk_scores_pass(const CSKPass *a, const CSKScores *s, const CS
         }
         double c = csk_finish(a, row, dot, &err);
         v8d cv = {c, c, c, c, c, c, c, c};
+        if (scale) {
+            for (long j = 0; j < kp; j += 16) {
+                v16f v = *(const v16f_u *)(e + j);
+                *(v8d_u *)(acc + j) = *(const v8d_u *)(acc + j) + csk_lo8(v) * (cv * *(const v8d_u *)(scale + j));
+                *(v8d_u *)(acc + j + 8) =
+                    *(const v8d_u *)(acc + j + 8) + csk_hi8(v) * (cv * *(const v8d_u *)(scale + j + 8));
+            }
+            continue;
+        }
         for (long j = 0; j < kp; j += 16) {
             v16f v = *(const v16f_u *)(e + j);
             *(v8d_u *)(acc + j) = *(const v8d_u *)(acc + j) + csk_lo8(v) * cv;
@@ -229,8 +262,9 @@ CSK_INLINE void csk_logs(const float *x, float *out, long count) {
 
 #define CSK_TRUNCATED_INSTANCE(suffix, attr)                                                              \
     attr static long csk_build_##suffix(const CSKScores *s, long r0, long r1, float drop, long maxCount,  \
-                                        long denseRowMin, int storeDense, CSKSparseBlock *b, float *u) {  \
-        return csk_build(s, r0, r1, drop, maxCount, denseRowMin, storeDense, b, u);                       \
+                                        long denseRowMin, int storeDense, int keepDense, CSKSparseBlock *b, \
+                                        float *u) {                                                       \
+        return csk_build(s, r0, r1, drop, maxCount, denseRowMin, storeDense, keepDense, b, u);            \
     }                                                                                                     \
     attr static double csk_truncated_##suffix(const CSKPass *a, const CSKScores *sc, const CSKSparseBlock *b, \
                                               long r0, double *acc, float *scratch, float *chunk) {      \
@@ -249,8 +283,10 @@ CSK_TRUNCATED_INSTANCE(avx2, CSK_TARGET_AVX2)
 CSK_TRUNCATED_INSTANCE(portable, )
 
 long csk_truncated_build_block(const CSKScores *scores, long rowStart, long rowEnd, float drop, long maxCount,
-                               long denseRowMin, int storeDense, CSKSparseBlock *block, float *rowTemp) {
-    CSK_DISPATCH(csk_build, scores, rowStart, rowEnd, drop, maxCount, denseRowMin, storeDense, block, rowTemp)
+                               long denseRowMin, int storeDense, int keepDense, CSKSparseBlock *block,
+                               float *rowTemp) {
+    CSK_DISPATCH(csk_build, scores, rowStart, rowEnd, drop, maxCount, denseRowMin, storeDense, keepDense, block,
+                 rowTemp)
 }
 
 void csk_log_floats(const float *x, float *out, long count) {

@@ -44,6 +44,9 @@ public struct SinkhornDiagnostics: Sendable, Equatable {
     public var keptEntries: Int = 0
     /// Builds of the truncated matrix (the first one included; 0 for the dense method).
     public var rebuilds: Int = 0
+    /// Of those, the builds that rebuilt the dense (flat) rows too; the others kept them
+    /// (`SinkhornTruncatedMatrix.denseDrift`).
+    public var denseRebuilds: Int = 0
     /// Passes over the full matrix computed from the scores (truncated method: the cold start's column sums
     /// and the checks that decided on the full matrix).
     public var fullPasses: Int = 0

@@ -46,6 +46,8 @@ struct SinkhornIteration {
     private(set) var acc: [Double]
     /// Passes over the full matrix computed from the scores (truncated source).
     private(set) var fullPasses = 0
+    /// The truncated source's dense rows have their own r' for this pass (`loadDenseScaling`).
+    private var denseLoaded = false
 
     init(solver: SinkhornKnoppSolver, source: SinkhornSource, problem p: SinkhornProblem) {
         self.solver = solver
@@ -124,6 +126,13 @@ struct SinkhornIteration {
                     anderson!.reset()
                 } else {
                     anderson!.next(&logR, plainUpdate: g)
+                    // Safeguard: a mixed step that spreads the scaling far beyond the plain one is an
+                    // extrapolation off the kept entries' range (it would force a dense build, or leave the
+                    // truncated method altogether): take the plain step instead.
+                    if truncated != nil && spread(logR) > spread(g) + 4 * SinkhornTruncatedMatrix.drift {
+                        logR = g
+                        anderson!.reset()
+                    }
                 }
             } else {
                 updateR(&logR, alpha: alpha, omega: relax.rOmega(nextIteration: counter + 1))
@@ -150,11 +159,12 @@ struct SinkhornIteration {
 
     /// The log shift: loads `r' = exp(log r' − α)` (float64 and float32) with `α = max_k log r'_k`, so the
     /// pass's products stay in range; returns α.
-    private func loadScaling(_ logR: [Double]) -> Double {
+    private mutating func loadScaling(_ logR: [Double]) -> Double {
         var alpha = -Double.infinity
         for j in 0..<k { alpha = max(alpha, logR[j]) }
         for j in 0..<kp { r64[j] = exp(logR[j] - alpha) }
         for j in 0..<kp { r32[j] = Float(r64[j]) }
+        if case let .truncated(m) = source { denseLoaded = m.loadDenseScaling(logR: logR, alpha: alpha) }
         return alpha
     }
 
@@ -191,8 +201,11 @@ struct SinkhornIteration {
     private mutating func pass(iterate: Bool, check: Bool, ratio: Double, omega: Double = 1,
                                full: Bool = false) throws {
         let o = solver.options
+        var dense: (UnsafePointer<Float>, UnsafePointer<Double>)? = nil
+        if case let .truncated(m) = source, denseLoaded { dense = (UnsafePointer(m.denseR32), UnsafePointer(m.denseScale)) }
         let p = SinkhornPass(n: n, kp: kp, r32: r32, r64: r64, c: c, blockAcc: blockAcc, blockErr: blockErr,
-                             scratch: scratch, chunk: chunk, iterate: iterate, check: check, ratio: ratio, omega: omega)
+                             scratch: scratch, chunk: chunk, iterate: iterate, check: check, ratio: ratio, omega: omega,
+                             r32Dense: dense?.0, denseScale: dense?.1)
         let layout = self.layout
         switch (source, o.precision, o.storage) {
         case let (.truncated(m), _, _):

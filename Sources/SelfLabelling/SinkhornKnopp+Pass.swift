@@ -37,6 +37,10 @@ struct SinkhornPass: @unchecked Sendable {
     let ratio: Double
     /// Over-relaxation of c (1 = the plain update): `c' ← (c'_old · ratio)^{1−ω} · c'_SK^ω`.
     let omega: Double
+    /// Truncated source: the dense rows' r' and cluster-sum factors while they keep older column offsets
+    /// (`SinkhornTruncatedMatrix.loadDenseScaling`); nil otherwise.
+    var r32Dense: UnsafePointer<Float>? = nil
+    var denseScale: UnsafePointer<Double>? = nil
 
     /// Processes block `b` on worker `w` with float32 arithmetic (the C kernel `csk_pass_block`, chosen for
     /// this CPU at run time: AVX-512F, AVX2 + FMA + F16C, or portable) over `element` storage.
@@ -73,7 +77,8 @@ struct SinkhornPass: @unchecked Sendable {
 
     private func arguments(_ matrix: UnsafeRawPointer?, _ element: CSKElement) -> CSKPass {
         CSKPass(matrix: matrix, n: n, kp: kp, r32: r32, c: c, element: Int32(element.rawValue),
-                iterate: iterate ? 1 : 0, check: check ? 1 : 0, ratio: ratio, omega: omega)
+                iterate: iterate ? 1 : 0, check: check ? 1 : 0, ratio: ratio, omega: omega, r32Dense: r32Dense,
+                denseScale: denseScale)
     }
 
     /// Processes block `b` in float64 (fidelity mode): the same pass with float64 products and sums.

@@ -27,6 +27,7 @@ struct SinkhornIterated {
     let state: SinkhornIteration.State
     let method: SinkhornMethod
     let storedBytes: Int, keptEntries: Int, rebuilds: Int
+    var denseRebuilds = 0
     /// Whether rows read in full were computed from the scores in every pass (`SinkhornDenseRows`).
     var streamed = false
     /// When preparing ended and iterating started (the dense method's store counts as preparing).

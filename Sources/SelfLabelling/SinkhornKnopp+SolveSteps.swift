@@ -23,8 +23,8 @@ extension SinkhornKnoppSolver {
         }
         let stored = isDistributed ? try communicator.allreduce(m.storedBytes, .sum) : m.storedBytes
         return SinkhornIterated(state: state, method: .truncated, storedBytes: stored,
-                                keptEntries: m.keptEntries, rebuilds: m.builds, streamed: !m.storeDenseRows,
-                                prepared: prepared)
+                                keptEntries: m.keptEntries, rebuilds: m.builds, denseRebuilds: m.denseBuilds,
+                                streamed: !m.storeDenseRows, prepared: prepared)
     }
 
     /// Iterate with the dense method: stores `A = exp(λ (y − m) − b)` (as `SinkhornStorage`, or float64 in
@@ -113,6 +113,7 @@ extension SinkhornKnoppSolver {
             rebuilds: it.rebuilds, fullPasses: state.fullPasses)
         diagnostics.representableLambda = p.representableLambda
         diagnostics.streamedDenseRows = it.streamed
+        diagnostics.denseRebuilds = it.denseRebuilds
         diagnostics.repairedEmptyClusters = repaired
         diagnostics.stalled = state.stalled
         diagnostics.degenerateLabels = SinkhornDiagnostics.isDegenerate(

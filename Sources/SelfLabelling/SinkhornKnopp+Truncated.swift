@@ -94,8 +94,15 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
     var storeDenseRows = false
     /// Kept entries after the last build.
     private(set) var keptEntries = 0
-    /// Builds so far.
+    /// Builds so far, and those that rebuilt the dense rows too (the others keep them: see `denseDrift`).
     private(set) var builds = 0
+    private(set) var denseBuilds = 0
+    /// The dense rows' column offsets: the column offsets of the last build of every row (kp, −∞ in the padding).
+    let denseColOffset: UnsafeMutablePointer<Float>
+    /// r' as loaded for the dense rows (kp) and the factors of their cluster sums (kp): see `loadDenseScaling`.
+    let denseR32: UnsafeMutablePointer<Float>
+    let denseScale: UnsafeMutablePointer<Double>
+    private var denseStoredAtBuild = false
 
     init(scores: UnsafePointer<Float>, kind: SinkhornScoreKind, n: Int, k: Int, kp: Int, lambda: Double,
          rowMax: UnsafePointer<Double>,
@@ -110,10 +117,13 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
         rowOffset = ws.truncatedRowOffset(n)
         colOffset = ws.truncatedColOffset(kp)
         rowTemp = ws.truncatedRowTemp(threads * kp)
+        denseColOffset = ws.truncatedDenseColOffset(kp)
+        denseR32 = ws.truncatedDenseR32(kp)
+        denseScale = ws.truncatedDenseScale(kp)
         rowOffset.initialize(repeating: 0, count: n)
         self.scores = CSKScores(scores: scores, k: k, kp: kp, lambda: Float(lambda), rowMax: rowMax,
                                 colOffset: colOffset, rowOffset: rowOffset,
-                                probabilities: kind == .probabilities ? 1 : 0)
+                                probabilities: kind == .probabilities ? 1 : 0, denseColOffset: denseColOffset)
     }
 
     /// Bytes held by the kept entries (column index, value and row starts) of this rank's blocks.
@@ -132,9 +142,65 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
         return (0..<kp).map { j in j < k ? Double(colOffset[j]) : 0 }
     }
 
-    /// Rebuilds the kept entries for the current column offsets, writing the row offsets. False when they
-    /// would exceed `maxDensity` of the matrix (nothing usable is left then). Throws when memory runs out.
+    /// Rebuilds the kept entries for the current column offsets, writing the row offsets. The dense rows stay
+    /// as the last build of every row made them while the column offsets stay within `denseDrift` of theirs
+    /// and no other row turns dense; else every row is rebuilt. False when the kept entries would exceed
+    /// `maxDensity` of the matrix (nothing usable is left then). Throws when memory runs out.
     func build(solver: SinkhornKnoppSolver) throws -> Bool {
+        if builds > 0 && storeDenseRows == denseStoredAtBuild && denseRowsWithinDrift() {
+            let status = try buildBlocks(solver: solver, keepDense: true)
+            if !status.contains(where: { $0 < 0 }) {
+                builds += 1
+                keptEntries = status.reduce(0, +)
+                return true
+            }
+        }
+        let status = try buildBlocks(solver: solver, keepDense: false)
+        builds += 1
+        denseBuilds += 1
+        denseStoredAtBuild = storeDenseRows
+        denseColOffset.update(from: colOffset, count: scores.kp)
+        if status.contains(-1) { keptEntries = 0; return false }
+        keptEntries = status.reduce(0, +)
+        return true
+    }
+
+    /// The dense rows keep their values while every column offset is within this of theirs (log domain): their
+    /// r' then lies within `e^{±(2W + denseDrift)}` of its largest entry, so their float32 products keep the
+    /// entries that carry mass (above `e^{−Δ}` of a row's sum) far from underflow, as the kept entries do.
+    static let denseDrift = 20.0
+
+    private func denseRowsWithinDrift() -> Bool {
+        for j in 0..<scores.k where abs(Double(colOffset[j]) - Double(denseColOffset[j])) > Self.denseDrift {
+            return false
+        }
+        return true
+    }
+
+    /// Loads the dense rows' r' for a pass whose other rows read `exp(logR − α)`: with `δ_k = o_k − o^D_k` (the
+    /// column offsets now and at their build), `r'^D_k = exp(logR_k − α + δ_k)`, and their cluster sums times
+    /// `e^{δ_k}` are in the other rows' terms. False (nothing loaded) while the offsets are the same.
+    func loadDenseScaling(logR: [Double], alpha: Double) -> Bool {
+        let k = scores.k, kp = scores.kp
+        guard denseBuilds > 0 else { return false }
+        var moved = false
+        for j in 0..<k where colOffset[j] != denseColOffset[j] { moved = true; break }
+        guard moved else { return false }
+        for j in 0..<kp {
+            if j < k {
+                let delta = Double(colOffset[j]) - Double(denseColOffset[j])
+                denseR32[j] = Float(exp(logR[j] - alpha + delta))
+                denseScale[j] = exp(delta)
+            } else {
+                denseR32[j] = 0
+                denseScale[j] = 1
+            }
+        }
+        return true
+    }
+
+    /// Every block built (`keepDense`: the dense rows kept); the blocks' statuses, the same on every rank.
+    private func buildBlocks(solver: SinkhornKnoppSolver, keepDense: Bool) throws -> [Int] {
         let k = scores.k
         let drop = Self.drop(clusters: k)
         var status = [Int](repeating: 0, count: blockCount)
@@ -147,7 +213,7 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
                 withUnsafePointer(to: m.scores) { s in
                     st[b] = csk_truncated_build_block(s, rows.lowerBound, rows.upperBound, drop, cap,
                                                       Self.denseRowMin(paddedClusters: m.scores.kp),
-                                                      m.storeDenseRows ? 1 : 0, m.blocks + b,
+                                                      m.storeDenseRows ? 1 : 0, keepDense ? 1 : 0, m.blocks + b,
                                                       m.rowTemp + w * m.scores.kp)
                 }
                 m.release(rows)
@@ -160,10 +226,7 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
                 needed: Self.worstCaseBytes(samples: n, clusters: k, density: maxDensity),
                 available: SinkhornMemoryPlan.systemAvailableBytes() ?? 0, fittingStorage: nil)
         }
-        builds += 1
-        if status.contains(-1) { keptEntries = 0; return false }
-        keptEntries = status.reduce(0, +)
-        return true
+        return status
     }
 
     /// One Sinkhorn pass over the kept entries of block `b` (dense rows not stored: computed from the

@@ -69,6 +69,10 @@ final class SinkhornWorkspace: @unchecked Sendable {
     let truncatedColOffset = SinkhornBuffer<Float>()
     /// One kp row per worker for its kernels (T x kp).
     let truncatedRowTemp = SinkhornBuffer<Float>()
+    /// The dense rows' column offsets (kp), r' as loaded for them (kp) and their sums' factors (kp).
+    let truncatedDenseColOffset = SinkhornBuffer<Float>()
+    let truncatedDenseR32 = SinkhornBuffer<Float>()
+    let truncatedDenseScale = SinkhornBuffer<Double>()
 
     /// A matrix buffer of at least `bytes` bytes (64-byte aligned); reallocated only when it grows.
     func matrix(bytes: Int) -> UnsafeMutableRawPointer {

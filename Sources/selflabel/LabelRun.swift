@@ -81,7 +81,7 @@ enum LabelRun {
                   "stored_matrix_bytes": d.storedMatrixBytes, "prepare_seconds": d.prepareSeconds,
                   "iterate_seconds": d.iterateSeconds, "label_seconds": d.labelSeconds,
                   "seconds_per_iteration": d.secondsPerIteration, "method": d.method.rawValue,
-                  "kept_entries": d.keptEntries, "rebuilds": d.rebuilds, "full_passes": d.fullPasses,
+                  "kept_entries": d.keptEntries, "rebuilds": d.rebuilds, "full_passes": d.fullPasses, "dense_rebuilds": d.denseRebuilds,
                   "streamed_dense_rows": d.streamedDenseRows,
                   "repaired_breakdown": d.repairedBreakdown, "fell_back_to_float64": d.fellBackToFloat64,
                   "degenerate_labels": d.degenerateLabels, "repaired_empty_clusters": d.repairedEmptyClusters,

@@ -20,6 +20,8 @@ struct SinkhornStreamedTests {
         Case(spec: .init(family: .mixed, fraction: 0.4, skew: 3, probabilities: true, seed: 14), lambda: 10,
              truncation: .automatic),
         Case(spec: .init(family: .peaked, seed: 15), lambda: 25, truncation: .off),
+        // λ 50: rebuilds that keep the flat rows at their own column offsets.
+        Case(spec: .init(family: .mixed, fraction: 0.5, skew: 2, seed: 16), lambda: 50, truncation: .automatic),
     ]
 
     @Test("streamed equals stored bit for bit, whatever the thread count", arguments: cases)

@@ -29,10 +29,11 @@ struct SinkhornOptionsBuilder {
     var options = SinkhornOptions()
     init(lambda: Double = 25, precision: SinkhornPrecision = .f32, storage: SinkhornStorage = .f32,
          threads: Int = 1, tol: Double = 0.1, kind: SinkhornScoreKind = .logits, maxIterations: Int = 1000,
-         truncation: SinkhornTruncation = .automatic, denseRows: SinkhornDenseRows = .automatic) {
+         acceleration: SinkhornAcceleration = .off, truncation: SinkhornTruncation = .automatic,
+         denseRows: SinkhornDenseRows = .automatic) {
         options = SinkhornOptions(scoreKind: kind, lambda: lambda, tolerance: tol, maxIterations: maxIterations,
-                                  precision: precision, storage: storage, threads: threads, truncation: truncation,
-                                  denseRows: denseRows)
+                                  precision: precision, storage: storage, threads: threads,
+                                  acceleration: acceleration, truncation: truncation, denseRows: denseRows)
     }
 }
 

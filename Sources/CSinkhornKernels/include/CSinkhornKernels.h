@@ -30,6 +30,10 @@ typedef struct {
     int check;            ///< 1: return Σ |c_old/c_new · ratio − 1| over the block.
     double ratio;         ///< See `check` and `omega`.
     double omega;         ///< Over-relaxation: c' ← (c'_old · ratio)^{1−ω} · c'_SK^ω (1 = plain).
+    const float *r32Dense;     ///< Truncated method: r' for its dense rows, whose values keep the column offsets
+                               ///< of the build that made them (`CSKScores.denseColOffset`); NULL: `r32`.
+    const double *denseScale;  ///< Truncated method: per column, the factor taking the dense rows' cluster sums
+                               ///< to the other rows' offsets (kp doubles); NULL: 1.
 } CSKPass;
 
 /// Processes rows [rowStart, rowEnd) of one block: per row (8 at a time, so r' and the cluster sums are loaded
@@ -54,6 +58,8 @@ typedef struct {
     const float *colOffset;  ///< o_j (kp floats, −∞ in the padding).
     float *rowOffset;        ///< M_n: written by `csk_truncated_build_block`; NULL reads as 0 in a scores pass.
     int probabilities;       ///< 1: the scores are probabilities P (y = log P, by a float32 logarithm).
+    const float *denseColOffset;  ///< o_j of the dense rows of the last build (kp floats; NULL: `colOffset`): a
+                                  ///< build that keeps the dense rows keeps their values, offsets and M_n.
 } CSKScores;
 
 /// The kept entries of one row block (compressed rows): row r's entries are [start[r], start[r + 1]); rows that
@@ -77,11 +83,14 @@ typedef struct {
 /// Builds rows [rowStart, rowEnd) of the truncated matrix: per row, u_j = λ (z_j − m) + o_j, writes
 /// M = max_j u_j to `rowOffset`, and keeps the entries with u_j ≥ M − drop as (j, exp(u_j − M)); a row with
 /// more than `denseRowMin` such entries (0: never) is a dense row, every column read: its values are stored in
-/// `dense` when `storeDense`, else only its index (the passes compute them from the scores). `rowTemp` holds kp
-/// floats. Returns the entries the passes will read (kept entries plus kp per dense row), −1 when that would
-/// exceed `maxCount` (the block is then unusable), −2 when memory ran out.
+/// `dense` when `storeDense`, else only its index (the passes compute them from the scores). `keepDense`: the
+/// block's dense rows of the previous build stay as they are (values, M_n; they read `denseColOffset`), only
+/// the other rows are rebuilt, and one of those becoming dense returns −3 (then build again without). `rowTemp`
+/// holds kp floats. Returns the entries the passes will read (kept entries plus kp per dense row), −1 when that
+/// would exceed `maxCount` (the block is then unusable), −2 when memory ran out.
 long csk_truncated_build_block(const CSKScores *scores, long rowStart, long rowEnd, float drop, long maxCount,
-                               long denseRowMin, int storeDense, CSKSparseBlock *block, float *rowTemp);
+                               long denseRowMin, int storeDense, int keepDense, CSKSparseBlock *block,
+                               float *rowTemp);
 
 /// Frees a block's arrays and zeroes it.
 void csk_sparse_block_free(CSKSparseBlock *block);
@@ -90,14 +99,15 @@ void csk_sparse_block_free(CSKSparseBlock *block);
 /// `matrix` and `element` are ignored): s_n = Σ e_nj r'_j and acc_j = Σ e_nj c'_n in float64 (products
 /// e·r' in float32); the dense rows first, by `csk_pass_block`'s row pass (`scratch`: kp floats) over their
 /// stored values or, when the block does not store them, over groups of 64 of them computed from `scores`
-/// into `chunk` (64 x kp floats; the same bits, the same groups). Returns the block's error sum.
+/// into `chunk` (64 x kp floats; the same bits, the same groups), with `r32Dense`, their sums scaled by
+/// `denseScale` before the other rows' are added. Returns the block's error sum.
 double csk_truncated_pass_block(const CSKPass *pass, const CSKScores *scores, const CSKSparseBlock *block,
                                 long rowStart, double *acc, float *scratch, float *chunk);
 
 /// The same pass over every entry e_nj of `scores` (nothing dropped), computed on the fly; float64 sums as
 /// in `csk_truncated_pass_block`, so on the kept entries both see the same values. `block` (NULL: none) is the
-/// current build of these rows: its dense rows, which hold exactly these values, are read instead of
-/// recomputed (when it stores them). `rowTemp`: kp floats.
+/// current build of these rows: its dense rows are read (when it stores them) or computed as that build made
+/// them (their offsets), with `r32Dense` and `denseScale` as in `csk_truncated_pass_block`. `rowTemp`: kp floats.
 double csk_scores_pass_block(const CSKPass *pass, const CSKScores *scores, const CSKSparseBlock *block,
                              long rowStart, long rowEnd, double *acc, float *rowTemp);
 
