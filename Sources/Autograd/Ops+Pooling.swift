@@ -5,6 +5,9 @@ import Tensors
 /// gradient to one input, exactly as PyTorch's CPU kernel.
 public func maxPool2d(_ x: Variable, geometry: Pool2dGeometry) -> Variable {
     let tape = x.tape
+    if !tape.needsGradient(x) {  // no backward: the pooled values only, without the argmax workspace
+        return Variable(data: tape.kernels.run { $0.maxPool2dInference(x.data, geometry: geometry) }, tape: tape, id: nil)
+    }
     let (r, backend) = tape.kernels.first { $0.maxPool2dForward(x.data, geometry: geometry) }
     let workspace = r.workspace, xShape = x.shape
     return tape.record(r.output, inputs: [x]) { gy in

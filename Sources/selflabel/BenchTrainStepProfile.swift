@@ -75,6 +75,9 @@ final class ProfilingBackend: KernelBackend, @unchecked Sendable {
     func maxPool2dForward(_ input: KernelTensor, geometry: Pool2dGeometry) -> PoolingForwardResult? {
         timed("maxpool.fwd \(input.shape)") { inner.maxPool2dForward(input, geometry: geometry) }
     }
+    func maxPool2dInference(_ input: KernelTensor, geometry: Pool2dGeometry) -> KernelTensor? {
+        timed("maxpool.inf \(input.shape)") { inner.maxPool2dInference(input, geometry: geometry) }
+    }
     func maxPool2dBackward(_ gradOutput: KernelTensor, workspace: any Sendable, inputShape: [Int],
                            geometry: Pool2dGeometry) -> KernelTensor? {
         timed("maxpool.bwd \(inputShape)") {

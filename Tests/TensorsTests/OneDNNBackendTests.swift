@@ -94,6 +94,28 @@ struct OneDNNBackendTests {
             let gx = try #require(dnn.maxPool2dBackward(.dense(gy), workspace: r.workspace, inputShape: c.input, geometry: g))
             OneDNNCheck.expectClose(gx.dense(), ReferenceBackend.maxPool2dBackward(gy, indices: idx, inputShape: c.input),
                                     "maxpool.bwd \(label) \(c.testDescription)")
+            // The no-grad primitive (no workspace) gives the training forward's values exactly.
+            let inference = try #require(dnn.maxPool2dInference(input, geometry: g), "declined \(label) \(c.testDescription)")
+            #expect(inference.dense().scalars == r.output.dense().scalars, "maxpool.inf \(label) \(c.testDescription)")
+            #expect(inference.dense().scalars == yRef.scalars, "maxpool.inf \(label) \(c.testDescription)")
+        }
+    }
+
+    @Test("max pooling without a backward: the training forward's bits with NaN, ±∞ and ties, native input")
+    func maxPoolingInferenceSpecialValues() throws {
+        let shape = [2, 16, 6, 6]
+        let (native, xv) = try nativeInput(shape, seed: 9)
+        var v = xv.scalars
+        for i in stride(from: 0, to: v.count, by: 7) { v[i] = .nan }
+        for i in stride(from: 3, to: v.count, by: 11) { v[i] = .infinity }
+        for i in stride(from: 5, to: v.count, by: 13) { v[i] = -.infinity }
+        for i in stride(from: 1, to: v.count, by: 17) { v[i] = v[i - 1] }  // ties
+        let special = Tensor(shape: shape, scalars: v)
+        let g = Pool2dGeometry(kernel: 2, stride: 2, padding: 0)
+        for (label, input) in [("dense", KernelTensor.dense(special)), ("native", native)] {
+            let training = try #require(dnn.maxPool2dForward(input, geometry: g)).output.dense().scalars
+            let inference = try #require(dnn.maxPool2dInference(input, geometry: g)).dense().scalars
+            #expect(training.map(\.bitPattern) == inference.map(\.bitPattern), "\(label)")
         }
     }
 

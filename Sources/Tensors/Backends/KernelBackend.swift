@@ -54,6 +54,9 @@ public protocol KernelBackend: AnyObject, Sendable {
     /// Max pooling (padding acts as −∞; the first maximum in row-major window order wins, and NaN beats
     /// numbers, as PyTorch's CPU kernel). Returns the output and a workspace for `maxPool2dBackward`.
     func maxPool2dForward(_ input: KernelTensor, geometry: Pool2dGeometry) -> PoolingForwardResult?
+    /// Max pooling without a backward to come (no-grad evaluation): only the pooled values, no argmax
+    /// workspace. Defaults to `maxPool2dForward`'s output.
+    func maxPool2dInference(_ input: KernelTensor, geometry: Pool2dGeometry) -> KernelTensor?
     /// Routes each output gradient to the input position that was the maximum.
     func maxPool2dBackward(_ gradOutput: KernelTensor, workspace: any Sendable, inputShape: [Int],
                            geometry: Pool2dGeometry) -> KernelTensor?
@@ -139,6 +142,9 @@ extension KernelBackend {
     public func linearBackwardWeights(_ gradOutput: KernelTensor, input: KernelTensor,
                                       includeBias: Bool) -> (weight: Tensor, bias: Tensor?)? { nil }
     public func maxPool2dForward(_ input: KernelTensor, geometry: Pool2dGeometry) -> PoolingForwardResult? { nil }
+    public func maxPool2dInference(_ input: KernelTensor, geometry: Pool2dGeometry) -> KernelTensor? {
+        maxPool2dForward(input, geometry: geometry)?.output
+    }
     public func maxPool2dBackward(_ gradOutput: KernelTensor, workspace: any Sendable, inputShape: [Int],
                                   geometry: Pool2dGeometry) -> KernelTensor? { nil }
     public func avgPool2dForward(_ input: KernelTensor, geometry: Pool2dGeometry) -> KernelTensor? { nil }

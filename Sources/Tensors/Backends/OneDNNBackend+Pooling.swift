@@ -17,20 +17,23 @@ extension OneDNNBackend {
         }
     }
 
-    /// Forward primitive for an input layout; `nil` when oneDNN cannot express the geometry.
+    /// Forward primitive for an input layout; `nil` when oneDNN cannot express the geometry. `inference`:
+    /// `dnnl_forward_inference`, no workspace (max pooling without a backward: 3-5x faster than the training
+    /// primitive at 28x28 on AVX2, which writes the argmax positions).
     func poolForwardPrimitive(_ alg: dnnl_alg_kind_t, input: [Int], layout: dnnl_memory_desc_t,
-                              _ g: Pool2dGeometry) -> (OneDNNPrimitive, PrimitiveKey)? {
+                              _ g: Pool2dGeometry, inference: Bool = false) -> (OneDNNPrimitive, PrimitiveKey)? {
         let output = g.outputShape(input: input)
-        let key = PrimitiveKey(op: "pool.fwd", shapes: [input],
+        let key = PrimitiveKey(op: inference ? "pool.inf" : "pool.fwd", shapes: [input],
                                numbers: [Int(alg.rawValue), g.kernelH, g.kernelW, g.strideH, g.strideW, g.paddingH, g.paddingW],
                                layouts: [LayoutKey(layout)])
         let p = primitive(key) {
             var src = layout, dst = OneDNNBackend.anyDesc(output)
             let (s, k, pl, pr) = OneDNNBackend.poolNumbers(input: input, output: output, g)
             var d = dnnl_pooling_desc_t()
-            guard dnnl_pooling_forward_desc_init(&d, dnnl_forward_training, alg, &src, &dst, s, k, pl, pr)
+            guard dnnl_pooling_forward_desc_init(&d, inference ? dnnl_forward_inference : dnnl_forward_training,
+                                                 alg, &src, &dst, s, k, pl, pr)
                 == dnnl_success else { return nil }
-            return OneDNNPrimitive.make(&d, engine: engine, label: "pool.fwd")
+            return OneDNNPrimitive.make(&d, engine: engine, label: inference ? "pool.inf" : "pool.fwd")
         }
         return p.map { ($0, key) }
     }
@@ -74,6 +77,20 @@ extension OneDNNBackend {
             execute(p, [(DNNL_ARG_SRC, x), (DNNL_ARG_DST, OneDNNMemory(engine: engine, desc: y.desc, tensor: y)),
                         (DNNL_ARG_WORKSPACE, OneDNNMemory(engine: engine, desc: wsDesc, buffer: ws, shape: outShape))])
             return PoolingForwardResult(output: .native(y), workspace: MaxPoolWorkspace(forward: p, workspace: ws, key: key))
+        }
+    }
+
+    public func maxPool2dInference(_ input: KernelTensor, geometry: Pool2dGeometry) -> KernelTensor? {
+        let inShape = input.shape
+        let outShape = geometry.outputShape(input: inShape)
+        if outShape.reduce(1, *) == 0 { return nil }
+        return lock.locked { () -> KernelTensor? in
+            let x = memory(of: input)
+            guard let (p, _) = poolForwardPrimitive(dnnl_pooling_max, input: inShape, layout: x.desc, geometry,
+                                                    inference: true) else { return nil }
+            let y = newTensor(desc: p.md(dnnl_query_dst_md), shape: outShape)
+            execute(p, [(DNNL_ARG_SRC, x), (DNNL_ARG_DST, OneDNNMemory(engine: engine, desc: y.desc, tensor: y))])
+            return .native(y)
         }
     }
 
