@@ -99,9 +99,13 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
     private(set) var denseBuilds = 0
     /// The dense rows' column offsets: the column offsets of the last build of every row (kp, −∞ in the padding).
     let denseColOffset: UnsafeMutablePointer<Float>
-    /// r' as loaded for the dense rows (kp) and the factors of their cluster sums (kp): see `loadDenseScaling`.
+    /// r' as loaded for the dense rows (kp) and the factors `e^{δ_k}` of their cluster sums (kp, set by each
+    /// build): see `loadDenseScaling`.
     let denseR32: UnsafeMutablePointer<Float>
     let denseScale: UnsafeMutablePointer<Double>
+    /// `δ_k = o_k − o^D_k` (k entries) after a build that kept the dense rows at other offsets; nil while
+    /// they read the current offsets.
+    private var denseDelta: [Double]? = nil
     private var denseStoredAtBuild = false
 
     init(scores: UnsafePointer<Float>, kind: SinkhornScoreKind, n: Int, k: Int, kp: Int, lambda: Double,
@@ -152,6 +156,7 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
             if !status.contains(where: { $0 < 0 }) {
                 builds += 1
                 keptEntries = status.reduce(0, +)
+                setDenseDelta()
                 return true
             }
         }
@@ -160,6 +165,7 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
         denseBuilds += 1
         denseStoredAtBuild = storeDenseRows
         denseColOffset.update(from: colOffset, count: scores.kp)
+        denseDelta = nil
         if status.contains(-1) { keptEntries = 0; return false }
         keptEntries = status.reduce(0, +)
         return true
@@ -177,25 +183,23 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
         return true
     }
 
-    /// Loads the dense rows' r' for a pass whose other rows read `exp(logR − α)`: with `δ_k = o_k − o^D_k` (the
-    /// column offsets now and at their build), `r'^D_k = exp(logR_k − α + δ_k)`, and their cluster sums times
-    /// `e^{δ_k}` are in the other rows' terms. False (nothing loaded) while the offsets are the same.
+    /// After a build that kept the dense rows: `δ_k = o_k − o^D_k` (the column offsets now and at their build)
+    /// and `denseScale = e^{δ}`, which takes their cluster sums to the other rows' terms (1 in the padding); nil
+    /// when the offsets are the same.
+    private func setDenseDelta() {
+        let k = scores.k
+        guard (0..<k).contains(where: { colOffset[$0] != denseColOffset[$0] }) else { denseDelta = nil; return }
+        let delta = (0..<k).map { Double(colOffset[$0]) - Double(denseColOffset[$0]) }
+        denseDelta = delta
+        for j in 0..<scores.kp { denseScale[j] = j < k ? exp(delta[j]) : 1 }
+    }
+
+    /// Loads the dense rows' r' for a pass whose other rows read `exp(logR − α)`: `r'^D_k = exp(logR_k − α + δ_k)`
+    /// (see `setDenseDelta`). False (nothing loaded) while they read the current offsets.
     func loadDenseScaling(logR: [Double], alpha: Double) -> Bool {
-        let k = scores.k, kp = scores.kp
-        guard denseBuilds > 0 else { return false }
-        var moved = false
-        for j in 0..<k where colOffset[j] != denseColOffset[j] { moved = true; break }
-        guard moved else { return false }
-        for j in 0..<kp {
-            if j < k {
-                let delta = Double(colOffset[j]) - Double(denseColOffset[j])
-                denseR32[j] = Float(exp(logR[j] - alpha + delta))
-                denseScale[j] = exp(delta)
-            } else {
-                denseR32[j] = 0
-                denseScale[j] = 1
-            }
-        }
+        guard let delta = denseDelta else { return false }
+        let k = scores.k
+        for j in 0..<scores.kp { denseR32[j] = j < k ? Float(exp(logR[j] - alpha + delta[j])) : 0 }
         return true
     }
 

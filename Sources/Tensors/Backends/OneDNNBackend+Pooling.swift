@@ -63,34 +63,35 @@ extension OneDNNBackend {
     }
 
     public func maxPool2dForward(_ input: KernelTensor, geometry: Pool2dGeometry) -> PoolingForwardResult? {
-        let inShape = input.shape
-        let outShape = geometry.outputShape(input: inShape)
-        if outShape.reduce(1, *) == 0 { return nil }
-        return lock.locked { () -> PoolingForwardResult? in
-            let x = memory(of: input)
-            guard let (p, key) = poolForwardPrimitive(dnnl_pooling_max, input: inShape, layout: x.desc, geometry) else {
-                return nil
-            }
-            let y = newTensor(desc: p.md(dnnl_query_dst_md), shape: outShape)
-            var wsDesc = p.md(dnnl_query_workspace_md)
-            let ws = pool.take(bytes: dnnl_memory_desc_get_size(&wsDesc))
-            execute(p, [(DNNL_ARG_SRC, x), (DNNL_ARG_DST, OneDNNMemory(engine: engine, desc: y.desc, tensor: y)),
-                        (DNNL_ARG_WORKSPACE, OneDNNMemory(engine: engine, desc: wsDesc, buffer: ws, shape: outShape))])
-            return PoolingForwardResult(output: .native(y), workspace: MaxPoolWorkspace(forward: p, workspace: ws, key: key))
-        }
+        maxPool(input, geometry, inference: false).map { PoolingForwardResult(output: $0.output, workspace: $0.workspace!) }
     }
 
     public func maxPool2dInference(_ input: KernelTensor, geometry: Pool2dGeometry) -> KernelTensor? {
+        maxPool(input, geometry, inference: true)?.output
+    }
+
+    /// Max pooling by the training primitive (with its argmax workspace, for the backward) or, `inference`, by
+    /// the inference primitive (no workspace); `nil` when declined.
+    private func maxPool(_ input: KernelTensor, _ geometry: Pool2dGeometry,
+                         inference: Bool) -> (output: KernelTensor, workspace: MaxPoolWorkspace?)? {
         let inShape = input.shape
         let outShape = geometry.outputShape(input: inShape)
         if outShape.reduce(1, *) == 0 { return nil }
-        return lock.locked { () -> KernelTensor? in
+        return lock.locked { () -> (output: KernelTensor, workspace: MaxPoolWorkspace?)? in
             let x = memory(of: input)
-            guard let (p, _) = poolForwardPrimitive(dnnl_pooling_max, input: inShape, layout: x.desc, geometry,
-                                                    inference: true) else { return nil }
+            guard let (p, key) = poolForwardPrimitive(dnnl_pooling_max, input: inShape, layout: x.desc, geometry,
+                                                      inference: inference) else { return nil }
             let y = newTensor(desc: p.md(dnnl_query_dst_md), shape: outShape)
-            execute(p, [(DNNL_ARG_SRC, x), (DNNL_ARG_DST, OneDNNMemory(engine: engine, desc: y.desc, tensor: y))])
-            return .native(y)
+            var args = [(DNNL_ARG_SRC, x), (DNNL_ARG_DST, OneDNNMemory(engine: engine, desc: y.desc, tensor: y))]
+            var workspace: MaxPoolWorkspace? = nil
+            if !inference {
+                var wsDesc = p.md(dnnl_query_workspace_md)
+                let ws = pool.take(bytes: dnnl_memory_desc_get_size(&wsDesc))
+                args.append((DNNL_ARG_WORKSPACE, OneDNNMemory(engine: engine, desc: wsDesc, buffer: ws, shape: outShape)))
+                workspace = MaxPoolWorkspace(forward: p, workspace: ws, key: key)
+            }
+            execute(p, args)
+            return (.native(y), workspace)
         }
     }
 
