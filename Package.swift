@@ -36,7 +36,9 @@ let package = Package(
         // Processes of an mpirun/srun job (Open MPI), or the single process without any MPI call.
         .target(name: "Distributed", dependencies: ["CMPI"]),
         // Storage, shapes, kernels, backends, seeded RNG.
-        .target(name: "Tensors", dependencies: ["CBLAS", "CDNNL"]),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CDNNL", "CTensorKernels"]),
+        // Memory-bound kernels oneDNN runs slowly (2x2 max pooling), in C on libgomp's team (oneDNN's pool).
+        .target(name: "CTensorKernels", linkerSettings: [.linkedLibrary("gomp")]),
         // Reverse-mode automatic differentiation on a tape.
         .target(name: "Autograd", dependencies: ["Tensors"]),
         // Layers, models, optimisers, schedules.
@@ -63,7 +65,7 @@ let package = Package(
         // Test helpers every test target shares (comparisons, temporary folders).
         .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed"]),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport", "CTensorKernels"]),
         .testTarget(name: "InteropTests", dependencies: ["TestSupport", "Interop", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AutogradTests", dependencies: ["TestSupport", "Autograd", "Tensors"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["TestSupport", "NeuralNetworks", "Autograd", "Tensors", "Interop"],

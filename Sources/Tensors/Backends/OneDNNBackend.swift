@@ -42,9 +42,14 @@ public final class OneDNNBackend: KernelBackend, @unchecked Sendable {
     /// Input layout of the last average-pooling forward per (input shape, geometry), for its backward.
     var avgPoolInputLayouts: [AvgPoolKey: dnnl_memory_desc_t] = [:]
 
+    /// Whether 2×2 / stride-2 max pooling runs our own kernel (`CTensorKernels`) rather than oneDNN's
+    /// primitives (see `OneDNNBackend+Pooling.swift`).
+    let directMaxPool: Bool
+
     /// A new backend with its own CPU engine, stream and caches. `maxPooledBytes` bounds the memory kept for
-    /// reuse by the buffer pool.
-    public init(maxPooledBytes: Int = 4 << 30) {
+    /// reuse by the buffer pool; `directMaxPool: false` sends every max pooling to oneDNN (for comparisons).
+    public init(maxPooledBytes: Int = 4 << 30, directMaxPool: Bool = true) {
+        self.directMaxPool = directMaxPool
         var e: dnnl_engine_t? = nil
         OneDNNBackend.check(dnnl_engine_create(&e, dnnl_cpu, 0), "dnnl_engine_create")
         var s: dnnl_stream_t? = nil
@@ -309,9 +314,9 @@ final class OneDNNPrimitive {
 
     /// Creates the primitive descriptor for an op descriptor (`nil` when oneDNN has no implementation).
     static func make(_ opDesc: UnsafeRawPointer, engine: dnnl_engine_t, label: String,
-                     hint: OneDNNPrimitive? = nil) -> OneDNNPrimitive? {
+                     hint: OneDNNPrimitive? = nil, attr: dnnl_primitive_attr_t? = nil) -> OneDNNPrimitive? {
         var pd: dnnl_primitive_desc_t? = nil
-        guard dnnl_primitive_desc_create(&pd, opDesc, nil, engine, hint?.pd) == dnnl_success, let pd else { return nil }
+        guard dnnl_primitive_desc_create(&pd, opDesc, attr, engine, hint?.pd) == dnnl_success, let pd else { return nil }
         return OneDNNPrimitive(pd: pd, label: label, hint: hint)
     }
 
