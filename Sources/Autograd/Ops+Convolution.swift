@@ -32,3 +32,14 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, geome
         return hasBias ? [gx, gw, gb] : [gx, gw]
     }
 }
+
+/// Convolution, then ReLU when `relu`, for a forward that no gradient flows back through (no-grad evaluation):
+/// `weight` and `bias` are constants and nothing is recorded. The values of `conv2d` (then `relu`); a backend
+/// may compute them in one fused kernel (oneDNN: an inference primitive with a ReLU post-op).
+public func conv2dInference(_ x: Variable, weight: Tensor, bias: Tensor?, geometry: Conv2dGeometry,
+                            relu: Bool) -> Variable {
+    let tape = x.tape
+    precondition(!tape.needsGradient(x), "conv2dInference: the input \(x.shape) needs a gradient; use conv2d")
+    let y = tape.kernels.run { $0.conv2dInference(x.data, weight: weight, bias: bias, geometry: geometry, relu: relu) }
+    return Variable(data: y, tape: tape, id: nil)
+}

@@ -42,6 +42,13 @@ struct OneDNNBackendTests {
         OneDNNCheck.expectClose(y0.dense(), ReferenceBackend.conv2dForward(x, weight: w, bias: nil, geometry: g),
                                 "conv.fwd.nobias \(c.testDescription)")
 
+        // The no-grad forward (inference primitive), with and without its fused ReLU.
+        for relu in [false, true] {
+            let yi = try #require(dnn.conv2dInference(.dense(x), weight: w, bias: b, geometry: g, relu: relu))
+            OneDNNCheck.expectClose(yi.dense(), relu ? ReferenceBackend.relu(yRef) : yRef,
+                                    "conv.inf relu \(relu) \(c.testDescription)")
+            if relu { #expect(yi.dense().scalars.allSatisfy { $0 >= 0 }, "conv.inf.relu negative \(c.testDescription)") }
+        }
         let gy = OneDNNCheck.normal(yRef.shape, seed: 4)
         let gx = try #require(dnn.conv2dBackwardData(.dense(gy), weight: w, inputShape: c.input, geometry: g))
         OneDNNCheck.expectClose(gx.dense(), ReferenceBackend.conv2dBackwardData(gy, weight: w, inputShape: c.input, geometry: g),

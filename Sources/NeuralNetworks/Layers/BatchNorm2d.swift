@@ -71,6 +71,31 @@ public final class BatchNorm2d: Layer {
         return r.output
     }
 
+    /// `conv` followed by this layer in evaluation mode, as one convolution: per output channel o, weight
+    /// `W[o]·s[o]` and bias `(b[o] − μ[o])·s[o] + β[o]`, with `s = γ/√(running variance + ε)`, μ the running
+    /// mean and b the convolution's bias (0 without one); the factors in Double. Equal to the two layers up to
+    /// float rounding.
+    public func folded(into conv: Conv2d) -> (weight: Tensor, bias: Tensor) {
+        let c = conv.outChannels
+        precondition(weight.value.count == c, "BatchNorm2d(\(weight.value.count)) cannot fold into a conv with \(c) outputs")
+        let gamma = weight.value.scalars, beta = bias.value.scalars
+        let mean = runningMean.value.scalars, variance = runningVariance.value.scalars
+        let b = conv.bias?.value.scalars ?? [Float](repeating: 0, count: c)
+        let eps = Double(epsilon)
+        var scale = [Double](repeating: 0, count: c), shift = [Float](repeating: 0, count: c)
+        for o in 0..<c {
+            let s = Double(gamma[o]) / (Double(variance[o]) + eps).squareRoot()
+            scale[o] = s
+            let centred = Double(b[o]) - Double(mean[o])
+            shift[o] = Float(centred * s + Double(beta[o]))
+        }
+        let w = conv.weight.value.scalars
+        let per = w.count / c
+        var folded = [Float](repeating: 0, count: w.count)
+        for i in 0..<w.count { folded[i] = Float(Double(w[i]) * scale[i / per]) }
+        return (Tensor(shape: conv.weight.shape, scalars: folded), Tensor(shift))
+    }
+
     public var ownParameters: [(name: String, parameter: Parameter)] { [("weight", weight), ("bias", bias)] }
     public var ownBuffers: [(name: String, parameter: Parameter)] {
         [("running_mean", runningMean), ("running_var", runningVariance), ("num_batches_tracked", batchesTracked)]

@@ -71,12 +71,22 @@ public final class Sequential: Layer {
     ///
     /// A `BatchNorm2d` directly followed by a `ReLU` runs as one fused op (`BatchNorm2d(_:fusingReLU:)`) unless
     /// the batch norm's own output is a tap the recorder wants; the result is the same as running both layers.
+    /// On a no-grad tape, a `Conv2d` followed by a `BatchNorm2d` in evaluation mode (and a `ReLU`) runs as one
+    /// convolution with the batch norm folded into its weights (`BatchNorm2d.folded(into:)`) and the ReLU fused
+    /// (`conv2dInference`), unless the recorder wants the convolution's or the batch norm's own output: the
+    /// same values up to float rounding, without two passes over the activations.
     public func callAsFunction(_ x: Variable, recording taps: [Int: String], into recorder: TapRecorder?) throws -> Variable {
         var h = x
         var i = 0
+        let wanted = { (j: Int) -> Bool in recorder.map { r in taps[j].map { r.wanted.contains($0) } ?? false } ?? false }
         while i < layers.count {
-            if let bn = layers[i] as? BatchNorm2d, i + 1 < layers.count, layers[i + 1] is ReLU,
-               !(recorder.map { r in taps[i].map { r.wanted.contains($0) } ?? false } ?? false) {
+            if !h.tape.isRecording, let conv = layers[i] as? Conv2d, i + 1 < layers.count,
+               let bn = layers[i + 1] as? BatchNorm2d, !bn.isTraining, !wanted(i), !wanted(i + 1) {
+                let relu = i + 2 < layers.count && layers[i + 2] is ReLU
+                let (w, b) = bn.folded(into: conv)
+                h = conv2dInference(h, weight: w, bias: b, geometry: conv.geometry, relu: relu)
+                i += relu ? 2 : 1
+            } else if let bn = layers[i] as? BatchNorm2d, i + 1 < layers.count, layers[i + 1] is ReLU, !wanted(i) {
                 h = try bn(h, fusingReLU: true)
                 i += 1
             } else {

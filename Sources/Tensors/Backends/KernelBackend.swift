@@ -32,6 +32,10 @@ public protocol KernelBackend: AnyObject, Sendable {
     /// `y[n,o] = bias[o] + Σ_c weight[o,c] ⋆ x[n,c]` (cross-correlation). input (N, C, H, W), weight (O, C, KH, KW),
     /// bias (O) or nil → (N, O, OH, OW). PyTorch `F.conv2d`.
     func conv2dForward(_ input: KernelTensor, weight: Tensor, bias: Tensor?, geometry: Conv2dGeometry) -> KernelTensor?
+    /// Convolution with no backward to come (no-grad evaluation), followed by `max(·, 0)` when `relu`: the
+    /// values of `conv2dForward` (then `relu`), which a backend may compute in one fused kernel.
+    func conv2dInference(_ input: KernelTensor, weight: Tensor, bias: Tensor?, geometry: Conv2dGeometry,
+                         relu: Bool) -> KernelTensor?
     /// Gradient with respect to the input: the transposed convolution of `gradOutput` (N, O, OH, OW) with
     /// `weight` → `inputShape`.
     func conv2dBackwardData(_ gradOutput: KernelTensor, weight: Tensor, inputShape: [Int],
@@ -133,6 +137,8 @@ public struct BatchNormTrainingResult: @unchecked Sendable {
 extension KernelBackend {
     public func conv2dForward(_ input: KernelTensor, weight: Tensor, bias: Tensor?,
                               geometry: Conv2dGeometry) -> KernelTensor? { nil }
+    public func conv2dInference(_ input: KernelTensor, weight: Tensor, bias: Tensor?, geometry: Conv2dGeometry,
+                                relu: Bool) -> KernelTensor? { nil }
     public func conv2dBackwardData(_ gradOutput: KernelTensor, weight: Tensor, inputShape: [Int],
                                    geometry: Conv2dGeometry) -> KernelTensor? { nil }
     public func conv2dBackwardWeights(_ gradOutput: KernelTensor, input: KernelTensor, weightShape: [Int],

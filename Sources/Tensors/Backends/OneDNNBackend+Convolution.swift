@@ -34,16 +34,57 @@ extension OneDNNBackend {
         }
     }
 
+    /// Forward primitive for no-grad evaluation (`dnnl_forward_inference`), with ReLU as an eltwise post-op
+    /// when `relu` (applied to the output in registers: no separate pass over it).
+    func convInferencePrimitive(input: [Int], weight: [Int], hasBias: Bool, relu: Bool,
+                                _ g: Conv2dGeometry) -> OneDNNPrimitive? {
+        let output = g.outputShape(input: input, weight: weight)
+        let key = PrimitiveKey(op: "conv.inf", shapes: [input, weight],
+                               numbers: [g.strideH, g.strideW, g.paddingH, g.paddingW, hasBias ? 1 : 0, relu ? 1 : 0])
+        return primitive(key) {
+            let (s, pl, pr) = OneDNNBackend.convNumbers(input: input, weight: weight, output: output, g)
+            var src = OneDNNBackend.anyDesc(input), w = OneDNNBackend.anyDesc(weight)
+            var b = OneDNNBackend.plainDesc([weight[0]]), dst = OneDNNBackend.anyDesc(output)
+            var d = dnnl_convolution_desc_t()
+            let status = withUnsafePointer(to: &b) { bp in
+                dnnl_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct, &src, &w,
+                                                   hasBias ? bp : nil, &dst, s, pl, pr)
+            }
+            guard status == dnnl_success else { return nil }
+            guard relu else { return OneDNNPrimitive.make(&d, engine: engine, label: "conv.inf") }
+            var attr: dnnl_primitive_attr_t? = nil, ops: dnnl_post_ops_t? = nil
+            guard dnnl_primitive_attr_create(&attr) == dnnl_success, let attr else { return nil }
+            defer { dnnl_primitive_attr_destroy(attr) }
+            guard dnnl_post_ops_create(&ops) == dnnl_success, let ops else { return nil }
+            defer { dnnl_post_ops_destroy(ops) }
+            guard dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0) == dnnl_success,
+                  dnnl_primitive_attr_set_post_ops(attr, ops) == dnnl_success else { return nil }
+            return OneDNNPrimitive.make(&d, engine: engine, label: "conv.inf.relu", attr: attr)
+        }
+    }
+
     public func conv2dForward(_ input: KernelTensor, weight: Tensor, bias: Tensor?,
                               geometry: Conv2dGeometry) -> KernelTensor? {
+        convForward(input, weight: weight, bias: bias, geometry: geometry, inference: nil)
+    }
+
+    public func conv2dInference(_ input: KernelTensor, weight: Tensor, bias: Tensor?, geometry: Conv2dGeometry,
+                                relu: Bool) -> KernelTensor? {
+        convForward(input, weight: weight, bias: bias, geometry: geometry, inference: relu)
+    }
+
+    /// The training forward (`inference` nil) or the inference one with (true) or without (false) ReLU.
+    private func convForward(_ input: KernelTensor, weight: Tensor, bias: Tensor?, geometry: Conv2dGeometry,
+                             inference relu: Bool?) -> KernelTensor? {
         let inShape = input.shape, wShape = weight.shape
         let outShape = geometry.outputShape(input: inShape, weight: wShape)
         if let bias { precondition(bias.shape == [wShape[0]], "conv2d: bias \(bias.shape) for \(wShape[0]) output channels") }
         if outShape.reduce(1, *) == 0 || inShape.reduce(1, *) == 0 { return nil }
         return lock.locked { () -> KernelTensor? in
-            guard let p = convForwardPrimitive(input: inShape, weight: wShape, hasBias: bias != nil, geometry) else {
-                return nil
-            }
+            let primitive = relu.map { convInferencePrimitive(input: inShape, weight: wShape, hasBias: bias != nil,
+                                                              relu: $0, geometry) }
+                ?? convForwardPrimitive(input: inShape, weight: wShape, hasBias: bias != nil, geometry)
+            guard let p = primitive else { return nil }
             let src = converted(memory(of: input), to: p.md(dnnl_query_src_md))
             let w = weightsMemory(weight, desc: p.md(dnnl_query_weights_md), primitive: p, role: "w")
             let dst = newTensor(desc: p.md(dnnl_query_dst_md), shape: outShape)

@@ -18,6 +18,12 @@ public final class ReferenceBackend: KernelBackend {
         .dense(ReferenceBackend.conv2dForward(input.dense(), weight: weight, bias: bias, geometry: geometry))
     }
 
+    public func conv2dInference(_ input: KernelTensor, weight: Tensor, bias: Tensor?, geometry: Conv2dGeometry,
+                                relu: Bool) -> KernelTensor? {
+        let y = ReferenceBackend.conv2dForward(input.dense(), weight: weight, bias: bias, geometry: geometry)
+        return .dense(relu ? ReferenceBackend.relu(y) : y)
+    }
+
     public func conv2dBackwardData(_ gradOutput: KernelTensor, weight: Tensor, inputShape: [Int],
                                    geometry: Conv2dGeometry) -> KernelTensor? {
         .dense(ReferenceBackend.conv2dBackwardData(gradOutput.dense(), weight: weight, inputShape: inputShape,
