@@ -96,7 +96,9 @@ public struct TrainingRun {
         ComputeThreads.set(configuration.threads > 0 ? configuration.threads : ComputeThreads.defaultCount)
         let architecture = configuration.architecture
         let embedded = configuration.data == nil
-        let train: any Dataset = embedded ? try EmbeddedCIFAR10.train : try DatasetLocator.open(configuration.data!, split: .train)
+        // A folder small enough is decoded once and kept (DecodedImageCache): it is read twice per epoch and more.
+        let train: any Dataset = embedded ? try EmbeddedCIFAR10.train
+            : DecodedImageCache(try DatasetLocator.open(configuration.data!, split: .train))
         let fingerprint = try DatasetFingerprint(of: train)
         if let point = resumePoint { try checkData(fingerprint, against: point, stored: self.configuration.data) }
         if var point = resumePoint, configuration.epochs != point.checkpoint.state.configuration.epochs {
