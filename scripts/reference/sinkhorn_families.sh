@@ -5,8 +5,12 @@
 # the label agreement. Each pair runs back to back under flock /tmp/selflabel-bench.lock.
 #
 #   scripts/reference/sinkhorn_families.sh N K THREADS WORKDIR [lambda...]
-# Prints one JSON line per run (ours and NumPy's). WORKDIR must have room for N x K x 4 bytes of scores;
-# NumPy needs about 20 x N x K bytes of memory.
+# Prints one JSON line per run (ours and NumPy's), each pair after a "# family: ..." line; pipe the output
+# through scripts/reference/sinkhorn_families_summary.py for the table. WORKDIR must have room for N x K x 4
+# bytes of scores; NumPy needs about 20 x N x K bytes of memory.
+# FAMILIES (an extended regular expression over the family specs below, default all) and KINDS ("logits",
+# "probabilities" or both, the default) choose a part of the table: a skewed cell's NumPy run alone takes an
+# hour at 200k x 3000.
 set -euo pipefail
 n=${1:?N}; k=${2:?K}; threads=${3:?threads}; work=${4:?workdir}; shift 4
 [[ $# -gt 0 ]] && lambdas=("$@") || lambdas=(10 25)
@@ -17,8 +21,12 @@ families=(
   "mixed --fraction 0.1" "mixed --fraction 0.6" "mixed --fraction 0.9" "mixed --fraction 0.6 --skew 3"
   "peaked" "peaked --skew 3"
 )
+filter=${FAMILIES:-.}
+kinds=${KINDS:-"logits probabilities"}
 for spec in "${families[@]}"; do
-  for prob in "" "--probabilities"; do
+  [[ $spec =~ $filter ]] || continue
+  for kind in $kinds; do
+    prob=""; [[ $kind == probabilities ]] && prob="--probabilities"
     scores="$work/scores.npy"
     # shellcheck disable=SC2086
     "$bin" bench sinkhorn --n "$n" --k "$k" --threads "$threads" --max-iters 1 --family $spec $prob \
