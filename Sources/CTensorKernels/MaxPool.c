@@ -96,34 +96,26 @@ static void backward_row(const float *xp, const float *gyp, float *gxp, long h, 
     if (oy == oh - 1 && h > 2 * oh) memset(bottom + rowLen, 0, (size_t)rowLen * sizeof(float));  // odd H: last row
 }
 
-// Work item i = plane * OH + output row; thread t of nt takes a contiguous share.
-static void forward_task(void *p) {
-    const PoolArgs *a = (const PoolArgs *)p;
-    const long oh = a->h / 2, ow = a->w / 2, items = a->planes * oh;
+// Work item i = plane * OH + output row; thread t of nt takes a contiguous share, calling
+// row(args, plane offset in, plane offset out, output row) for each.
+static void each_row(const PoolArgs *a, void (*row)(const PoolArgs *, long, long, long)) {
+    const long oh = a->h / 2, items = a->planes * oh;
     const long t = omp_get_thread_num(), nt = omp_get_num_threads();
     const long begin = items * t / nt, end = items * (t + 1) / nt;
-    const long inPlane = a->h * a->w * a->lanes, outPlane = oh * ow * a->lanes;
-    for (long i = begin; i < end; i++) {
-        const long plane = i / oh, oy = i % oh;
-        const float *xp = a->x + plane * inPlane;
-        float *yp = a->y + plane * outPlane;
-        forward_row(xp, yp, a->w, ow, oy, a->lanes);
-    }
+    const long inPlane = a->h * a->w * a->lanes, outPlane = oh * (a->w / 2) * a->lanes;
+    for (long i = begin; i < end; i++) row(a, (i / oh) * inPlane, (i / oh) * outPlane, i % oh);
 }
 
-static void backward_task(void *p) {
-    const PoolArgs *a = (const PoolArgs *)p;
-    const long oh = a->h / 2, ow = a->w / 2, items = a->planes * oh;
-    const long t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const long begin = items * t / nt, end = items * (t + 1) / nt;
-    const long inPlane = a->h * a->w * a->lanes, outPlane = oh * ow * a->lanes;
-    for (long i = begin; i < end; i++) {
-        const long plane = i / oh, oy = i % oh;
-        const float *xp = a->x + plane * inPlane, *gyp = a->gy + plane * outPlane;
-        float *gxp = a->gx + plane * inPlane;
-        backward_row(xp, gyp, gxp, a->h, a->w, ow, oh, oy, a->lanes);
-    }
+static void forward_one(const PoolArgs *a, long in, long out, long oy) {
+    forward_row(a->x + in, a->y + out, a->w, a->w / 2, oy, a->lanes);
 }
+
+static void backward_one(const PoolArgs *a, long in, long out, long oy) {
+    backward_row(a->x + in, a->gy + out, a->gx + in, a->h, a->w, a->w / 2, a->h / 2, oy, a->lanes);
+}
+
+static void forward_task(void *p) { each_row((const PoolArgs *)p, forward_one); }
+static void backward_task(void *p) { each_row((const PoolArgs *)p, backward_one); }
 
 // Below this many input elements a team costs more than it saves.
 static const long kParallelMin = 1L << 15;

@@ -15,43 +15,27 @@ extension OneDNNBackend {
                 [Int64(padRH), Int64(padRW)])
     }
 
-    /// Forward primitive (training propagation), cached per shapes, geometry and bias presence.
-    func convForwardPrimitive(input: [Int], weight: [Int], hasBias: Bool, _ g: Conv2dGeometry) -> OneDNNPrimitive? {
+    /// Forward primitive, cached per shapes, geometry, bias presence and kind: training propagation (`relu`
+    /// nil), or no-grad evaluation (`dnnl_forward_inference`) with ReLU as an eltwise post-op when `relu` is
+    /// true (applied to the output in registers: no separate pass over it).
+    func convForwardPrimitive(input: [Int], weight: [Int], hasBias: Bool, _ g: Conv2dGeometry,
+                              inference relu: Bool? = nil) -> OneDNNPrimitive? {
         let output = g.outputShape(input: input, weight: weight)
-        let key = PrimitiveKey(op: "conv.fwd", shapes: [input, weight],
+        let label = relu == nil ? "conv.fwd" : relu! ? "conv.inf.relu" : "conv.inf"
+        let key = PrimitiveKey(op: label, shapes: [input, weight],
                                numbers: [g.strideH, g.strideW, g.paddingH, g.paddingW, hasBias ? 1 : 0])
         return primitive(key) {
             let (s, pl, pr) = OneDNNBackend.convNumbers(input: input, weight: weight, output: output, g)
             var src = OneDNNBackend.anyDesc(input), w = OneDNNBackend.anyDesc(weight)
             var b = OneDNNBackend.plainDesc([weight[0]]), dst = OneDNNBackend.anyDesc(output)
             var d = dnnl_convolution_desc_t()
+            let kind = relu == nil ? dnnl_forward_training : dnnl_forward_inference
             let status = withUnsafePointer(to: &b) { bp in
-                dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_direct, &src, &w,
+                dnnl_convolution_forward_desc_init(&d, kind, dnnl_convolution_direct, &src, &w,
                                                    hasBias ? bp : nil, &dst, s, pl, pr)
             }
             guard status == dnnl_success else { return nil }
-            return OneDNNPrimitive.make(&d, engine: engine, label: "conv.fwd")
-        }
-    }
-
-    /// Forward primitive for no-grad evaluation (`dnnl_forward_inference`), with ReLU as an eltwise post-op
-    /// when `relu` (applied to the output in registers: no separate pass over it).
-    func convInferencePrimitive(input: [Int], weight: [Int], hasBias: Bool, relu: Bool,
-                                _ g: Conv2dGeometry) -> OneDNNPrimitive? {
-        let output = g.outputShape(input: input, weight: weight)
-        let key = PrimitiveKey(op: "conv.inf", shapes: [input, weight],
-                               numbers: [g.strideH, g.strideW, g.paddingH, g.paddingW, hasBias ? 1 : 0, relu ? 1 : 0])
-        return primitive(key) {
-            let (s, pl, pr) = OneDNNBackend.convNumbers(input: input, weight: weight, output: output, g)
-            var src = OneDNNBackend.anyDesc(input), w = OneDNNBackend.anyDesc(weight)
-            var b = OneDNNBackend.plainDesc([weight[0]]), dst = OneDNNBackend.anyDesc(output)
-            var d = dnnl_convolution_desc_t()
-            let status = withUnsafePointer(to: &b) { bp in
-                dnnl_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct, &src, &w,
-                                                   hasBias ? bp : nil, &dst, s, pl, pr)
-            }
-            guard status == dnnl_success else { return nil }
-            guard relu else { return OneDNNPrimitive.make(&d, engine: engine, label: "conv.inf") }
+            guard relu == true else { return OneDNNPrimitive.make(&d, engine: engine, label: label) }
             var attr: dnnl_primitive_attr_t? = nil, ops: dnnl_post_ops_t? = nil
             guard dnnl_primitive_attr_create(&attr) == dnnl_success, let attr else { return nil }
             defer { dnnl_primitive_attr_destroy(attr) }
@@ -59,7 +43,7 @@ extension OneDNNBackend {
             defer { dnnl_post_ops_destroy(ops) }
             guard dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0) == dnnl_success,
                   dnnl_primitive_attr_set_post_ops(attr, ops) == dnnl_success else { return nil }
-            return OneDNNPrimitive.make(&d, engine: engine, label: "conv.inf.relu", attr: attr)
+            return OneDNNPrimitive.make(&d, engine: engine, label: label, attr: attr)
         }
     }
 
@@ -81,10 +65,8 @@ extension OneDNNBackend {
         if let bias { precondition(bias.shape == [wShape[0]], "conv2d: bias \(bias.shape) for \(wShape[0]) output channels") }
         if outShape.reduce(1, *) == 0 || inShape.reduce(1, *) == 0 { return nil }
         return lock.locked { () -> KernelTensor? in
-            let primitive = relu.map { convInferencePrimitive(input: inShape, weight: wShape, hasBias: bias != nil,
-                                                              relu: $0, geometry) }
-                ?? convForwardPrimitive(input: inShape, weight: wShape, hasBias: bias != nil, geometry)
-            guard let p = primitive else { return nil }
+            guard let p = convForwardPrimitive(input: inShape, weight: wShape, hasBias: bias != nil, geometry,
+                                               inference: relu) else { return nil }
             let src = converted(memory(of: input), to: p.md(dnnl_query_src_md))
             let w = weightsMemory(weight, desc: p.md(dnnl_query_weights_md), primitive: p, role: "w")
             let dst = newTensor(desc: p.md(dnnl_query_dst_md), shape: outShape)
