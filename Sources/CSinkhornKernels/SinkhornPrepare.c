@@ -29,13 +29,28 @@ CSK_INLINE int csk_check_row(const CSKPrepare *p, long row, CSKBadScore *bad) {
         }
     }
     if (!p->probabilities) return 0;
-    int positive = 0;
-    for (j = 0; j < p->k; j++) {
-        if (z[j] < 0.0f || z[j] > 1.0f) {
-            *bad = (CSKBadScore){row, j, z[j], 1};
-            return 1;
-        }
+    v16i outside = {0}, positives = {0};
+    for (j = 0; j + 16 <= p->k; j += 16) {
+        v16f v = *(const v16f_u *)(z + j);
+        outside |= (v < 0.0f) | (v > 1.0f);
+        positives |= v > 0.0f;
+    }
+    int inside = 1, positive = 0;
+    for (int i = 0; i < 16; i++) {
+        inside &= outside[i] == 0;
+        positive |= positives[i] != 0;
+    }
+    for (; j < p->k; j++) {
+        inside &= z[j] >= 0.0f && z[j] <= 1.0f;
         positive |= z[j] > 0.0f;
+    }
+    if (!inside) {
+        for (j = 0; j < p->k; j++) {
+            if (z[j] < 0.0f || z[j] > 1.0f) {
+                *bad = (CSKBadScore){row, j, z[j], 1};
+                return 1;
+            }
+        }
     }
     if (!positive) {
         *bad = (CSKBadScore){row, -1, 0.0f, 1};
@@ -44,9 +59,49 @@ CSK_INLINE int csk_check_row(const CSKPrepare *p, long row, CSKBadScore *bad) {
     return 0;
 }
 
+/// Probabilities: the statistics of rows r0..<r1 without a logarithm per entry. With y = log P and
+/// m = max_j y_j = log max_j P_j, y_j − m = log(P_j / max P), so the column maxima of y − m are the logarithms
+/// of the column maxima of the ratios (taken once per column at the end of the block), and an entry is within
+/// the drop of its row's maximum when its ratio is at least e^{−drop/λ}. m is the logarithm of the largest P
+/// (the same float32 logarithm, `csk_log16`).
+CSK_INLINE int csk_statistics_probabilities(const CSKPrepare *p, long r0, long r1, float *colMax, float *ratio,
+                                            long *near, CSKBadScore *bad) {
+#pragma clang fp contract(off)
+    const long k = p->k, kp = p->kp;
+    for (long j = 0; j < kp; j++) colMax[j] = 0.0f;
+    const v16f threshold = csk_splat((float)exp(-(double)p->drop / (double)p->lambda));
+    long count = 0;
+    for (long row = r0; row < r1; row++) {
+        if (csk_check_row(p, row, bad)) return 1;
+        const float *z = p->scores + (size_t)row * (size_t)k;
+        memcpy(ratio, z, (size_t)k * sizeof(float));
+        for (long j = k; j < kp; j++) ratio[j] = 0.0f;
+        v16f mv = csk_splat(0.0f);
+        for (long j = 0; j < kp; j += 16) mv = __builtin_elementwise_max(mv, *(const v16f_u *)(ratio + j));
+        float top = mv[0];
+        for (int i = 1; i < 16; i++) top = top > mv[i] ? top : mv[i];
+        v16f tops = csk_splat(top);
+        long rowNear = 0;
+        for (long j = 0; j < kp; j += 16) {
+            v16f q = *(const v16f_u *)(ratio + j) / tops;
+            *(v16f_u *)(colMax + j) = __builtin_elementwise_max(*(const v16f_u *)(colMax + j), q);
+            v16i keep = (q >= threshold) & (q > 0.0f);
+            for (int i = 0; i < 16; i++) rowNear -= keep[i];  // lanes of a true comparison are −1
+        }
+        count += p->denseRowMin > 0 && rowNear > p->denseRowMin ? kp : rowNear;
+        float m = csk_log16(tops)[0];
+        p->rowShift[row] = (double)m;
+        p->logC0[row] = (double)p->lambda * (double)m;
+    }
+    for (long j = 0; j < kp; j += 16) *(v16f_u *)(colMax + j) = csk_log16(*(const v16f_u *)(colMax + j));
+    *near = count;
+    return 0;
+}
+
 CSK_INLINE int csk_statistics(const CSKPrepare *p, long r0, long r1, float *colMax, float *y, long *near,
                               CSKBadScore *bad) {
 #pragma clang fp contract(off)
+    if (p->probabilities) return csk_statistics_probabilities(p, r0, r1, colMax, y, near, bad);
     const long kp = p->kp;
     for (long j = 0; j < kp; j++) colMax[j] = -INFINITY;
     long count = 0;
@@ -65,17 +120,13 @@ CSK_INLINE int csk_statistics(const CSKPrepare *p, long r0, long r1, float *colM
             *(v16f_u *)(colMax + j) = __builtin_elementwise_max(*(const v16f_u *)(colMax + j), d);
             v16i keep = d * p->lambda >= threshold;
             for (int i = 0; i < 16; i++) rowNear -= keep[i];  // lanes of a true comparison are −1
-            if (!p->probabilities) sums += csk_exp16(d);
+            sums += csk_exp16(d);
         }
         count += p->denseRowMin > 0 && rowNear > p->denseRowMin ? kp : rowNear;
         p->rowShift[row] = (double)m;
-        if (p->probabilities) {
-            p->logC0[row] = (double)p->lambda * (double)m;
-        } else {
-            float s = 0;
-            for (int i = 0; i < 16; i++) s += sums[i];
-            p->logC0[row] = -(double)p->lambda * log((double)s);
-        }
+        float s = 0;
+        for (int i = 0; i < 16; i++) s += sums[i];
+        p->logC0[row] = -(double)p->lambda * log((double)s);
     }
     *near = count;
     return 0;

@@ -8,20 +8,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-/// u_j = λ (y_j − m) + o_j for 16 columns starting at j, y = z or log P (fewer than 16 left in the row: the
-/// rest read as 1, and their −∞ offsets make them −∞). Contraction is off: the same bits in every caller.
+/// The 16 scores of a row from column j (fewer than 16 left in the row: the rest read as `fill`).
+CSK_INLINE v16f csk_score16(const CSKScores *s, const float *z, long j, float fill) {
+    if (j + 16 <= s->k) return *(const v16f_u *)(z + j);
+    float tail[16];
+    for (int i = 0; i < 16; i++) tail[i] = j + i < s->k ? z[j + i] : fill;
+    return *(const v16f_u *)tail;
+}
+
+/// u_j = λ (y_j − m) + o_j for 16 columns starting at j, y = z or log P (past the row's end: 1, whose −∞
+/// offsets make them −∞). Contraction is off: the same bits in every caller.
 CSK_INLINE v16f csk_u16(const CSKScores *s, const float *z, long j, float m, const float *offset) {
 #pragma clang fp contract(off)
-    v16f zv;
-    if (j + 16 <= s->k) {
-        zv = *(const v16f_u *)(z + j);
-    } else {
-        float tail[16];
-        for (int i = 0; i < 16; i++) tail[i] = j + i < s->k ? z[j + i] : 1.0f;
-        zv = *(const v16f_u *)tail;
-    }
+    v16f zv = csk_score16(s, z, j, 1.0f);
     if (s->probabilities) zv = csk_log16(zv);
     return (zv - m) * s->lambda + *(const v16f_u *)(offset + j);
+}
+
+/// Screening (probabilities with `screenWeight`, the current column offsets): with q_j = P_j w_j, exactly (real
+/// arithmetic) u_j = λ (log q_j − m) + ō, so u_j − M < −CSK_SCREEN exactly when q_j < e^{(M − ō − CSK_SCREEN)/λ + m}.
+/// Such an entry's float32 u (error far below 1 for |u| < 10^6) lies more than 87.3 below M: a build does not
+/// keep it (its drop is below 50) and `csk_exp16` gives 0 for it. A group of 16 such entries is skipped — its
+/// logarithms are the costly part of a probabilities pass — with the same bits as computing it. The cut is used
+/// only where it is a normal float well above q's rounding (≥ 2^−100).
+#define CSK_SCREEN 89.0
+
+/// q_j = P_j w_j for the 16 columns from j (0 past the row's end).
+CSK_INLINE v16f csk_q16(const CSKScores *s, const float *z, long j) {
+    return csk_score16(s, z, j, 0.0f) * *(const v16f_u *)(s->screenWeight + j);
+}
+
+CSK_INLINE int csk_any(v16i mask) {
+    int any = 0;
+    for (int i = 0; i < 16; i++) any |= mask[i];
+    return any != 0;
 }
 
 /// The column offsets of the dense rows (those of the build that made them).
@@ -35,6 +55,65 @@ CSK_INLINE void csk_row_values(const CSKScores *s, long row, float M, const floa
     const float *z = s->scores + (size_t)row * (size_t)s->k;
     float m = (float)s->rowMax[row];
     for (long j = 0; j < s->kp; j += 16) *(v16f_u *)(out + j) = csk_exp16(csk_u16(s, z, j, m, offset) - M);
+}
+
+/// `csk_row_values` with the current column offsets, skipping the groups that are exactly 0 (see CSK_SCREEN).
+CSK_INLINE void csk_row_values_screened(const CSKScores *s, long row, float M, float *out) {
+#pragma clang fp contract(off)
+    if (s->screenWeight) {
+        const float *z = s->scores + (size_t)row * (size_t)s->k;
+        float m = (float)s->rowMax[row];
+        double cut = exp(((double)M - s->screenShift - CSK_SCREEN) / (double)s->lambda + (double)m);
+        if (cut >= 0x1p-100 && cut <= 1.0) {
+            v16f cuts = csk_splat((float)cut);
+            for (long j = 0; j < s->kp; j += 16) {
+                v16f v = {0};
+                if (csk_any(csk_q16(s, z, j) >= cuts)) v = csk_exp16(csk_u16(s, z, j, m, s->colOffset) - M);
+                *(v16f_u *)(out + j) = v;
+            }
+            return;
+        }
+    }
+    csk_row_values(s, row, M, s->colOffset, out);
+}
+
+/// u_j (current column offsets) of one row into `u` (kp floats); returns their maximum M. Screened groups
+/// (see CSK_SCREEN; `screenFactor` = e^{−CSK_SCREEN/λ}) read as −∞: the same M, kept entries and stored values.
+CSK_INLINE float csk_row_u(const CSKScores *s, const float *z, float m, float screenFactor, float *u) {
+#pragma clang fp contract(off)
+    v16f mv = csk_splat(-INFINITY);
+    int screened = 0;
+    if (s->screenWeight) {
+        v16f qv = {0};
+        for (long j = 0; j < s->kp; j += 16) {
+            v16f q = csk_q16(s, z, j);
+            *(v16f_u *)(u + j) = q;
+            qv = __builtin_elementwise_max(qv, q);
+        }
+        float qmax = qv[0];
+        for (int i = 1; i < 16; i++) qmax = qmax > qv[i] ? qmax : qv[i];
+        float cut = qmax * screenFactor;
+        if (cut >= 0x1p-100f) {
+            v16f cuts = csk_splat(cut);
+            for (long j = 0; j < s->kp; j += 16) {
+                v16f v = csk_splat(-INFINITY);
+                if (csk_any(*(const v16f_u *)(u + j) >= cuts)) v = csk_u16(s, z, j, m, s->colOffset);
+                *(v16f_u *)(u + j) = v;
+                mv = __builtin_elementwise_max(mv, v);
+            }
+            screened = 1;
+        }
+    }
+    if (!screened) {
+        for (long j = 0; j < s->kp; j += 16) {
+            v16f v = csk_u16(s, z, j, m, s->colOffset);
+            *(v16f_u *)(u + j) = v;
+            mv = __builtin_elementwise_max(mv, v);
+        }
+    }
+    float M = mv[0];
+    for (int i = 1; i < 16; i++) M = M > mv[i] ? M : mv[i];
+    return M;
 }
 
 /// Room for one more dense row (its values, `kp` floats, when `storeDense`; its index and c' slot) in `b`; 0
@@ -76,6 +155,7 @@ CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long
         b->denseStored = storeDense;
     }
     long count = 0, nextDense = 0;
+    const float screenFactor = (float)exp(-CSK_SCREEN / (double)s->lambda);
     for (long row = r0; row < r1; row++) {
         if (keepDense && nextDense < b->denseRows && b->denseIndex[nextDense] == row - r0) {
             nextDense++;  // kept as it is: values, M_n and offsets of the build that made it dense
@@ -83,15 +163,7 @@ CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long
             continue;
         }
         const float *z = s->scores + (size_t)row * (size_t)s->k;
-        float m = (float)s->rowMax[row];
-        v16f mv = csk_splat(-INFINITY);
-        for (long j = 0; j < s->kp; j += 16) {
-            v16f v = csk_u16(s, z, j, m, s->colOffset);
-            *(v16f_u *)(u + j) = v;
-            mv = __builtin_elementwise_max(mv, v);
-        }
-        float M = mv[0];
-        for (int i = 1; i < 16; i++) M = M > mv[i] ? M : mv[i];
+        float M = csk_row_u(s, z, (float)s->rowMax[row], screenFactor, u);
         s->rowOffset[row] = M;
         b->start[row - r0] = count;
         float threshold = M - drop;
@@ -126,9 +198,7 @@ CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long
         for (long j = 0; j < s->kp; j += 16) {
             v16f v = *(const v16f_u *)(u + j);
             v16i keep = v >= threshold;
-            int any = 0;
-            for (int i = 0; i < 16; i++) any |= keep[i];
-            if (!any) continue;
+            if (!csk_any(keep)) continue;
             v16f e = csk_exp16(v - M);
             for (int i = 0; i < 16; i++) {
                 if (!keep[i]) continue;
@@ -217,7 +287,7 @@ CSK_INLINE double csk_scores_pass(const CSKPass *a, const CSKScores *s, const CS
             if (a->r32Dense) r = a->r32Dense;
             scale = a->denseScale;
         } else {
-            csk_row_values(s, row, s->rowOffset ? s->rowOffset[row] : 0.0f, s->colOffset, temp);
+            csk_row_values_screened(s, row, s->rowOffset ? s->rowOffset[row] : 0.0f, temp);
         }
         double dot = 0;
         if (a->iterate) {

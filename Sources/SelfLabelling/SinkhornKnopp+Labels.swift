@@ -10,7 +10,8 @@ import Tensors
 /// in float64 (`λ log P` with a float64 logarithm for probabilities), where
 /// `δ = 2⁻²⁰ (max|log r| + |λ| max_k |y_k|)` (2⁻¹⁹ for probabilities) is more than twice the screen's error
 /// bound: every column that can hold the float64 maximum is re-evaluated, so the labels are exactly those
-/// of a float64 scan.
+/// of a float64 scan. For probabilities a logarithm-free screen by `P_k e^{log r_k / λ}` comes first
+/// (`argmaxByWeights`), with the same labels.
 struct SinkhornLabels {
     let scores: UnsafePointer<Float>
     let n: Int, k: Int
@@ -18,6 +19,8 @@ struct SinkhornLabels {
     let kind: SinkhornScoreKind
     let layout: SinkhornLayout
     let releasePages: Bool
+    /// Probabilities: screen the columns by `P_k w_k` (`argmaxByWeights`) before taking logarithms.
+    let screen: Bool
 
     func assign(logR: [Double], threads: Int) -> [Int32] {
         var labels = [Int32](repeating: 0, count: n)
@@ -25,12 +28,18 @@ struct SinkhornLabels {
         let maxAbsLogR = logR.reduce(0) { max($0, abs($1)) }
         let logRows = UnsafeMutablePointer<Float>.allocate(capacity: kind == .probabilities ? threads * k : 1)
         defer { logRows.deallocate() }
+        // Probabilities: w_k = e^{(log r_k − max log r)/λ}, so that P_k w_k orders the columns as log r_k + λ log P_k.
+        let maxLogR = logR.reduce(-Double.infinity) { max($0, $1) }
+        let weights = kind == .probabilities && screen ? logR.map { Float(exp(($0 - maxLogR) / lambda)) } : []
         labels.withUnsafeMutableBufferPointer { out in
             logR.withUnsafeBufferPointer { lr in
                 lr32.withUnsafeBufferPointer { lr32 in
-                    let ctx = UnsafeSendable((out.baseAddress!, lr.baseAddress!, lr32.baseAddress!, logRows))
+                  weights.withUnsafeBufferPointer { weights in
+                    // (An empty array's buffer may still have a base address: test the count.)
+                    let ctx = UnsafeSendable((out.baseAddress!, lr.baseAddress!, lr32.baseAddress!, logRows,
+                                              weights.isEmpty ? nil : weights.baseAddress))
                     sinkhornForEachBlock(layout, threads: threads) { b, w in
-                        let (out, lr, lr32, logRows) = ctx.value
+                        let (out, lr, lr32, logRows, weights) = ctx.value
                         let lam = lambda
                         for row in layout.rows(ofBlock: b) {
                             let z = scores + row * k
@@ -38,6 +47,10 @@ struct SinkhornLabels {
                                 out[row] = Int32(argmax(z, lr32, maxAbsLogR: maxAbsLogR, deltaScale: 0x1p-20) {
                                     lr[$0] + lam * Double(z[$0])
                                 })
+                            } else if let weights, let arg = argmaxByWeights(z, weights, exact: {
+                                lr[$0] + lam * log(Double(z[$0]))
+                            }) {
+                                out[row] = Int32(arg)
                             } else {
                                 let y = logRows + w * k
                                 csk_log_floats(z, y, k)
@@ -51,10 +64,57 @@ struct SinkhornLabels {
                             sinkhornReleasePages(scores + rows.lowerBound * k, count: rows.count * k)
                         }
                     }
+                  }
                 }
             }
         }
         return labels
+    }
+
+    /// Probabilities without a logarithm per entry: the first column maximising `exact(j)` (float64,
+    /// `log r_j + λ log P_j`), screened by `q_j = P_j w_j` in float32. Exactly, `λ log q_j` is that value less
+    /// `max log r`, so the float64 maximum's q is within float64's error of the largest q; the computed q carry
+    /// at most about 2.4e-7 relative error (w and the product each rounded once), so every column whose q is
+    /// within 2⁻²⁰ of the largest is evaluated in float64: the labels of a float64 scan. nil (use the
+    /// logarithms) when the largest q is below 2⁻¹⁰⁰, where q's rounding is no longer relative.
+    @inline(__always)
+    private func argmaxByWeights(_ z: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                 exact: (Int) -> Double) -> Int? {
+        var qv = SIMD8<Float>(repeating: 0)
+        var j = 0
+        while j + 8 <= k {
+            let q = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self)
+                * UnsafeRawPointer(w + j).loadUnaligned(as: SIMD8<Float>.self)
+            qv.replace(with: q, where: q .> qv)
+            j += 8
+        }
+        var qmax = qv.max()
+        while j < k {
+            qmax = max(qmax, z[j] * w[j])
+            j += 1
+        }
+        guard qmax >= 0x1p-100 else { return nil }
+        let cut = qmax * (1 - 0x1p-20)
+        let cutV = SIMD8<Float>(repeating: cut)
+        var best = -Double.infinity, arg = 0
+        @inline(__always) func consider(_ j: Int) {
+            let v = exact(j)
+            if v > best { best = v; arg = j }
+        }
+        j = 0
+        while j + 8 <= k {
+            let q = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self)
+                * UnsafeRawPointer(w + j).loadUnaligned(as: SIMD8<Float>.self)
+            if any(q .>= cutV) {
+                for i in j..<(j + 8) where z[i] * w[i] >= cut { consider(i) }
+            }
+            j += 8
+        }
+        while j < k {
+            if z[j] * w[j] >= cut { consider(j) }
+            j += 1
+        }
+        return arg
     }
 
     /// The first column maximising `exact(j)` (float64), screened by `lr32 + λ z` in float32.

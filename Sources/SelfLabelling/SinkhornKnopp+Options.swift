@@ -97,6 +97,11 @@ public struct SinkhornOptions: Sendable, Equatable {
     public var emptyClusters: SinkhornEmptyClusterPolicy = .report
     /// Whether rows read in full are stored or computed from the scores in every pass (default automatic).
     public var denseRows: SinkhornDenseRows = .automatic
+    /// Probabilities: whether the truncated method's passes skip the groups of 16 entries that are exactly 0 in
+    /// float32, and the labels the columns that cannot hold a row's maximum, without taking their logarithms
+    /// (recognised from `P_k` times a per-column weight). The result is the same bits either way; `false`
+    /// computes every logarithm (a check of that equality).
+    public var screensProbabilities = true
 
     /// Default options (λ = 25, tol = 0.1, 1000 iterations, f32 with f32 storage, 1 thread).
     public init() {}

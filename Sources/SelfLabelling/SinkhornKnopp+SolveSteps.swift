@@ -14,7 +14,8 @@ extension SinkhornKnoppSolver {
         let m = SinkhornTruncatedMatrix(scores: p.scores, kind: options.scoreKind, n: p.n, k: p.k, kp: p.kp,
                                         lambda: options.lambda, rowMax: p.rowShift, layout: p.layout,
                                         threads: options.threads, releasePages: options.releaseFileBackedScores,
-                                        maxDensity: maxDensity, workspace: ws)
+                                        maxDensity: maxDensity, screen: options.screensProbabilities,
+                                        workspace: ws)
         var iteration = SinkhornIteration(solver: self, source: .truncated(m), problem: p)
         guard let state = try iteration.run(warmStart: warmStart) else {
             p.c.update(from: c0, count: p.n)
@@ -76,7 +77,8 @@ extension SinkhornKnoppSolver {
         let state = it.state
         let logR = (0..<p.k).map { state.logR[$0] - p.colShift[$0] }
         var labels = SinkhornLabels(scores: p.scores, n: p.n, k: p.k, lambda: options.lambda, kind: options.scoreKind,
-                                    layout: p.layout, releasePages: options.releaseFileBackedScores)
+                                    layout: p.layout, releasePages: options.releaseFileBackedScores,
+                                    screen: options.screensProbabilities)
             .assign(logR: logR, threads: options.threads)
         if isDistributed {
             try labels.withUnsafeMutableBufferPointer {

@@ -82,8 +82,11 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
     /// Row offsets M_n (N), column offsets o_k (kp) and one kp row per worker.
     let rowOffset: UnsafeMutablePointer<Float>
     let colOffset: UnsafeMutablePointer<Float>
+    /// Probabilities: `w_j = e^{(o_j − ō)/λ}` for the kernels' screening (see `CSKScores.screenWeight`); nil for
+    /// logits, whose entries cost no logarithm.
+    private let screenWeight: UnsafeMutablePointer<Float>?
     private let rowTemp: UnsafeMutablePointer<Float>
-    let scores: CSKScores
+    private(set) var scores: CSKScores
     let layout: SinkhornLayout
     let threads: Int
     let releasePages: Bool
@@ -110,7 +113,7 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
 
     init(scores: UnsafePointer<Float>, kind: SinkhornScoreKind, n: Int, k: Int, kp: Int, lambda: Double,
          rowMax: UnsafePointer<Double>,
-         layout: SinkhornLayout, threads: Int, releasePages: Bool, maxDensity: Double,
+         layout: SinkhornLayout, threads: Int, releasePages: Bool, maxDensity: Double, screen: Bool,
          workspace ws: SinkhornWorkspace) {
         self.layout = layout
         self.maxDensity = maxDensity
@@ -124,11 +127,18 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
         denseColOffset = ws.truncatedDenseColOffset(kp)
         denseR32 = ws.truncatedDenseR32(kp)
         denseScale = ws.truncatedDenseScale(kp)
+        // Screening keeps its rounding margin for λ up to about 10^6 (see CSK_SCREEN).
+        screenWeight = screen && kind == .probabilities && lambda <= Self.maxScreenedLambda
+            ? ws.truncatedScreenWeight(kp) : nil
         rowOffset.initialize(repeating: 0, count: n)
         self.scores = CSKScores(scores: scores, k: k, kp: kp, lambda: Float(lambda), rowMax: rowMax,
                                 colOffset: colOffset, rowOffset: rowOffset,
-                                probabilities: kind == .probabilities ? 1 : 0, denseColOffset: denseColOffset)
+                                probabilities: kind == .probabilities ? 1 : 0, denseColOffset: denseColOffset,
+                                screenWeight: nil, screenShift: 0)
     }
+
+    /// The largest λ for which probabilities passes skip groups of entries that are exactly 0 (`CSK_SCREEN`).
+    static let maxScreenedLambda = 1e5
 
     /// Bytes held by the kept entries (column index, value and row starts) of this rank's blocks.
     var storedBytes: Int {
@@ -143,6 +153,14 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
     func setColumnOffsets(_ o: (Int) -> Double) -> [Double] {
         let k = scores.k, kp = scores.kp
         for j in 0..<kp { colOffset[j] = j < k ? Float(o(j)) : -.infinity }
+        if let w = screenWeight {
+            var top = -Double.infinity
+            for j in 0..<k { top = max(top, Double(colOffset[j])) }
+            let lambda = Double(scores.lambda)
+            for j in 0..<kp { w[j] = j < k ? Float(exp((Double(colOffset[j]) - top) / lambda)) : 0 }
+            scores.screenWeight = UnsafePointer(w)
+            scores.screenShift = top
+        }
         return (0..<kp).map { j in j < k ? Double(colOffset[j]) : 0 }
     }
 

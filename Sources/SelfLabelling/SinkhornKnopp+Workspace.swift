@@ -73,6 +73,8 @@ final class SinkhornWorkspace: @unchecked Sendable {
     let truncatedDenseColOffset = SinkhornBuffer<Float>()
     let truncatedDenseR32 = SinkhornBuffer<Float>()
     let truncatedDenseScale = SinkhornBuffer<Double>()
+    /// Probabilities: the screening weights of the column offsets (kp).
+    let truncatedScreenWeight = SinkhornBuffer<Float>()
 
     /// A matrix buffer of at least `bytes` bytes (64-byte aligned); reallocated only when it grows.
     func matrix(bytes: Int) -> UnsafeMutableRawPointer {

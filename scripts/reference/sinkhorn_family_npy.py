@@ -4,10 +4,13 @@
 where `selflabel bench sinkhorn --family` would hold the whole matrix in memory.
 
     python3 scripts/reference/sinkhorn_family_npy.py OUT.npy --n 1281167 --k 3000 --family flat [--sigma 0.02]
-    python3 scripts/reference/sinkhorn_family_npy.py OUT.npy --n 1281167 --k 3000 --family mixed [--fraction 0.6]
+    python3 scripts/reference/sinkhorn_family_npy.py OUT.npy --n 1281167 --k 3000 --family mixed [--fraction 0.6] \
+        [--skew 3]
 
-flat: every row N(0, sigma^2); mixed: each row flat with probability `fraction`, else N(0, 3^2) (peaked, not
-skewed) -- the distributions of SinkhornFamilySpec (not its values: NumPy's generator, seeded).
+flat: every row N(0, sigma^2); mixed: each row flat with probability `fraction`, else peaked, N(0, 3^2);
+peaked: every row peaked. With --skew s > 0 a peaked row's winner is cluster floor(K u^(1+s)) (u uniform),
+raised 3 above the row's largest logit, so a few low-index clusters attract most peaked rows -- the
+distributions of SinkhornFamilySpec (not its values: NumPy's generator, seeded).
 """
 import argparse
 
@@ -19,9 +22,10 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--n", type=int, required=True)
     ap.add_argument("--k", type=int, required=True)
-    ap.add_argument("--family", choices=["flat", "mixed"], required=True)
+    ap.add_argument("--family", choices=["flat", "mixed", "peaked"], required=True)
     ap.add_argument("--sigma", type=float, default=0.02)
     ap.add_argument("--fraction", type=float, default=0.6)
+    ap.add_argument("--skew", type=float, default=0.0)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
@@ -29,8 +33,15 @@ def main():
     for lo in range(0, a.n, 20_000):
         hi = min(a.n, lo + 20_000)
         z = rng.standard_normal((hi - lo, a.k), dtype=np.float32)
-        flat = np.ones(hi - lo, bool) if a.family == "flat" else rng.random(hi - lo) < a.fraction
+        if a.family == "mixed":
+            flat = rng.random(hi - lo) < a.fraction
+        else:
+            flat = np.full(hi - lo, a.family == "flat")
         z *= np.where(flat, np.float32(a.sigma), np.float32(3))[:, None]
+        if a.skew > 0:
+            peaked = np.flatnonzero(~flat)
+            winner = np.minimum(a.k - 1, (a.k * rng.random(peaked.size) ** (1 + a.skew)).astype(np.int64))
+            z[peaked, winner] = z[peaked].max(axis=1) + np.float32(3)
         out[lo:hi] = z
     out.flush()
 

@@ -60,6 +60,11 @@ typedef struct {
     int probabilities;       ///< 1: the scores are probabilities P (y = log P, by a float32 logarithm).
     const float *denseColOffset;  ///< o_j of the dense rows of the last build (kp floats; NULL: `colOffset`): a
                                   ///< build that keeps the dense rows keeps their values, offsets and M_n.
+    const float *screenWeight;    ///< Probabilities: w_j = e^{(o_j − ō)/λ} with ō = max_j o_j (kp floats, 0 in
+                                  ///< the padding), from which a build and a scores pass recognise groups of 16
+                                  ///< entries far enough below their row's largest to be exactly 0 and skip their
+                                  ///< logarithms (the same bits either way); NULL: no screening.
+    double screenShift;           ///< ō.
 } CSKScores;
 
 /// The kept entries of one row block (compressed rows): row r's entries are [start[r], start[r + 1]); rows that
