@@ -11,6 +11,9 @@
 # FAMILIES (an extended regular expression over the family specs below, default all) and KINDS ("logits",
 # "probabilities" or both, the default) choose a part of the table: a skewed cell's NumPy run alone takes an
 # hour at 200k x 3000.
+# WARMUP=1 runs NumPy once, untimed and without iterating (--tol 1e9), on each new score file first: its first
+# run after the file is written is 1.5-2x slower (its 12.6 GB allocation reclaims the page cache the generator
+# filled), which flatters the ratio of whichever cell runs first (docs/PERFORMANCE.md, issue 17).
 set -euo pipefail
 n=${1:?N}; k=${2:?K}; threads=${3:?threads}; work=${4:?workdir}; shift 4
 [[ $# -gt 0 ]] && lambdas=("$@") || lambdas=(10 25)
@@ -31,6 +34,11 @@ for spec in "${families[@]}"; do
     # shellcheck disable=SC2086
     "$bin" bench sinkhorn --n "$n" --k "$k" --threads "$threads" --max-iters 1 --family $spec $prob \
       --save-scores "$scores" > /dev/null
+    if [[ ${WARMUP:-0} == 1 ]]; then
+      # shellcheck disable=SC2086
+      flock /tmp/selflabel-bench.lock python3 scripts/reference/sinkhorn_numpy.py --logits "$scores" $prob \
+        --lamb "${lambdas[0]}" --threads "$threads" --tol 1e9 --out "$work/ref.npy" > /dev/null
+    fi
     for lamb in "${lambdas[@]}"; do
       echo "# family: $spec $prob lambda $lamb load: $(cut -d' ' -f1-3 /proc/loadavg)"
       flock /tmp/selflabel-bench.lock python3 scripts/reference/sinkhorn_numpy.py --logits "$scores" $prob \
