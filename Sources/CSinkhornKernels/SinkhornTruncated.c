@@ -217,7 +217,7 @@ CSK_INLINE double csk_truncated_pass(const CSKPass *a, const CSKScores *sc, cons
                                      double *acc, float *scratch, float *chunk) {
     double err = 0;
     memset(acc, 0, (size_t)a->kp * sizeof(double));
-    if (b->denseRows > 0) {  // the dense rows first, by the dense method's row pass over their own matrix
+    if (b->denseRows > 0 && !a->skipDense) {  // the dense rows first, by the dense method's row pass over their own matrix
         for (long i = 0; i < b->denseRows; i++) b->denseC[i] = a->c[r0 + b->denseIndex[i]];
         CSKPass d = *a;
         d.c = b->denseC;
@@ -240,6 +240,7 @@ CSK_INLINE double csk_truncated_pass(const CSKPass *a, const CSKScores *sc, cons
             for (long j = 0; j < a->kp; j++) acc[j] *= a->denseScale[j];
         for (long i = 0; i < b->denseRows; i++) a->c[r0 + b->denseIndex[i]] = b->denseC[i];
     }
+    if (a->denseAcc && !a->skipDense) memcpy(a->denseAcc, acc, (size_t)a->kp * sizeof(double));
     const uint16_t *cols = b->cols;
     const float *vals = b->vals, *r = a->r32;
     long nextDense = 0;

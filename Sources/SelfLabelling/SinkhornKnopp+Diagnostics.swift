@@ -50,6 +50,9 @@ public struct SinkhornDiagnostics: Sendable, Equatable {
     /// Passes over the full matrix computed from the scores (truncated method: the cold start's column sums
     /// and the checks that decided on the full matrix).
     public var fullPasses: Int = 0
+    /// Of the iterations, the passes over the peaked (sparse) rows alone, the flat rows' scaling held
+    /// (`SinkhornOptions.freezesFlatRows`); the others read every row.
+    public var sparsePasses: Int = 0
     /// Whether the rows read in full (the dense matrix, or the truncated method's flat rows) were computed from
     /// the scores in every pass instead of stored (`SinkhornDenseRows`).
     public var streamedDenseRows = false

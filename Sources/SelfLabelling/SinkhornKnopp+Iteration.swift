@@ -46,6 +46,10 @@ struct SinkhornIteration {
     private(set) var acc: [Double]
     /// Passes over the full matrix computed from the scores (truncated source).
     private(set) var fullPasses = 0
+    /// Passes over the sparse rows alone (`SinkhornFlatRowFreeze`).
+    private(set) var sparsePasses = 0
+    /// The dense rows' per-block cluster sums of the last pass that kept them (G x kp).
+    let frozenBlockAcc: UnsafeMutablePointer<Double>
     /// The truncated source's dense rows have their own r' for this pass (`loadDenseScaling`).
     private var denseLoaded = false
 
@@ -61,6 +65,7 @@ struct SinkhornIteration {
         r64 = ws.r64(p.kp)
         blockAcc = ws.blockAcc(g * p.kp)
         blockErr = ws.blockErr(g)
+        frozenBlockAcc = ws.frozenBlockAcc(g * p.kp)
         scratch = ws.scratch(solver.options.threads * p.kp)
         chunk = ws.chunk(solver.options.threads * Int(CSK_GROUP_ROWS) * p.kp)
         acc = [Double](repeating: 0, count: p.kp)
@@ -77,6 +82,8 @@ struct SinkhornIteration {
         var fullPasses = 0
         /// The automatic cap stopped the loop because the error had stopped falling.
         var stalled = false
+        /// Passes over the sparse rows alone, the flat rows' scaling held (`SinkhornFlatRowFreeze`).
+        var sparsePasses = 0
     }
 
     /// Runs to the stopping rule; nil when the truncated source turned out too dense (then nothing is
@@ -96,23 +103,68 @@ struct SinkhornIteration {
         var alphaPrev = 0.0, err = Double.infinity, errors: [Double] = [], counter = 0
         var used = logR, deviation = Double.nan
         var cap = SinkhornCap(maxIterations: o.maxIterations)
+        var freeze = anderson != nil && truncated != nil && o.freezesFlatRows
+            ? SinkhornFlatRowFreeze(paddedClusters: kp, tolerance: o.tolerance) : nil
+        // False while some row's c' is older than the last pass (after sparse passes): no check until a pass
+        // has read every row.
+        var everyRowCurrent = true
         while err > o.tolerance && !cap.reached(iterations: counter) {
-            if let m = truncated, m.builds == 0 || spread(logR) > 2 * SinkhornTruncatedMatrix.drift {
+            // With the flat rows held, the passes until the next every-row pass leave them out, so builds keep
+            // them however far the offsets move (a build before the every-row pass brings them back in range).
+            let freezing = freeze.map { !$0.abandoned && truncated!.freezesDenseRows } ?? false
+            let sparseNext = freezing && freeze!.next.isSparse
+            if let m = truncated, m.builds == 0 || spread(logR) > 2 * SinkhornTruncatedMatrix.drift
+                || (freeze != nil && !sparseNext && !m.denseRowsWithinDrift()) {
                 m.storeDenseRows = solver.storesDenseRows(rows: layout.ownedRows.count, paddedClusters: kp)
-                guard try rebuild(m, logR: &logR, used: &used) else { return nil }
+                let oldShift = (0..<kp).map { colShift[$0] }, denseBuilds = m.denseBuilds
+                guard try rebuild(m, logR: &logR, used: &used, denseRowsUnread: sparseNext) else { return nil }
                 anderson?.reset()
+                if m.denseBuilds == denseBuilds { freeze?.shifted(from: oldShift, to: colShift) } else { freeze?.invalidate() }
             }
             let alpha = loadScaling(logR)
-            let check = counter % 10 == 0 && (counter > 0 || warmStart == nil)
             let ratio = exp(alpha - alphaPrev)
-            if check {
-                err = try checkedError(ratio: ratio, decideOnFullMatrix: truncated != nil)
-                errors.append(err)
-                relax.update(errors: errors)
-                cap.record(error: err, iterations: counter)
-                solver.progress?(SinkhornProgress(head: head, iteration: counter + 1, error: err))
+            // Whether the step after this pass must be plain (and Anderson restart).
+            var plain: Bool
+            if var f = freeze, !f.abandoned, let m = truncated, m.freezesDenseRows {
+                switch f.next {
+                case .everyRow:
+                    try pass(iterate: true, check: false, ratio: ratio, keepDenseSums: true)
+                    f.held(blockSums: frozenBlockAcc, blocks: layout.blockCount, alpha: alpha)
+                    everyRowCurrent = true
+                    plain = true
+                case .sparseRows:
+                    try pass(iterate: true, check: true, ratio: ratio, skipDense: true)
+                    f.add(to: &acc, alpha: alpha)
+                    plain = f.sparsePassed(error: blockErrorSum())
+                    everyRowCurrent = false
+                    sparsePasses += 1
+                case .check:
+                    let confirmed = fullPasses
+                    err = try checkedError(ratio: ratio, decideOnFullMatrix: true, keepDenseSums: true)
+                    if fullPasses == confirmed { f.held(blockSums: frozenBlockAcc, blocks: layout.blockCount, alpha: alpha) }
+                    f.checked(error: err, keptSums: fullPasses == confirmed)
+                    errors.append(err)
+                    cap.record(error: err, iterations: counter)
+                    solver.progress?(SinkhornProgress(head: head, iteration: counter + 1, error: err))
+                    everyRowCurrent = true
+                    plain = true
+                }
+                freeze = f
             } else {
-                try pass(iterate: true, check: false, ratio: ratio, omega: relax.cOmega)
+                let check = counter % 10 == 0 && (counter > 0 || warmStart == nil) && everyRowCurrent
+                if check {
+                    err = try checkedError(ratio: ratio, decideOnFullMatrix: truncated != nil)
+                    errors.append(err)
+                    relax.update(errors: errors)
+                    cap.record(error: err, iterations: counter)
+                    solver.progress?(SinkhornProgress(head: head, iteration: counter + 1, error: err))
+                } else {
+                    try pass(iterate: true, check: false, ratio: ratio, omega: relax.cOmega)
+                }
+                freeze?.restart()
+                everyRowCurrent = true
+                // The step into every check is plain, so the check is an official Sinkhorn iteration.
+                plain = (counter + 1) % 10 == 0
             }
             deviation = 0
             for j in 0..<k { deviation = max(deviation, abs(Double(k) * r64[j] * acc[j] - 1)) }
@@ -120,8 +172,7 @@ struct SinkhornIteration {
             if anderson != nil {
                 var g = logR
                 updateR(&g, alpha: alpha, omega: 1)
-                // The step into every check is plain, so the check is an official Sinkhorn iteration.
-                if (counter + 1) % 10 == 0 {
+                if plain {
                     logR = g
                     anderson!.reset()
                 } else {
@@ -141,7 +192,8 @@ struct SinkhornIteration {
             counter += 1
         }
         return State(logR: used, iterations: counter, converged: err <= o.tolerance, errors: errors,
-                     marginalDeviation: deviation, fullPasses: fullPasses, stalled: cap.stalled)
+                     marginalDeviation: deviation, fullPasses: fullPasses, stalled: cap.stalled,
+                     sparsePasses: sparsePasses)
     }
 
     /// `log r'` to start from: the warm start shifted by `b`, or (cold) the reference's `r_1 = (1/K)/(Aᵀ c_0)`
@@ -171,10 +223,11 @@ struct SinkhornIteration {
     /// A checked (plain) iteration and its official error `Σ_n |c_n / c_new_n − 1|`. On a truncated source an
     /// error that meets the tolerance on the kept entries is not trusted: the same iteration is run again from
     /// the same `c'` over the full matrix, and that error decides.
-    private mutating func checkedError(ratio: Double, decideOnFullMatrix: Bool) throws -> Double {
+    private mutating func checkedError(ratio: Double, decideOnFullMatrix: Bool,
+                                       keepDenseSums: Bool = false) throws -> Double {
         let savedC = decideOnFullMatrix ? solver.workspace.savedC(n) : nil
         if let savedC { savedC.update(from: c, count: n) }
-        try pass(iterate: true, check: true, ratio: ratio)
+        try pass(iterate: true, check: true, ratio: ratio, keepDenseSums: keepDenseSums)
         var err = blockErrorSum()
         if let savedC, err <= solver.options.tolerance {
             c.update(from: savedC, count: n)
@@ -198,14 +251,17 @@ struct SinkhornIteration {
 
     /// One fused pass over the source (see `SinkhornPass`); leaves `Aᵀ c'` in `acc`, added block by block in
     /// index order so that it does not depend on the thread count.
+    /// `skipDense`: the truncated source's sparse rows alone; `keepDenseSums`: its dense rows' per-block sums
+    /// kept in `frozenBlockAcc` (see `SinkhornFlatRowFreeze`).
     private mutating func pass(iterate: Bool, check: Bool, ratio: Double, omega: Double = 1,
-                               full: Bool = false) throws {
+                               full: Bool = false, skipDense: Bool = false, keepDenseSums: Bool = false) throws {
         let o = solver.options
         var dense: (UnsafePointer<Float>, UnsafePointer<Double>)? = nil
         if case let .truncated(m) = source, denseLoaded { dense = (UnsafePointer(m.denseR32), UnsafePointer(m.denseScale)) }
         let p = SinkhornPass(n: n, kp: kp, r32: r32, r64: r64, c: c, blockAcc: blockAcc, blockErr: blockErr,
                              scratch: scratch, chunk: chunk, iterate: iterate, check: check, ratio: ratio, omega: omega,
-                             r32Dense: dense?.0, denseScale: dense?.1)
+                             r32Dense: dense?.0, denseScale: dense?.1, skipDense: skipDense,
+                             denseAcc: keepDenseSums ? frozenBlockAcc : nil)
         let layout = self.layout
         switch (source, o.precision, o.storage) {
         case let (.truncated(m), _, _):
@@ -225,6 +281,7 @@ struct SinkhornIteration {
             }
         }
         try solver.shareBlocks(blockAcc, stride: kp, layout: layout)
+        if keepDenseSums && !full { try solver.shareBlocks(frozenBlockAcc, stride: kp, layout: layout) }
         if check { try solver.shareBlocks(blockErr, stride: 1, layout: layout) }
         for j in 0..<kp { acc[j] = 0 }
         for b in 0..<layout.blockCount {
@@ -244,14 +301,15 @@ struct SinkhornIteration {
     /// `log r̂ = log r − max log r`), which moves the column shifts to `−log r̂` and the row shifts to the rows'
     /// new maxima, and carries `log r'`, the last pass's `log r'` and `c'` over to the new shifts. False when
     /// too dense.
-    private func rebuild(_ m: SinkhornTruncatedMatrix, logR: inout [Double], used: inout [Double]) throws -> Bool {
+    private func rebuild(_ m: SinkhornTruncatedMatrix, logR: inout [Double], used: inout [Double],
+                         denseRowsUnread: Bool = false) throws -> Bool {
         var logRHat = [Double](repeating: 0, count: k)
         var top = -Double.infinity
         for j in 0..<k { logRHat[j] = logR[j] - colShift[j]; top = max(top, logRHat[j]) }
         let newShift = m.setColumnOffsets { logRHat[$0] - top }.map { -$0 }
         let oldRowOffset = solver.workspace.truncatedOldRowOffset(n)
         oldRowOffset.update(from: m.rowOffset, count: n)
-        guard try m.build(solver: solver) else { return false }
+        guard try m.build(solver: solver, denseRowsUnread: denseRowsUnread) else { return false }
         for j in 0..<k {
             logR[j] += newShift[j] - colShift[j]
             used[j] += newShift[j] - colShift[j]

@@ -102,6 +102,11 @@ public struct SinkhornOptions: Sendable, Equatable {
     /// (recognised from `P_k` times a per-column weight). The result is the same bits either way; `false`
     /// computes every logarithm (a check of that equality).
     public var screensProbabilities = true
+    /// With Anderson acceleration on the truncated method's mixtures of flat and peaked rows: between checks,
+    /// rounds of passes over the peaked (sparse) rows alone with the flat rows' scaling held
+    /// (`SinkhornFlatRowFreeze`), so the flat rows — nearly all of a pass's work — are read a few times per
+    /// solve instead of every iteration. Every check is still the official one; `false`: ordinary iterations.
+    public var freezesFlatRows = true
 
     /// Default options (λ = 25, tol = 0.1, 1000 iterations, f32 with f32 storage, 1 thread).
     public init() {}

@@ -41,6 +41,10 @@ struct SinkhornPass: @unchecked Sendable {
     /// (`SinkhornTruncatedMatrix.loadDenseScaling`); nil otherwise.
     var r32Dense: UnsafePointer<Float>? = nil
     var denseScale: UnsafePointer<Double>? = nil
+    /// Truncated source, kept entries: leave the dense (flat) rows out of the pass (`SinkhornFlatRowFreeze`).
+    var skipDense = false
+    /// Truncated source, kept entries: per-block dense rows' cluster sums written here (blockCount x kp), or nil.
+    var denseAcc: UnsafeMutablePointer<Double>? = nil
 
     /// Processes block `b` on worker `w` with float32 arithmetic (the C kernel `csk_pass_block`, chosen for
     /// this CPU at run time: AVX-512F, AVX2 + FMA + F16C, or portable) over `element` storage.
@@ -70,6 +74,8 @@ struct SinkhornPass: @unchecked Sendable {
     /// scores; float64 sums either way.
     func runTruncated(_ m: SinkhornTruncatedMatrix, full: Bool, block b: Int, worker w: Int) {
         var args = arguments(nil, CSK_F32)
+        args.skipDense = skipDense ? 1 : 0
+        args.denseAcc = full ? nil : denseAcc.map { $0 + b * kp }
         blockErr[b] = full ? m.fullPass(&args, block: b, worker: w, acc: blockAcc + b * kp)
             : m.pass(&args, block: b, worker: w, acc: blockAcc + b * kp, scratch: scratch + w * kp,
                      chunk: chunk + w * Int(CSK_GROUP_ROWS) * kp)
@@ -78,7 +84,7 @@ struct SinkhornPass: @unchecked Sendable {
     private func arguments(_ matrix: UnsafeRawPointer?, _ element: CSKElement) -> CSKPass {
         CSKPass(matrix: matrix, n: n, kp: kp, r32: r32, c: c, element: Int32(element.rawValue),
                 iterate: iterate ? 1 : 0, check: check ? 1 : 0, ratio: ratio, omega: omega, r32Dense: r32Dense,
-                denseScale: denseScale)
+                denseScale: denseScale, skipDense: 0, denseAcc: nil)
     }
 
     /// Processes block `b` in float64 (fidelity mode): the same pass with float64 products and sums.

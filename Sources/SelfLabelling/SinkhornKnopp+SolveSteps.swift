@@ -118,6 +118,7 @@ extension SinkhornKnoppSolver {
         diagnostics.denseRebuilds = it.denseRebuilds
         diagnostics.repairedEmptyClusters = repaired
         diagnostics.stalled = state.stalled
+        diagnostics.sparsePasses = state.sparsePasses
         diagnostics.degenerateLabels = SinkhornDiagnostics.isDegenerate(
             emptyClusters: diagnostics.emptyClusters, maxClusterSize: diagnostics.maxClusterSize, samples: p.n, clusters: p.k)
         return SinkhornResult(labels: labels,

@@ -95,8 +95,10 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
     /// Whether builds store the dense rows' values (else the passes compute them from the scores); set before
     /// each build.
     var storeDenseRows = false
-    /// Kept entries after the last build.
+    /// Kept entries after the last build (the dense rows count kp each).
     private(set) var keptEntries = 0
+    /// Rows stored densely (every entry read) after the last build, over every rank.
+    private(set) var denseRowCount = 0
     /// Builds so far, and those that rebuilt the dense rows too (the others keep them: see `denseDrift`).
     private(set) var builds = 0
     private(set) var denseBuilds = 0
@@ -168,12 +170,17 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
     /// as the last build of every row made them while the column offsets stay within `denseDrift` of theirs
     /// and no other row turns dense; else every row is rebuilt. False when the kept entries would exceed
     /// `maxDensity` of the matrix (nothing usable is left then). Throws when memory runs out.
-    func build(solver: SinkhornKnoppSolver) throws -> Bool {
-        if builds > 0 && storeDenseRows == denseStoredAtBuild && denseRowsWithinDrift() {
+    ///
+    /// `denseRowsUnread`: the passes until the next build leave the dense rows out (`SinkhornFlatRowFreeze`),
+    /// so they are kept however far the column offsets moved; the build before a pass that reads them must not
+    /// set it.
+    func build(solver: SinkhornKnoppSolver, denseRowsUnread: Bool = false) throws -> Bool {
+        if builds > 0 && storeDenseRows == denseStoredAtBuild && (denseRowsUnread || denseRowsWithinDrift()) {
             let status = try buildBlocks(solver: solver, keepDense: true)
             if !status.contains(where: { $0 < 0 }) {
                 builds += 1
                 keptEntries = status.reduce(0, +)
+                denseRowCount = try countDenseRows(solver: solver)
                 setDenseDelta()
                 return true
             }
@@ -186,15 +193,35 @@ final class SinkhornTruncatedMatrix: @unchecked Sendable {
         denseDelta = nil
         if status.contains(-1) { keptEntries = 0; return false }
         keptEntries = status.reduce(0, +)
+        denseRowCount = try countDenseRows(solver: solver)
         return true
     }
+
+    /// The dense rows of every block, added over the ranks.
+    private func countDenseRows(solver: SinkhornKnoppSolver) throws -> Int {
+        var counts = [Int](repeating: 0, count: blockCount)
+        for b in layout.ownedBlocks { counts[b] = blocks[b].denseRows }
+        try solver.shareBlocks(&counts, layout: layout)
+        return counts.reduce(0, +)
+    }
+
+    /// Whether passes over the sparse rows alone, with the dense rows' scaling held (`SinkhornFlatRowFreeze`),
+    /// pay off: there are both kinds of rows and the dense rows' entries are at least `freezeMinShare` times
+    /// the sparse rows' (so such a pass reads at most a fifth of what a whole pass reads).
+    var freezesDenseRows: Bool {
+        let dense = denseRowCount * scores.kp
+        return denseRowCount > 0 && denseRowCount < layout.samples
+            && dense >= Self.freezeMinShare * (keptEntries - dense)
+    }
+
+    static let freezeMinShare = 4
 
     /// The dense rows keep their values while every column offset is within this of theirs (log domain): their
     /// r' then lies within `e^{±(2W + denseDrift)}` of its largest entry, so their float32 products keep the
     /// entries that carry mass (above `e^{−Δ}` of a row's sum) far from underflow, as the kept entries do.
     static let denseDrift = 20.0
 
-    private func denseRowsWithinDrift() -> Bool {
+    func denseRowsWithinDrift() -> Bool {
         for j in 0..<scores.k where abs(Double(colOffset[j]) - Double(denseColOffset[j])) > Self.denseDrift {
             return false
         }

@@ -54,6 +54,8 @@ final class SinkhornWorkspace: @unchecked Sendable {
     /// Per-block float64 cluster sums (G x kp) and errors (G).
     let blockAcc = SinkhornBuffer<Double>()
     let blockErr = SinkhornBuffer<Double>()
+    /// The dense rows' per-block cluster sums held by `SinkhornFlatRowFreeze` (G x kp).
+    let frozenBlockAcc = SinkhornBuffer<Double>()
     /// Per-worker float32 cluster sums (T x kp).
     let scratch = SinkhornBuffer<Float>()
     /// One group of streamed rows per worker (T x 64 x kp): the dense rows computed from the scores.

@@ -123,6 +123,7 @@ struct BenchSinkhornCommand: ParsableCommand, DistributedCommand {
             "max_marginal_deviation": d.map(\.maxMarginalDeviation).max()!,
             "method": d.map(\.method.rawValue).joined(separator: ","), "kept_entries": d.map(\.keptEntries).reduce(0, +),
             "rebuilds": d.map(\.rebuilds).reduce(0, +), "full_passes": d.map(\.fullPasses).reduce(0, +),
+            "sparse_passes": d.map(\.sparsePasses).reduce(0, +),
             "dense_rebuilds": d.map(\.denseRebuilds).reduce(0, +),
             "streamed_dense_rows": d.contains(where: \.streamedDenseRows),
             "family": family?.rawValue ?? (logits == nil ? "normal x 3" : "file"), "probabilities": probabilities,

@@ -82,6 +82,7 @@ enum LabelRun {
                   "iterate_seconds": d.iterateSeconds, "label_seconds": d.labelSeconds,
                   "seconds_per_iteration": d.secondsPerIteration, "method": d.method.rawValue,
                   "kept_entries": d.keptEntries, "rebuilds": d.rebuilds, "full_passes": d.fullPasses,
+                  "sparse_passes": d.sparsePasses,
                   "dense_rebuilds": d.denseRebuilds,
                   "streamed_dense_rows": d.streamedDenseRows,
                   "repaired_breakdown": d.repairedBreakdown, "fell_back_to_float64": d.fellBackToFloat64,

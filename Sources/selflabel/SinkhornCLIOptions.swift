@@ -22,6 +22,10 @@ struct SinkhornCLIOptions: ParsableArguments {
             help: "Rows read in full (the dense matrix, the truncated method's flat rows): auto, stored once, or streamed (computed from the scores in every pass; same results, less memory).")
     var denseRows: SinkhornDenseRows = .automatic
 
+    @Flag(name: .customLong("freeze-flat-rows"), inversion: .prefixedNo,
+          help: "With anderson on a mixture of flat and peaked rows: between checks, iterate the peaked rows alone with the flat rows' scaling held (the flat rows are then read a few times per solve, not every iteration); every check is still the official one on the exact matrix.")
+    var freezeFlatRows = true
+
     @Option(name: .customLong("empty-clusters"),
             help: "Clusters with no sample: report (default), split (each takes half of the largest cluster, the samples preferring it most) or refuse.")
     var emptyClusters: SinkhornEmptyClusterPolicy = .report
@@ -35,9 +39,12 @@ struct SinkhornCLIOptions: ParsableArguments {
 
     /// The solver options for scores of `kind`.
     func options(scoreKind kind: SinkhornScoreKind = .logits) -> SinkhornOptions {
-        SinkhornOptions(scoreKind: kind, lambda: lamb, tolerance: tol, maxIterations: maxIters, precision: dtype,
-                        storage: storage ?? .f32, threads: threads, acceleration: acceleration,
-                        truncation: truncation, emptyClusters: emptyClusters, denseRows: denseRows)
+        var o = SinkhornOptions(scoreKind: kind, lambda: lamb, tolerance: tol, maxIterations: maxIters,
+                                precision: dtype, storage: storage ?? .f32, threads: threads,
+                                acceleration: acceleration, truncation: truncation, emptyClusters: emptyClusters,
+                                denseRows: denseRows)
+        o.freezesFlatRows = freezeFlatRows
+        return o
     }
 
     /// The stored element type as reported in JSON: "f64" in f64 precision, else the storage.

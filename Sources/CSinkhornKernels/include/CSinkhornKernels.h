@@ -34,6 +34,11 @@ typedef struct {
                                ///< of the build that made them (`CSKScores.denseColOffset`); NULL: `r32`.
     const double *denseScale;  ///< Truncated method: per column, the factor taking the dense rows' cluster sums
                                ///< to the other rows' offsets (kp doubles); NULL: 1.
+    int skipDense;             ///< Truncated method (kept entries): 1 leaves the dense rows out (their c' and
+                               ///< sums untouched), so the pass reads only the sparse rows.
+    double *denseAcc;          ///< Truncated method (kept entries, skipDense 0): if not NULL, receives the dense
+                               ///< rows' share of the block's cluster sums (kp doubles, after `denseScale`; 0
+                               ///< when the block has no dense row).
 } CSKPass;
 
 /// Processes rows [rowStart, rowEnd) of one block: per row (8 at a time, so r' and the cluster sums are loaded
