@@ -110,7 +110,8 @@ void csk_sparse_block_free(CSKSparseBlock *block);
 /// e·r' in float32); the dense rows first, by `csk_pass_block`'s row pass (`scratch`: kp floats) over their
 /// stored values or, when the block does not store them, over groups of 64 of them computed from `scores`
 /// into `chunk` (64 x kp floats; the same bits, the same groups), with `r32Dense`, their sums scaled by
-/// `denseScale` before the other rows' are added. Returns the block's error sum.
+/// `denseScale` before the other rows' are added (and copied to `denseAcc` when set), or (`skipDense`) not at
+/// all. Returns the block's error sum.
 double csk_truncated_pass_block(const CSKPass *pass, const CSKScores *scores, const CSKSparseBlock *block,
                                 long rowStart, double *acc, float *scratch, float *chunk);
 
