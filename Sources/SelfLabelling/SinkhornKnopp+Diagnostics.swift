@@ -110,7 +110,10 @@ extension SinkhornResult {
     public func requireUsable(head: Int, options: SinkhornOptions) throws {
         let d = diagnostics
         guard d.numericalBreakdown else { return }
-        throw SinkhornError.numericalBreakdown(head: head, lambda: options.lambda, precision: options.precision,
+        // A float32 solve that fell back to float64 (its dense matrix broke down, the truncated method off or
+        // out of reach) broke down in float64 arithmetic.
+        throw SinkhornError.numericalBreakdown(head: head, lambda: options.lambda,
+                                               precision: d.fellBackToFloat64 ? .f64 : options.precision,
                                                iterations: d.iterations, representableLambda: d.representableLambda)
     }
 }

@@ -63,7 +63,7 @@ public enum SinkhornError: Error, Equatable, CustomStringConvertible {
             var hint = representable.isFinite && representable >= 1
                 ? "; λ ≤ \(Int(representable.rounded(.down))) keeps float64 P^λ representable for these scores"
                 : ""
-            if precision == .f64 { hint += "; f32 precision's log-domain truncated method may solve a larger λ" }
+            if precision == .f64 { hint += "; the log-domain truncated method (--dtype f32 --truncation auto) may solve a larger λ" }
             return "head \(h): the Sinkhorn-Knopp iteration broke down numerically at λ = \(lambda) after "
                 + "\(iterations) iterations (a non-finite error); its labels are unusable\(hint)"
         case let .insufficientMemory(needed, available, fitting):
