@@ -71,4 +71,17 @@ public enum SinkhornError: Error, Equatable, CustomStringConvertible {
             return "not enough memory: needs \(needed) bytes, \(available) available\(hint)"
         }
     }
+
+    /// Whether the error is about the scores themselves (their shape or values), so that a command reading them
+    /// from a file names the file; the others concern the options, the solve or the machine.
+    public var concernsScores: Bool {
+        switch self {
+        case .noSamples, .noClusters, .moreClustersThanSamples, .nonFiniteScore, .invalidProbability,
+             .zeroProbabilityRow, .shapeMismatch:
+            return true
+        case .invalidLambda, .invalidTolerance, .invalidMaxIterations, .invalidThreadCount, .invalidWarmStart,
+             .incompatibleOptions, .numericalBreakdown, .emptyClusters, .insufficientMemory:
+            return false
+        }
+    }
 }

@@ -38,7 +38,7 @@ struct LabelCommand: ParsableCommand, DistributedCommand {
         let results: [SinkhornResult]
         do {
             results = try LabelRun.solve(scores, options: options, showProgress: world.isRoot, communicator: world)
-        } catch let e as SinkhornError {
+        } catch let e as SinkhornError where e.concernsScores {
             throw InputFileError(path: logits, reason: e.description)  // e.g. NaN scores: name the file
         }
         for (h, r) in results.enumerated() { try r.requireUsable(head: h, options: options) }

@@ -38,6 +38,11 @@ struct SinkhornCLIOptions: ParsableArguments {
             throw ValidationError("--storage \(s.rawValue) \(conflict)")
         }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard lamb.isFinite, lamb > 0 else { throw ValidationError("--lamb must be a finite number > 0, got \(lamb)") }
+        guard tol.isFinite, tol > 0 else { throw ValidationError("--tol must be a finite number > 0, got \(tol)") }
+        guard maxIters >= 0 else {
+            throw ValidationError("--max-iters must be at least 0 (0: automatic), got \(maxIters)")
+        }
     }
 
     /// The solver options for scores of `kind`.

@@ -139,6 +139,7 @@ struct LabelCommandTests {
         #expect(r.status != 0)
         #expect(r.stderr.contains("broke down numerically") && r.stderr.contains("λ ≤ "), "\(r.stderr)")
         #expect(!r.stderr.contains("--dtype f32 rescales"))
+        #expect(!r.stderr.contains("z.npy"), "a breakdown at this λ is not the file's fault: \(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/l.npy"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/r.json"))
     }
@@ -181,6 +182,26 @@ struct LabelCommandTests {
             #expect(r.status != 0)
             #expect(r.stderr.contains("input"), "\(r.stderr)")
             #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/z.npy")) == before)
+        }
+    }
+
+    @Test("a bad solver option is named as the option, before the scores are read, not blamed on the scores file")
+    func badSolverOption() throws {
+        let dir = try temporaryFolder("label-bad-option")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let n = 100, k = 5
+        try Self.writeScores(Self.logits(n: n, k: k, scale: 1, seed: 3), n: n, k: k, to: dir + "/z.npy")
+        for (option, value) in [("--max-iters", "-5"), ("--lamb", "0"), ("--lamb", "nan"), ("--tol", "-0.1"),
+                                ("--tol", "inf")] {
+            for command in [["label", "--logits", dir + "/z.npy", "--out", dir + "/l.npy"],
+                            ["bench", "sinkhorn", "--n", "\(n)", "--k", "\(k)"]] {
+                let r = try runSelflabel(command + [option, value])
+                #expect(r.status != 0, "\(option) \(value)")
+                #expect(r.stderr.contains(option + " must be"), "\(r.stderr)")
+                #expect(!r.stderr.contains("z.npy"), "the scores file is blamed: \(r.stderr)")
+                #expect(!r.stderr.contains("iteration "), "the solve ran: \(r.stderr)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: dir + "/l.npy"))
         }
     }
 
