@@ -40,7 +40,9 @@ for spec in "${families[@]}"; do
         --lamb "${lambdas[0]}" --threads "$threads" --tol 1e9 --out "$work/ref.npy" > /dev/null
     fi
     for lamb in "${lambdas[@]}"; do
-      echo "# family: $spec $prob lambda $lamb load: $(cut -d' ' -f1-3 /proc/loadavg)"
+      echo "# family: $spec $prob lambda $lamb load: $(cut -d' ' -f1-3 /proc/loadavg)" \
+        "available MB: $(awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo)" \
+        "free MB: $(awk '/^MemFree:/ {print int($2 / 1024)}' /proc/meminfo)"
       flock /tmp/selflabel-bench.lock python3 scripts/reference/sinkhorn_numpy.py --logits "$scores" $prob \
         --lamb "$lamb" --threads "$threads" --out "$work/ref.npy"
       flock /tmp/selflabel-bench.lock "$bin" bench sinkhorn --logits "$scores" $prob --lamb "$lamb" \
