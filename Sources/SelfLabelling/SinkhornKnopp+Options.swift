@@ -131,6 +131,19 @@ public struct SinkhornOptions: Sendable, Equatable {
         self.denseRows = denseRows
     }
 
+    /// Throws the first meaningless option: λ or the tolerance not finite and > 0, a negative iteration cap,
+    /// fewer than 1 thread, or f64 precision with a 16-bit storage. `SinkhornKnoppSolver` checks this; a
+    /// command line checks it before reading any input.
+    public func validate() throws(SinkhornError) {
+        guard lambda.isFinite, lambda > 0 else { throw .invalidLambda(lambda) }
+        guard tolerance.isFinite, tolerance > 0 else { throw .invalidTolerance(tolerance) }
+        guard maxIterations >= 0 else { throw .invalidMaxIterations(maxIterations) }
+        guard threads >= 1 else { throw .invalidThreadCount(threads) }
+        if let conflict = storage.conflict(with: precision) {
+            throw .incompatibleOptions("storage \(storage.rawValue) \(conflict)")
+        }
+    }
+
     /// The most iterations of an automatic cap (`maxIterations` 0): 20× the most the official loop was seen to
     /// need in training (about 5,000, issue 14); 8× the 12,311 it took on a 200k × 3000 skewed mixture at λ 25
     /// (issue 17).

@@ -31,21 +31,12 @@ public final class SinkhornKnoppSolver: @unchecked Sendable {
     /// The ranks the rows are split over (`SinkhornKnopp+Distribution`); a single process by default.
     public let communicator: any Communicator
 
-    /// A solver; throws `SinkhornError` for meaningless options (λ ≤ 0, tol ≤ 0, cap < 0, threads < 1,
-    /// f64 precision with a 16-bit storage). With a `communicator` of several ranks, every rank calls the same
+    /// A solver; throws `SinkhornError` for meaningless options (`SinkhornOptions.validate()`). With a `communicator` of several ranks, every rank calls the same
     /// solves with the same arguments (the whole scores buffer, of which each rank reads only its
     /// `rows(samples:rank:ranks:)`) and gets the same result as a single process.
     public init(options: SinkhornOptions = SinkhornOptions(),
                 communicator: any Communicator = SingleProcessCommunicator.shared) throws {
-        guard options.lambda.isFinite, options.lambda > 0 else { throw SinkhornError.invalidLambda(options.lambda) }
-        guard options.tolerance.isFinite, options.tolerance > 0 else {
-            throw SinkhornError.invalidTolerance(options.tolerance)
-        }
-        guard options.maxIterations >= 0 else { throw SinkhornError.invalidMaxIterations(options.maxIterations) }
-        guard options.threads >= 1 else { throw SinkhornError.invalidThreadCount(options.threads) }
-        if let conflict = options.storage.conflict(with: options.precision) {
-            throw SinkhornError.incompatibleOptions("storage \(options.storage.rawValue) \(conflict)")
-        }
+        try options.validate()
         self.options = options
         self.communicator = communicator
     }

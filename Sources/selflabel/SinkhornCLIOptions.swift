@@ -37,11 +37,16 @@ struct SinkhornCLIOptions: ParsableArguments {
         if let s = storage, let conflict = s.conflict(with: dtype, storageOption: "--storage", precisionOption: "--dtype") {
             throw ValidationError("--storage \(s.rawValue) \(conflict)")
         }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        guard lamb.isFinite, lamb > 0 else { throw ValidationError("--lamb must be a finite number > 0, got \(lamb)") }
-        guard tol.isFinite, tol > 0 else { throw ValidationError("--tol must be a finite number > 0, got \(tol)") }
-        guard maxIters >= 0 else {
-            throw ValidationError("--max-iters must be at least 0 (0: automatic), got \(maxIters)")
+        // The solver's own checks (`SinkhornOptions.validate`), before any file is read, naming the option.
+        do { try options().validate() } catch {
+            switch error {
+            case let .invalidLambda(v): throw ValidationError("--lamb must be a finite number > 0, got \(v)")
+            case let .invalidTolerance(v): throw ValidationError("--tol must be a finite number > 0, got \(v)")
+            case let .invalidMaxIterations(v):
+                throw ValidationError("--max-iters must be at least 0 (0: automatic), got \(v)")
+            case let .invalidThreadCount(v): throw ValidationError("--threads must be at least 1, got \(v)")
+            default: throw ValidationError(error.description)
+            }
         }
     }
 
