@@ -81,13 +81,13 @@ CSK_INLINE int csk_statistics_probabilities(const CSKPrepare *p, long r0, long r
         float top = mv[0];
         for (int i = 1; i < 16; i++) top = top > mv[i] ? top : mv[i];
         v16f tops = csk_splat(top);
-        long rowNear = 0;
+        v16i nearv = {0};  // lanes of a true comparison are −1
         for (long j = 0; j < kp; j += 16) {
             v16f q = *(const v16f_u *)(ratio + j) / tops;
             *(v16f_u *)(colMax + j) = __builtin_elementwise_max(*(const v16f_u *)(colMax + j), q);
-            v16i keep = (q >= threshold) & (q > 0.0f);
-            for (int i = 0; i < 16; i++) rowNear -= keep[i];  // lanes of a true comparison are −1
+            nearv += (q >= threshold) & (q > 0.0f);
         }
+        long rowNear = -(long)__builtin_reduce_add(nearv);
         count += p->denseRowMin > 0 && rowNear > p->denseRowMin ? kp : rowNear;
         float m = csk_log16(tops)[0];
         p->rowShift[row] = (double)m;
@@ -114,14 +114,14 @@ CSK_INLINE int csk_statistics(const CSKPrepare *p, long r0, long r1, float *colM
         float m = mv[0];
         for (int i = 1; i < 16; i++) m = m > mv[i] ? m : mv[i];
         v16f ms = csk_splat(m), sums = {0};
-        long rowNear = 0;
+        v16i nearv = {0};  // lanes of a true comparison are −1
         for (long j = 0; j < kp; j += 16) {
             v16f d = *(const v16f_u *)(y + j) - ms;
             *(v16f_u *)(colMax + j) = __builtin_elementwise_max(*(const v16f_u *)(colMax + j), d);
-            v16i keep = d * p->lambda >= threshold;
-            for (int i = 0; i < 16; i++) rowNear -= keep[i];  // lanes of a true comparison are −1
+            nearv += d * p->lambda >= threshold;
             sums += csk_exp16(d);
         }
+        long rowNear = -(long)__builtin_reduce_add(nearv);
         count += p->denseRowMin > 0 && rowNear > p->denseRowMin ? kp : rowNear;
         p->rowShift[row] = (double)m;
         float s = 0;

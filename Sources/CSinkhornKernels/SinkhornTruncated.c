@@ -38,11 +38,7 @@ CSK_INLINE v16f csk_q16(const CSKScores *s, const float *z, long j) {
     return csk_score16(s, z, j, 0.0f) * *(const v16f_u *)(s->screenWeight + j);
 }
 
-CSK_INLINE int csk_any(v16i mask) {
-    int any = 0;
-    for (int i = 0; i < 16; i++) any |= mask[i];
-    return any != 0;
-}
+CSK_INLINE int csk_any(v16i mask) { return __builtin_reduce_or(mask) != 0; }
 
 /// The column offsets of the dense rows (those of the build that made them).
 CSK_INLINE const float *csk_dense_offsets(const CSKScores *s) {
@@ -167,11 +163,9 @@ CSK_INLINE long csk_build(const CSKScores *s, long r0, long r1, float drop, long
         s->rowOffset[row] = M;
         b->start[row - r0] = count;
         float threshold = M - drop;
-        long near = 0;
-        for (long j = 0; j < s->kp; j += 16) {
-            v16i keep = *(const v16f_u *)(u + j) >= threshold;
-            for (int i = 0; i < 16; i++) near -= keep[i];  // lanes of a true comparison are −1
-        }
+        v16i nearv = {0};  // lanes of a true comparison are −1
+        for (long j = 0; j < s->kp; j += 16) nearv += *(const v16f_u *)(u + j) >= threshold;
+        long near = -(long)__builtin_reduce_add(nearv);
         if (denseRowMin > 0 && near > denseRowMin) {  // a flat row: every entry, stored densely
             if (keepDense) return -3;  // the dense rows change: a build of every row
             if (count + (b->denseRows + 1) * s->kp > maxCount) return -1;
