@@ -132,34 +132,10 @@ CSK_INLINE int csk_statistics(const CSKPrepare *p, long r0, long r1, float *colM
     return 0;
 }
 
-/// 16 float32 values in [0, 1] rounded to `element` and stored at `out` (natural order; nearest-even).
-CSK_INLINE void csk_store16(v16f v, int element, void *out) {
-    if (element == CSK_F32) {
-        *(v16f_u *)out = v;
-        return;
-    }
-    v16u u;
-    if (element == CSK_BF16) {
-        u = (v16u)v;
-        u = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
-    } else {
-        u = (v16u)(v * 0x1p-112f);  // the half's bits at position 13 (subnormals included)
-        u = (u + 0x0FFFu + ((u >> 13) & 1u)) >> 13;
-    }
-    *(v16h_u *)out = __builtin_convertvector(u, v16h);
-}
-
 CSK_INLINE void csk_store(const CSKPrepare *p, long r0, long r1, const float *colShift, int element, void *matrix,
                           float *y) {
-#pragma clang fp contract(off)
-    const long kp = p->kp;
-    const size_t eb = element == CSK_F32 ? 4 : 2;
-    for (long row = r0; row < r1; row++) {
-        csk_prepare_row(p, row, y);
-        v16f ms = csk_splat((float)p->rowShift[row]);
-        char *out = (char *)matrix + (size_t)row * (size_t)kp * eb;
-        for (long j = 0; j < kp; j += 16) csk_store16(csk_dense_value16(p, y, j, ms, colShift), element, out + (size_t)j * eb);
-    }
+    const size_t rowBytes = (size_t)p->kp * (element == CSK_F32 ? 4 : 2);
+    for (long row = r0; row < r1; row++) csk_dense_row(p, row, colShift, element, (char *)matrix + (size_t)row * rowBytes, y);
 }
 
 #define CSK_PREPARE_INSTANCE(suffix, attr)                                                                 \

@@ -203,10 +203,30 @@ struct SinkhornIteration {
         if let w = warmStart {
             for j in 0..<k { logR[j] = log(w[j]) + colShift[j] }
         } else {
-            try pass(iterate: false, check: false, ratio: 1, full: true)
+            if !startSumsReady { try pass(iterate: false, check: false, ratio: 1, full: true) }
             for j in 0..<k { logR[j] = -log(Double(k) * acc[j]) }
         }
         return logR
+    }
+
+    /// Whether `storeStarting` has left the cold start's column sums `Aᵀ c_0` in `acc`.
+    private var startSumsReady = false
+
+    /// The dense method's store fused with the cold start's column-sum pass (`SinkhornPass.runStoring`): stores
+    /// the matrix as `element` into `matrix` (addressed by global row) and leaves `Aᵀ c_0` for `run`, which then
+    /// skips that pass. The same bits as storing and then running the pass.
+    mutating func storeStarting(_ prepare: SinkhornPrepare, _ element: CSKElement, into matrix: UnsafeMutableRawPointer,
+                                rowShift: UnsafeMutablePointer<Double>, colShift: UnsafePointer<Float>) throws {
+        let o = solver.options
+        let p = SinkhornPass(n: n, kp: kp, r32: r32, r64: r64, c: c, blockAcc: blockAcc, blockErr: blockErr,
+                             scratch: scratch, chunk: chunk, iterate: false, check: false, ratio: 1, omega: 1)
+        let rowTemp = solver.workspace.rowTemp(o.threads * kp)
+        sinkhornForEachBlock(layout, threads: o.threads) { b, w in
+            p.runStoring(prepare, element, into: matrix, rowShift: rowShift, colShift: colShift, block: b, worker: w,
+                         rowTemp: rowTemp)
+        }
+        try gatherBlocks(check: false, keepDenseSums: false, full: true)
+        startSumsReady = true
     }
 
     /// The log shift: loads `r' = exp(log r' − α)` (float64 and float32) with `α = max_k log r'_k`, so the
@@ -280,6 +300,12 @@ struct SinkhornIteration {
                 p.runF32(a, element, block: b, worker: w, layout: layout)
             }
         }
+        try gatherBlocks(check: check, keepDenseSums: keepDenseSums, full: full)
+    }
+
+    /// After a pass: every rank's blocks (cluster sums, errors when checking), then `acc` = the blocks' cluster
+    /// sums added in index order.
+    private mutating func gatherBlocks(check: Bool, keepDenseSums: Bool, full: Bool) throws {
         try solver.shareBlocks(blockAcc, stride: kp, layout: layout)
         if keepDenseSums && !full { try solver.shareBlocks(frozenBlockAcc, stride: kp, layout: layout) }
         if check { try solver.shareBlocks(blockErr, stride: 1, layout: layout) }

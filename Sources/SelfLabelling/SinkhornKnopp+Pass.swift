@@ -70,6 +70,21 @@ struct SinkhornPass: @unchecked Sendable {
         prepare.release(block: b)
     }
 
+    /// Stores block `b` of the dense matrix as `element` into `matrix` and runs this (column-sum) pass over it in
+    /// the same read of the scores (C kernel `csk_store_pass_block`: the bits of `SinkhornPrepare.storeF32`, then
+    /// `runF32`); then returns the scores' pages of the block if `prepare` may.
+    func runStoring(_ prepare: SinkhornPrepare, _ element: CSKElement, into matrix: UnsafeMutableRawPointer,
+                    rowShift: UnsafeMutablePointer<Double>, colShift: UnsafePointer<Float>, block b: Int, worker w: Int,
+                    rowTemp: UnsafeMutablePointer<Float>) {
+        let rows = prepare.layout.rows(ofBlock: b)
+        var args = arguments(nil, element)
+        blockErr[b] = withUnsafePointer(to: prepare.arguments(rowShift: rowShift, logC0: nil)) { a in
+            csk_store_pass_block(&args, a, colShift, rows.lowerBound, rows.upperBound, Int32(element.rawValue), matrix,
+                                 blockAcc + b * kp, scratch + w * kp, rowTemp + w * kp)
+        }
+        prepare.release(block: b)
+    }
+
     /// Processes block `b` of a truncated matrix: its kept entries, or (`full`) every entry computed from the
     /// scores; float64 sums either way.
     func runTruncated(_ m: SinkhornTruncatedMatrix, full: Bool, block b: Int, worker w: Int) {

@@ -53,6 +53,7 @@ extension SinkhornKnoppSolver {
             try SinkhornMemoryPlan(samples: rows.count, clusters: p.k, options: dense).check(available: available, options: dense)
         }
         let matrix = ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes
+        var iteration = SinkhornIteration(solver: self, source: .stored(UnsafeRawPointer(matrix)), problem: p)
         if o.precision == .f64 {
             p.prepare.storeF64(into: matrix.assumingMemoryBound(to: Double.self), rowShift: p.rowShift,
                                colShift: p.colShift, threads: o.threads)
@@ -60,11 +61,14 @@ extension SinkhornKnoppSolver {
             let colShift32 = ws.colShift32(p.kp)
             for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
             let element = o.storage == .f32 ? CSK_F32 : o.storage == .bf16 ? CSK_BF16 : CSK_F16
-            p.prepare.storeF32(element, into: matrix, rowShift: p.rowShift, colShift: colShift32,
-                               rowTemp: ws.rowTemp(o.threads * p.kp), threads: o.threads)
+            if warmStart == nil {  // the cold start's column sums in the same read of the scores
+                try iteration.storeStarting(p.prepare, element, into: matrix, rowShift: p.rowShift, colShift: colShift32)
+            } else {
+                p.prepare.storeF32(element, into: matrix, rowShift: p.rowShift, colShift: colShift32,
+                                   rowTemp: ws.rowTemp(o.threads * p.kp), threads: o.threads)
+            }
         }
         let prepared = ResourceUsage.monotonicSeconds
-        var iteration = SinkhornIteration(solver: self, source: .stored(UnsafeRawPointer(matrix)), problem: p)
         let state = try iteration.run(warmStart: warmStart)!
         return SinkhornIterated(state: state, method: .dense, storedBytes: p.plan.matrixBytes,
                                 keptEntries: p.n * p.k, rebuilds: 0, prepared: prepared)

@@ -163,6 +163,12 @@ void csk_store_block(const CSKPrepare *prepare, long rowStart, long rowEnd, cons
 double csk_stream_pass_block(const CSKPass *pass, const CSKPrepare *prepare, const float *colShift, long rowStart,
                              long rowEnd, double *acc, float *scratch, float *chunk, float *rowTemp);
 
+/// `csk_store_block` and `csk_pass_block` over the rows it stores, in one read of the scores: each group of
+/// CSK_GROUP_ROWS rows is stored into `matrix` (as `element`) and read back by the row pass while in cache, so
+/// the stored bits and the pass's results are those of the two calls in turn. `scratch` and `rowTemp`: kp floats each.
+double csk_store_pass_block(const CSKPass *pass, const CSKPrepare *prepare, const float *colShift, long rowStart,
+                            long rowEnd, int element, void *matrix, double *acc, float *scratch, float *rowTemp);
+
 /// Rows per group of the passes (float32 cluster sums within a group): the rows of a streamed chunk.
 #define CSK_GROUP_ROWS 64
 
