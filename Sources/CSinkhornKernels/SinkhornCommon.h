@@ -110,6 +110,18 @@ CSK_INLINE v16f csk_log16(v16f x) {
     return (v16f)(((v16u)csk_splat(-INFINITY) & (v16u)zero) | ((v16u)r & ~(v16u)zero));
 }
 
+/// out[i] = log(x[i]) for `count` floats by `csk_log16` (`out` may equal `x`).
+CSK_INLINE void csk_log_row(const float *x, float *out, long count) {
+    long i = 0;
+    for (; i + 16 <= count; i += 16) *(v16f_u *)(out + i) = csk_log16(*(const v16f_u *)(x + i));
+    if (i < count) {
+        float tail[16];
+        for (int t = 0; t < 16; t++) tail[t] = i + t < count ? x[i + t] : 1.0f;
+        v16f v = csk_log16(*(const v16f_u *)tail);
+        for (long t = 0; i + t < count; t++) out[i + t] = v[t];
+    }
+}
+
 /// Which instance of each kernel runs on this CPU: 0 portable, 1 AVX2 + FMA + F16C, 2 AVX-512F (x86-64 only;
 /// SELFLABEL_SINKHORN_KERNEL=portable|avx2|avx512 forces a lower one). Chosen once per process.
 int csk_kernel_level(void);

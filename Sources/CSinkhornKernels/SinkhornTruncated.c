@@ -314,16 +314,7 @@ CSK_INLINE double csk_scores_pass(const CSKPass *a, const CSKScores *s, const CS
     return err;
 }
 
-CSK_INLINE void csk_logs(const float *x, float *out, long count) {
-    long i = 0;
-    for (; i + 16 <= count; i += 16) *(v16f_u *)(out + i) = csk_log16(*(const v16f_u *)(x + i));
-    if (i < count) {
-        float tail[16];
-        for (int t = 0; t < 16; t++) tail[t] = i + t < count ? x[i + t] : 1.0f;
-        v16f v = csk_log16(*(const v16f_u *)tail);
-        for (long t = 0; i + t < count; t++) out[i + t] = v[t];
-    }
-}
+CSK_INLINE void csk_logs(const float *x, float *out, long count) { csk_log_row(x, out, count); }
 
 #define CSK_TRUNCATED_INSTANCE(suffix, attr)                                                              \
     attr static long csk_build_##suffix(const CSKScores *s, long r0, long r1, float drop, long maxCount,  \

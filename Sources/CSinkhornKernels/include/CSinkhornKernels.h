@@ -176,6 +176,28 @@ double csk_store_pass_block(const CSKPass *pass, const CSKPrepare *prepare, cons
 /// probabilities (about 1 ulp). `out` may equal `x`.
 void csk_log_floats(const float *x, float *out, long count);
 
+/// The label pass over the original scores: label_n = the first k maximising `log r_k + λ y_nk` in float64
+/// (y = z, or log P by a float64 logarithm), like `np.nanargmax`. A float32 screen leaves only the columns
+/// within its error bound of the row's largest screened value, which are evaluated in float64, so the labels are
+/// those of a float64 scan on every kernel: `v_k = log r_k + λ y_k` in float32 (y: z, or the float32 logarithm
+/// of P) within `2⁻²⁰ (max|log r| + |λ| max|y|)` (2⁻¹⁹ for probabilities) of the largest; for probabilities with
+/// `weights` first `P_k w_k` within 2⁻²⁰ of its largest (no logarithm per entry; the y screen where that
+/// largest is below 2⁻¹⁰⁰).
+typedef struct {
+    const float *scores;   ///< N x k float32 logits or probabilities, row-major.
+    long k;                ///< Columns (clusters).
+    float lambda;          ///< λ (float32, for the screen).
+    double lambda64;       ///< λ.
+    int probabilities;     ///< 1: y = log P.
+    const double *logR;    ///< log r_k (k).
+    const float *logR32;   ///< log r_k rounded to float32 (k).
+    double maxAbsLogR;     ///< max_k |log r_k|.
+    const float *weights;  ///< Probabilities: w_k = e^{(log r_k − max log r)/λ} (k), or NULL.
+} CSKLabels;
+
+/// Labels of rows [rowStart, rowEnd) into out[row]. `rowTemp`: k floats (probabilities' logarithms).
+void csk_labels_block(const CSKLabels *labels, long rowStart, long rowEnd, int32_t *out, float *rowTemp);
+
 /// The kernel `csk_pass_block` uses on this CPU: "avx512f", "avx2+fma+f16c" or "portable".
 const char *csk_kernel_name(void);
 
