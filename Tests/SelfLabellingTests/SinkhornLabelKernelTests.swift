@@ -79,6 +79,49 @@ struct SinkhornLabelKernelTests {
         #expect(Set(expected).count > 20)
         #expect(expected.filter { $0 == 5 }.count > 5)
     }
+
+    @Test("few clusters and group edges: k = 1, 5, 16, 17, 33", arguments: [1, 5, 16, 17, 33], [false, true])
+    func smallAndEdgeWidths(_ k: Int, _ probabilities: Bool) {
+        let n = 64, lambda = 25.0
+        var rng = LabelRNG(seed: UInt64(k) * 3 + (probabilities ? 1 : 0))
+        var z = (0..<(n * k)).map { _ in Float(rng.normal()) }
+        if probabilities {
+            for i in 0..<n {
+                let row = (0..<k).map { exp(Double(z[i * k + $0])) }
+                let sum = row.reduce(0, +)
+                for j in 0..<k { z[i * k + j] = Float(row[j] / sum) }
+            }
+        }
+        for i in stride(from: 0, to: n, by: 3) { z[i * k + k - 1] = z[(i * k)..<(i * k + k)].max()! }  // ties
+        let logR = (0..<k).map { _ in 0.0 }  // equal scalings: ties stay ties
+        let lr32 = logR.map { Float($0) }
+        let weights = [Float](repeating: 1, count: k)
+        var expected = [Int32](repeating: 0, count: n)
+        for i in 0..<n {
+            var best = -Double.infinity, arg = 0
+            for j in 0..<k {
+                let v = logR[j] + lambda * (probabilities ? log(Double(z[i * k + j])) : Double(z[i * k + j]))
+                if v > best { best = v; arg = j }
+            }
+            expected[i] = Int32(arg)
+        }
+        var got = [Int32](repeating: -1, count: n)
+        var temp = [Float](repeating: 0, count: k)
+        z.withUnsafeBufferPointer { zp in
+            logR.withUnsafeBufferPointer { lr in
+                lr32.withUnsafeBufferPointer { l32 in
+                    weights.withUnsafeBufferPointer { w in
+                        var args = CSKLabels(scores: zp.baseAddress, k: k, lambda: Float(lambda), lambda64: lambda,
+                                             probabilities: probabilities ? 1 : 0, logR: lr.baseAddress,
+                                             logR32: l32.baseAddress, maxAbsLogR: 0,
+                                             weights: probabilities ? w.baseAddress : nil)
+                        csk_labels_block(&args, 0, n, &got, &temp)
+                    }
+                }
+            }
+        }
+        #expect(got == expected, "k \(k)")
+    }
 }
 
 private struct LabelRNG: RandomNumberGenerator {
