@@ -1,5 +1,6 @@
 import CSinkhornKernels
 import Foundation
+import Tensors
 import Testing
 
 /// The dense method's store fused with its first (column-sum) pass, `csk_store_pass_block`, against the two
@@ -12,12 +13,12 @@ struct SinkhornStoreKernelTests {
           arguments: [CSK_F32, CSK_BF16, CSK_F16], [false, true])
     func fusedEqualsSeparate(_ element: CSKElement, _ probabilities: Bool) {
         let n = 150, k = 70, kp = 80, lambda: Float = 10
-        var rng = SplitMix(seed: 7 + UInt64(element.rawValue) * 2 + (probabilities ? 1 : 0))
+        var rng = Xoshiro256(seed: 7 + UInt64(element.rawValue) * 2 + (probabilities ? 1 : 0))
         // Flat-ish rows (f16 holds values in [0, 1] near 1 well) with a few peaked ones.
         var z = [Float](repeating: 0, count: n * k)
         for i in 0..<n {
             let scale: Float = i % 9 == 0 ? 0.5 : 0.01
-            for j in 0..<k { z[i * k + j] = scale * rng.normal() }
+            for j in 0..<k { z[i * k + j] = scale * Float(rng.nextNormal()) }
         }
         if probabilities {
             for i in 0..<n {
@@ -68,22 +69,5 @@ struct SinkhornStoreKernelTests {
         #expect(errFused.bitPattern == errSeparate.bitPattern)
         // Not vacuous: every row's sums reached the clusters, and the padding stored zeros.
         #expect(accFused[0..<k].allSatisfy { $0 > 0 } && accFused[k..<kp].allSatisfy { $0 == 0 })
-    }
-}
-
-/// A small deterministic generator for the test's inputs.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func normal() -> Float {
-        let u = Double.random(in: Double.ulpOfOne..<1, using: &self), v = Double.random(in: 0..<1, using: &self)
-        return Float(sqrt(-2 * log(u)) * cos(2 * Double.pi * v))
     }
 }
