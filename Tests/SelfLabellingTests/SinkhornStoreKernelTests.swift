@@ -31,7 +31,7 @@ struct SinkhornStoreKernelTests {
         var colShift = [Float](repeating: 0, count: kp)
         for j in 0..<k { colShift[j] = -Float(j % 5) * 0.01 }
         var c = (0..<n).map { _ in Double.random(in: 0.5...1, using: &rng) }
-        var r32 = [Float](repeating: 0, count: kp)
+        let r32 = [Float](repeating: 0, count: kp)
         let bytes = n * kp * (element == CSK_F32 ? 4 : 2)
         var separate = [UInt8](repeating: 0xAB, count: bytes), fused = [UInt8](repeating: 0xCD, count: bytes)
         var accSeparate = [Double](repeating: .nan, count: kp), accFused = [Double](repeating: .nan, count: kp)
