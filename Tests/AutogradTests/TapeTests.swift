@@ -115,7 +115,7 @@ import Tensors
         let x = tape.constant(Tensor([2, 2, 2]))
         let loss = sum(relu(x * tape.variable(for: p)))
         _ = tape.gradients(of: loss)
-        weak var storage = p.value.storage
+        weak let storage = p.value.storage
         p.value = Tensor(scalar: 0)
         #expect(storage == nil, "the tape still holds the parameter's value after the sweep")
     }

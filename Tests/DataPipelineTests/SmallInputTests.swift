@@ -31,7 +31,7 @@ import Testing
         let info = try ImageFolderDataset(directory: grey).imageInfo()
         #expect(info == ImageInfo(channels: 1, width: 28, height: 28, inspected: 6))
         // A file whose header cannot be read is left out, as the loader skips it.
-        FileManager.default.createFile(atPath: grey + "/a/empty.png", contents: Data())
+        #expect(FileManager.default.createFile(atPath: grey + "/a/empty.png", contents: Data()))
         #expect(try ImageFolderDataset(directory: grey).imageInfo() == info)
         // Decoded samples are RGB (torchvision's loader) with equal channels; a 1-channel pipeline gives the
         // file's grey values exactly.
