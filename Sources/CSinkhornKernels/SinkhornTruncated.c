@@ -314,7 +314,6 @@ CSK_INLINE double csk_scores_pass(const CSKPass *a, const CSKScores *s, const CS
     return err;
 }
 
-CSK_INLINE void csk_logs(const float *x, float *out, long count) { csk_log_row(x, out, count); }
 
 #define CSK_TRUNCATED_INSTANCE(suffix, attr)                                                              \
     attr static long csk_build_##suffix(const CSKScores *s, long r0, long r1, float drop, long maxCount,  \
@@ -329,8 +328,7 @@ CSK_INLINE void csk_logs(const float *x, float *out, long count) { csk_log_row(x
     attr static double csk_scores_##suffix(const CSKPass *a, const CSKScores *s, const CSKSparseBlock *b,  \
                                            long r0, long r1, double *acc, float *e) {                     \
         return csk_scores_pass(a, s, b, r0, r1, acc, e);                                                  \
-    }                                                                                                     \
-    attr static void csk_logs_##suffix(const float *x, float *out, long count) { csk_logs(x, out, count); }
+    }
 
 #ifdef CSK_X86
 CSK_TRUNCATED_INSTANCE(avx512, CSK_TARGET_AVX512)
@@ -343,10 +341,6 @@ long csk_truncated_build_block(const CSKScores *scores, long rowStart, long rowE
                                float *rowTemp) {
     CSK_DISPATCH(csk_build, scores, rowStart, rowEnd, drop, maxCount, denseRowMin, storeDense, keepDense, block,
                  rowTemp)
-}
-
-void csk_log_floats(const float *x, float *out, long count) {
-    CSK_DISPATCH(csk_logs, x, out, count)
 }
 
 void csk_sparse_block_free(CSKSparseBlock *block) {

@@ -23,12 +23,12 @@ struct SinkhornLabels {
 
     func assign(logR: [Double], threads: Int) -> [Int32] {
         var labels = [Int32](repeating: 0, count: n)
-        let lr32 = logR.prefix(k).map { Float($0) }
-        let maxAbsLogR = logR.prefix(k).reduce(0) { max($0, abs($1)) }
+        let lr32 = logR.map { Float($0) }
+        let maxAbsLogR = logR.reduce(0) { max($0, abs($1)) }
         // Probabilities: w_k = e^{(log r_k − max log r)/λ}, so that P_k w_k orders the columns as log r_k + λ log P_k.
-        let maxLogR = logR.prefix(k).reduce(-Double.infinity) { max($0, $1) }
-        let weights = kind == .probabilities && screen ? logR.prefix(k).map { Float(exp(($0 - maxLogR) / lambda)) } : []
-        let logRows = UnsafeMutablePointer<Float>.allocate(capacity: threads * k)
+        let maxLogR = logR.reduce(-Double.infinity) { max($0, $1) }
+        let weights = kind == .probabilities && screen ? logR.map { Float(exp(($0 - maxLogR) / lambda)) } : []
+        let logRows = UnsafeMutablePointer<Float>.allocate(capacity: kind == .probabilities ? threads * k : 1)
         defer { logRows.deallocate() }
         labels.withUnsafeMutableBufferPointer { out in
             logR.withUnsafeBufferPointer { lr in
@@ -43,8 +43,9 @@ struct SinkhornLabels {
                         sinkhornForEachBlock(layout, threads: threads) { b, w in
                             let (out, logRows) = ctx.value
                             let rows = layout.rows(ofBlock: b)
+                            let temp = kind == .probabilities ? logRows + w * k : logRows  // logarithms of P
                             withUnsafePointer(to: args) { a in
-                                csk_labels_block(a, rows.lowerBound, rows.upperBound, out, logRows + w * k)
+                                csk_labels_block(a, rows.lowerBound, rows.upperBound, out, temp)
                             }
                             if releasePages {
                                 sinkhornReleasePages(scores + rows.lowerBound * k, count: rows.count * k)

@@ -31,9 +31,10 @@ public final class SinkhornKnoppSolver: @unchecked Sendable {
     /// The ranks the rows are split over (`SinkhornKnopp+Distribution`); a single process by default.
     public let communicator: any Communicator
 
-    /// A solver; throws `SinkhornError` for meaningless options (`SinkhornOptions.validate()`). With a `communicator` of several ranks, every rank calls the same
-    /// solves with the same arguments (the whole scores buffer, of which each rank reads only its
-    /// `rows(samples:rank:ranks:)`) and gets the same result as a single process.
+    /// A solver; throws `SinkhornError` for meaningless options (`SinkhornOptions.validate()`). With a
+    /// `communicator` of several ranks, every rank calls the same solves with the same arguments (the whole
+    /// scores buffer, of which each rank reads only its `rows(samples:rank:ranks:)`) and gets the same result as
+    /// a single process.
     public init(options: SinkhornOptions = SinkhornOptions(),
                 communicator: any Communicator = SingleProcessCommunicator.shared) throws {
         try options.validate()

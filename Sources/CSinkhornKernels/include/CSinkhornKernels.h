@@ -172,10 +172,6 @@ double csk_store_pass_block(const CSKPass *pass, const CSKPrepare *prepare, cons
 /// Rows per group of the passes (float32 cluster sums within a group): the rows of a streamed chunk.
 #define CSK_GROUP_ROWS 64
 
-/// out[i] = log(x[i]) for x[i] ≥ 0 (0 gives −∞), float32, the same logarithm as the truncated method's
-/// probabilities (about 1 ulp). `out` may equal `x`.
-void csk_log_floats(const float *x, float *out, long count);
-
 /// The label pass over the original scores: label_n = the first k maximising `log r_k + λ y_nk` in float64
 /// (y = z, or log P by a float64 logarithm), like `np.nanargmax`. A float32 screen leaves only the columns
 /// within its error bound of the row's largest screened value, which are evaluated in float64, so the labels are
