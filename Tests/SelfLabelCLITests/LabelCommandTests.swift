@@ -21,6 +21,13 @@ struct LabelCommandTests {
         try values.withUnsafeBytes { try Npy.write(raw: $0, dtype: .float32, shape: [n, k], to: path) }
     }
 
+    /// A fresh test folder holding `z.npy`: N x K seeded logits (`logits`).
+    static func folderWithLogits(_ tag: String, n: Int, k: Int, scale: Double, seed: UInt64) throws -> String {
+        let dir = try temporaryFolder(tag)
+        try writeScores(logits(n: n, k: k, scale: scale, seed: seed), n: n, k: k, to: dir + "/z.npy")
+        return dir
+    }
+
     static func labels(_ path: String) throws -> [Int64] { try NpyArray(contentsOf: path).int64s() }
 
     /// The `iterations` of the first head in `label`'s JSON line.
@@ -103,10 +110,9 @@ struct LabelCommandTests {
 
     @Test("λ = 3000 on ordinary logits: usable labels in the log domain (was: all-zero labels, exit 0); without the truncated method, a clear breakdown")
     func hugeLambdaGivesUsableLabels() throws {
-        let dir = try temporaryFolder("label-lambda")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let n = 2000, k = 40
-        try Self.writeScores(Self.logits(n: n, k: k, scale: 3, seed: 3), n: n, k: k, to: dir + "/z.npy")
+        let dir = try Self.folderWithLogits("label-lambda", n: n, k: k, scale: 3, seed: 3)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try runSelflabel(["label", "--logits", dir + "/z.npy", "--out", dir + "/l.npy", "--lamb", "3000",
                                   "--threads", "1"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -129,10 +135,9 @@ struct LabelCommandTests {
 
     @Test("a breakdown that cannot be repaired exits non-zero with the cause and a λ that works, writing nothing")
     func unrepairableBreakdownFails() throws {
-        let dir = try temporaryFolder("label-breakdown")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let n = 2000, k = 40
-        try Self.writeScores(Self.logits(n: n, k: k, scale: 3, seed: 3), n: n, k: k, to: dir + "/z.npy")
+        let dir = try Self.folderWithLogits("label-breakdown", n: n, k: k, scale: 3, seed: 3)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         // float64 (the reference's arithmetic, never switched to float32) leaves its range at λ = 1e5.
         let r = try runSelflabel(["label", "--logits", dir + "/z.npy", "--out", dir + "/l.npy", "--report",
                                   dir + "/r.json", "--lamb", "1e5", "--dtype", "f64", "--threads", "1"])
@@ -172,10 +177,9 @@ struct LabelCommandTests {
 
     @Test("--out equal to --logits is refused and the input is left as it was")
     func outputIsInput() throws {
-        let dir = try temporaryFolder("label-same")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let n = 200, k = 10
-        try Self.writeScores(Self.logits(n: n, k: k, scale: 1, seed: 1), n: n, k: k, to: dir + "/z.npy")
+        let dir = try Self.folderWithLogits("label-same", n: n, k: k, scale: 1, seed: 1)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/z.npy"))
         for out in [dir + "/z.npy", dir + "/../" + URL(fileURLWithPath: dir).lastPathComponent + "/z.npy"] {
             let r = try runSelflabel(["label", "--logits", dir + "/z.npy", "--out", out])
@@ -187,10 +191,9 @@ struct LabelCommandTests {
 
     @Test("a bad solver option is named as the option, before the scores are read, not blamed on the scores file")
     func badSolverOption() throws {
-        let dir = try temporaryFolder("label-bad-option")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let n = 100, k = 5
-        try Self.writeScores(Self.logits(n: n, k: k, scale: 1, seed: 3), n: n, k: k, to: dir + "/z.npy")
+        let dir = try Self.folderWithLogits("label-bad-option", n: n, k: k, scale: 1, seed: 3)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         for (option, value) in [("--max-iters", "-5"), ("--lamb", "0"), ("--lamb", "nan"), ("--tol", "-0.1"),
                                 ("--tol", "inf")] {
             for command in [["label", "--logits", dir + "/z.npy", "--out", dir + "/l.npy"],
@@ -207,10 +210,9 @@ struct LabelCommandTests {
 
     @Test("an output that cannot be written is refused before the solve and leaves no other output")
     func unwritableOutputs() throws {
-        let dir = try temporaryFolder("label-unwritable")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let n = 300, k = 10
-        try Self.writeScores(Self.logits(n: n, k: k, scale: 1, seed: 2), n: n, k: k, to: dir + "/z.npy")
+        let dir = try Self.folderWithLogits("label-unwritable", n: n, k: k, scale: 1, seed: 2)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         for (out, report) in [(dir + "/l.npy", dir + "/missing/r.json"), (dir + "/missing/l.npy", dir + "/r.json"),
                               (dir + "/l.npy", dir)] {
             let r = try runSelflabel(["label", "--logits", dir + "/z.npy", "--out", out, "--report", report])
