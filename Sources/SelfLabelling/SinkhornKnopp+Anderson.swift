@@ -28,8 +28,10 @@ struct SinkhornAnderson {
         fs.removeAll(keepingCapacity: true)
     }
 
-    /// The next iterate from `u` and `g = G(u)` (first `k` entries; the rest of `u` is left alone).
-    mutating func next(_ u: inout [Double], plainUpdate g: [Double]) {
+    /// The next iterate from `u` and `g = G(u)` (first `k` entries; the rest of `u` is left alone). True when
+    /// it is the plain step `g` itself (no history yet, or the mixing was not usable).
+    @discardableResult
+    mutating func next(_ u: inout [Double], plainUpdate g: [Double]) -> Bool {
         var f = [Double](repeating: 0, count: k)
         for j in 0..<k { f[j] = g[j] - u[j] }
         us.append(Array(u[0..<k]))
@@ -41,7 +43,7 @@ struct SinkhornAnderson {
         let m = us.count - 1
         guard m >= 1 else {
             for j in 0..<k { u[j] = g[j] }
-            return
+            return true
         }
         // ΔF (k x m), the normal equations H γ = ΔFᵀ f.
         var dF = [[Double]](repeating: [Double](repeating: 0, count: k), count: m)
@@ -77,12 +79,14 @@ struct SinkhornAnderson {
             return plainStep(&u, g)
         }
         for j in 0..<k { u[j] = mixed[j] }
+        return false
     }
 
     /// The plain step `u = G(u)`, forgetting the history (the mixing was not usable).
-    private mutating func plainStep(_ u: inout [Double], _ g: [Double]) {
+    private mutating func plainStep(_ u: inout [Double], _ g: [Double]) -> Bool {
         reset()
         for j in 0..<k { u[j] = g[j] }
+        return true
     }
 
     /// Solves the m x m system `h x = b` (row-major) by Gaussian elimination with partial pivoting; nil when

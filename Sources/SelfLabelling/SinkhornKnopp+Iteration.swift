@@ -108,6 +108,11 @@ struct SinkhornIteration {
         // False while some row's c' is older than the last pass (after sparse passes): no check until a pass
         // has read every row.
         var everyRowCurrent = true
+        // Early checks (`SinkhornOptions.checksEarly`, with Anderson): whether the step into this pass was plain
+        // (then the pass is an official iteration and its error the official one), and the error of the last
+        // pass that was not a check (every pass computes it then; a plain step follows when it meets tol).
+        let checksEarly = anderson != nil && o.checksEarly
+        var plainInto = true, estimate = Double.infinity
         while err > o.tolerance && !cap.reached(iterations: counter) {
             // With the flat rows held, the passes until the next every-row pass leave them out, so builds keep
             // them however far the offsets move (a build before the every-row pass brings them back in range).
@@ -151,7 +156,8 @@ struct SinkhornIteration {
                 }
                 freeze = f
             } else {
-                let check = counter % 10 == 0 && (counter > 0 || warmStart == nil) && everyRowCurrent
+                let check = (counter % 10 == 0 || checksEarly && plainInto) && (counter > 0 || warmStart == nil)
+                    && everyRowCurrent
                 if check {
                     err = try checkedError(ratio: ratio, decideOnFullMatrix: truncated != nil)
                     errors.append(err)
@@ -159,12 +165,13 @@ struct SinkhornIteration {
                     cap.record(error: err, iterations: counter)
                     solver.progress?(SinkhornProgress(head: head, iteration: counter + 1, error: err))
                 } else {
-                    try pass(iterate: true, check: false, ratio: ratio, omega: relax.cOmega)
+                    try pass(iterate: true, check: checksEarly, ratio: ratio, omega: relax.cOmega)
+                    if checksEarly { estimate = blockErrorSum() }
                 }
                 freeze?.restart()
                 everyRowCurrent = true
                 // The step into every check is plain, so the check is an official Sinkhorn iteration.
-                plain = (counter + 1) % 10 == 0
+                plain = (counter + 1) % 10 == 0 || checksEarly && !check && estimate <= o.tolerance
             }
             deviation = 0
             for j in 0..<k { deviation = max(deviation, abs(Double(k) * r64[j] * acc[j] - 1)) }
@@ -175,14 +182,16 @@ struct SinkhornIteration {
                 if plain {
                     logR = g
                     anderson!.reset()
+                    plainInto = true
                 } else {
-                    anderson!.next(&logR, plainUpdate: g)
+                    plainInto = anderson!.next(&logR, plainUpdate: g)
                     // Safeguard: a mixed step that spreads the scaling far beyond the plain one is an
                     // extrapolation off the kept entries' range (it would force a dense build, or leave the
                     // truncated method altogether): take the plain step instead.
                     if truncated != nil && spread(logR) > spread(g) + 4 * SinkhornTruncatedMatrix.drift {
                         logR = g
                         anderson!.reset()
+                        plainInto = true
                     }
                 }
             } else {

@@ -107,6 +107,14 @@ public struct SinkhornOptions: Sendable, Equatable {
     /// (`SinkhornFlatRowFreeze`), so the flat rows — nearly all of a pass's work — are read a few times per
     /// solve instead of every iteration. Every check is still the official one; `false`: ordinary iterations.
     public var freezesFlatRows = true
+    /// With Anderson acceleration: besides every 10th iteration, the official rule is also evaluated on every
+    /// pass whose `r` came from a plain step (an official Sinkhorn iteration, so its error is the official one;
+    /// on the truncated method decided on the full matrix as always), and a plain step is taken whenever the
+    /// last pass's error meets the tolerance. The solve stops at the first official iteration that meets the
+    /// rule instead of running on to the next multiple of 10 (flat scores: 2 passes instead of 11). The
+    /// official loop (`.off`) checks every 10th iteration only, so its iteration count stays the reference's;
+    /// `false`: every 10th iteration with Anderson too.
+    public var checksEarly = true
 
     /// Default options (λ = 25, tol = 0.1, 1000 iterations, f32 with f32 storage, 1 thread).
     public init() {}

@@ -9,7 +9,7 @@ public enum SinkhornKnopp {
         public var labels: [Int32]
         /// Iterations run (one `r` and one `c` update each).
         public var iterations: Int
-        /// Every checked error (iterations 0, 10, 20, …).
+        /// Every checked error (iterations 0, 10, 20, …; every `checkInterval`-th).
         public var errors: [Double]
         /// r: the per-cluster scaling (K) after the last iteration.
         public var clusterScaling: [Double]
@@ -33,9 +33,12 @@ public enum SinkhornKnopp {
     /// `r` is per cluster and `c` per sample, as in the paper's plan `Q = diag(c) P^λ diag(r)` with samples as
     /// rows. Where float64 cannot hold `P^λ` (λ in the thousands) it breaks down exactly as the official
     /// loop does (zero rows give infinite `c`, NaN errors are skipped). Memory: N x K doubles.
+    /// `checkInterval`: the official loop checks every 10th iteration; 1 checks every iteration (the rule
+    /// evaluated on every official iteration, as the accelerated solver's early checks may).
     public static func reference(_ scores: [Float], samples n: Int, clusters k: Int, lambda: Double,
                                  kind: SinkhornScoreKind = .logits, tolerance: Double = 0.1,
-                                 maxIterations: Int = 100_000) -> ReferenceResult {
+                                 maxIterations: Int = 100_000, checkInterval: Int = 10) -> ReferenceResult {
+        precondition(checkInterval >= 1, "SinkhornKnopp.reference: check interval \(checkInterval)")
         precondition(scores.count == n * k, "SinkhornKnopp.reference: \(scores.count) scores for \(n) x \(k)")
         var a = [Double](repeating: 0, count: n * k)
         for i in 0..<n {
@@ -63,7 +66,7 @@ public enum SinkhornKnopp {
                 for j in 0..<k { s += a[i * k + j] * r[j] }
                 cNew[i] = (1 / Double(n)) / s
             }
-            if counter % 10 == 0 {
+            if counter % checkInterval == 0 {
                 err = 0
                 for i in 0..<n where !(c[i] / cNew[i]).isNaN { err += abs(c[i] / cNew[i] - 1) }
                 errors.append(err)

@@ -29,6 +29,10 @@ struct SinkhornCLIOptions: ParsableArguments {
           help: "With anderson on a mixture of flat and peaked rows: between checks, iterate the peaked rows alone with the flat rows' scaling held (the flat rows are then read a few times per solve, not every iteration); every check is still the official one on the exact matrix.")
     var freezeFlatRows = true
 
+    @Flag(name: .customLong("early-checks"), inversion: .prefixedNo,
+          help: "With anderson: also check the official rule on every iteration that follows a plain step, and take a plain step once an iteration's error meets --tol, so the solve stops at the first official iteration that meets the rule (not at the next multiple of 10); --no-early-checks: every 10th iteration only.")
+    var earlyChecks = true
+
     @Option(name: .customLong("empty-clusters"),
             help: "Clusters with no sample: report (default), split (each takes half of the largest cluster, the samples preferring it most) or refuse.")
     var emptyClusters: SinkhornEmptyClusterPolicy = .report
@@ -57,6 +61,7 @@ struct SinkhornCLIOptions: ParsableArguments {
                                 acceleration: acceleration, truncation: truncation, emptyClusters: emptyClusters,
                                 denseRows: denseRows)
         o.freezesFlatRows = freezeFlatRows
+        o.checksEarly = earlyChecks
         return o
     }
 
