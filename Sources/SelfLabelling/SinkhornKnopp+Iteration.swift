@@ -27,7 +27,7 @@ enum SinkhornSource {
 /// `SinkhornOverRelaxation`; the cap: `SinkhornCap`.
 struct SinkhornIteration {
     let solver: SinkhornKnoppSolver
-    let source: SinkhornSource
+    private(set) var source: SinkhornSource
     let layout: SinkhornLayout
     let n: Int, k: Int, kp: Int
     /// c' per sample; holds the starting `c_0` on entry.
@@ -52,6 +52,13 @@ struct SinkhornIteration {
     let frozenBlockAcc: UnsafeMutablePointer<Double>
     /// The truncated source's dense rows have their own r' for this pass (`loadDenseScaling`).
     private var denseLoaded = false
+    /// A streamed dense source that stores its float32 matrix once that pays (`deferStore`); nil otherwise.
+    private var deferredStore: (() throws -> UnsafeMutableRawPointer)? = nil
+    /// Passes streamed so far, and after how many the next pass stores the matrix (see `deferStore`).
+    private var streamedPasses = 0
+    private var storeAfter = 2
+    /// The stored matrix, once a deferred store has run.
+    private(set) var storedMatrix: UnsafeMutableRawPointer? = nil
 
     init(solver: SinkhornKnoppSolver, source: SinkhornSource, problem p: SinkhornProblem) {
         self.solver = solver
@@ -98,6 +105,7 @@ struct SinkhornIteration {
             for j in 0..<kp { colShift[j] = -used[j] }
         }
         var logR = try startingLogR(warmStart: warmStart)
+        if deferredStore != nil && warmStart == nil && spread(logR) > Self.deferredStoreSpread { storeAfter = 1 }
         var relax = SinkhornOverRelaxation(enabled: o.acceleration == .overRelaxation, cold: warmStart == nil)
         var anderson = o.acceleration == .anderson ? SinkhornAnderson(clusters: k) : nil
         var alphaPrev = 0.0, err = Double.infinity, errors: [Double] = [], counter = 0
@@ -160,6 +168,9 @@ struct SinkhornIteration {
                     && everyRowCurrent
                 if check {
                     err = try checkedError(ratio: ratio, decideOnFullMatrix: truncated != nil)
+                    if deferredStore != nil && errors.isEmpty && err <= Self.deferredStoreError * Double(n) {
+                        storeAfter += 1
+                    }
                     errors.append(err)
                     relax.update(errors: errors)
                     cap.record(error: err, iterations: counter)
@@ -204,6 +215,32 @@ struct SinkhornIteration {
                      marginalDeviation: deviation, fullPasses: fullPasses, stalled: cap.stalled,
                      sparsePasses: sparsePasses)
     }
+
+    /// Makes a streamed dense source store its float32 matrix in the pass that follows the first few, into the
+    /// memory `allocate` returns (addressed by global row), the pass's own read of the scores doing both (C
+    /// kernel `csk_store_pass_block`: the bits the streamed passes computed, so nothing changes but the cost).
+    ///
+    /// Storing costs about one streamed pass more than a streamed pass (first-touching N x kp x 4 bytes), and
+    /// a stored pass a quarter to a fifth of a streamed one (no exponential), so it pays from the third or
+    /// fourth pass on. Flat scores meet the rule on the second official iteration (`SinkhornOptions.checksEarly`):
+    /// their three passes (the cold start's column sums, iterations 0 and 1) are all streamed and nothing is
+    /// stored. Where the scores are not that flat the store comes as early as the evidence allows: in the
+    /// second pass (iteration 0) when the cold start's `log r_1` spreads over more than `deferredStoreSpread`
+    /// (peaked rows pull it apart: 59 nats with 10 % of them at 200k × 3000, λ 25; flat rows leave only the
+    /// sampling noise of the column sums, 0.002 at σ 0.005 and 0.6 at σ 0.1 there, ~0.1 at 2,000 × 70); in the
+    /// third (iteration 1) when the first checked error is above `deferredStoreError` per row; else in the
+    /// fourth (iteration 2) if iteration 1 missed the rule. A warm start stores in iteration 2.
+    mutating func deferStore(allocate: @escaping () throws -> UnsafeMutableRawPointer) {
+        guard case .streamed = source else { preconditionFailure("deferStore: the source is not streamed") }
+        deferredStore = allocate
+    }
+
+    /// A first checked error (per sample row: the mean relative change of `c` in iteration 0) at most this keeps
+    /// a deferred store streaming one pass more (`deferStore`): flat σ 0.005, λ 25 gives 1.5e-4 at 200k × 3000
+    /// and 1e-3 at 2,000 × 70, flat σ 0.1 0.19, a 90 % mixture 2.
+    static let deferredStoreError = 1e-2
+    /// A cold start whose `log r_1` spreads over more than this stores in its second pass (`deferStore`).
+    static let deferredStoreSpread = 1.0
 
     /// `log r'` to start from: the warm start shifted by `b`, or (cold) the reference's `r_1 = (1/K)/(Aᵀ c_0)`
     /// from one column-sum pass.
@@ -298,8 +335,20 @@ struct SinkhornIteration {
             sinkhornForEachBlock(layout, threads: o.threads) { b, w in p.runTruncated(m, full: full, block: b, worker: w) }
         case let (.streamed(prepare, rowShift, colShift), _, _):
             let rowTemp = solver.workspace.rowTemp(o.threads * kp)
-            sinkhornForEachBlock(layout, threads: o.threads) { b, w in
-                p.runStreamed(prepare, rowShift: rowShift, colShift: colShift, block: b, worker: w, rowTemp: rowTemp)
+            if let allocate = deferredStore, streamedPasses >= storeAfter {
+                let matrix = try allocate()
+                sinkhornForEachBlock(layout, threads: o.threads) { b, w in
+                    p.runStoring(prepare, CSK_F32, into: matrix, rowShift: rowShift, colShift: colShift, block: b,
+                                 worker: w, rowTemp: rowTemp)
+                }
+                deferredStore = nil
+                storedMatrix = matrix
+                source = .stored(UnsafeRawPointer(matrix))
+            } else {
+                sinkhornForEachBlock(layout, threads: o.threads) { b, w in
+                    p.runStreamed(prepare, rowShift: rowShift, colShift: colShift, block: b, worker: w, rowTemp: rowTemp)
+                }
+                streamedPasses += 1
             }
         case let (.stored(a), .f64, _):
             sinkhornForEachBlock(layout, threads: o.threads) { b, _ in p.runF64(a, block: b, layout: layout) }

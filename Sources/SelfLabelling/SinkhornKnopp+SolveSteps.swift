@@ -33,6 +33,10 @@ extension SinkhornKnoppSolver {
     /// same float32 values computed from the scores in every pass.
     func iterateDense(_ p: SinkhornProblem, warmStart: [Double]?) throws -> SinkhornIterated {
         let o = options, ws = workspace
+        if o.precision == .f32 && o.storage == .f32 && o.denseRows == .automatic
+            && !o.streamsDenseMatrix(bytes: p.layout.ownedRows.count * p.kp * 4) {
+            return try iterateDenseDeferred(p, warmStart: warmStart)
+        }
         if o.streamsDenseMatrix(bytes: p.layout.ownedRows.count * p.kp * 4) {
             let colShift32 = ws.colShift32(p.kp)
             for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
@@ -72,6 +76,31 @@ extension SinkhornKnoppSolver {
         let state = try iteration.run(warmStart: warmStart)!
         return SinkhornIterated(state: state, method: .dense, storedBytes: p.plan.matrixBytes,
                                 keptEntries: p.n * p.k, rebuilds: 0, prepared: prepared)
+    }
+
+    /// The dense float32 method with its matrix stored where that pays (`SinkhornIteration.deferStore`): the
+    /// first passes computed from the scores, the matrix stored by the pass after them. The same bits as
+    /// storing first (`--dense-rows stored`) or streaming throughout.
+    private func iterateDenseDeferred(_ p: SinkhornProblem, warmStart: [Double]?) throws -> SinkhornIterated {
+        let o = options, ws = workspace
+        let rows = p.layout.ownedRows
+        let rowBytes = p.kp * 4, localBytes = rows.count * rowBytes
+        if !ws.hasMatrix(bytes: localBytes) {
+            var dense = o
+            dense.truncation = .off
+            let available = o.availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? Int.max
+            try SinkhornMemoryPlan(samples: rows.count, clusters: p.k, options: dense).check(available: available, options: dense)
+        }
+        let colShift32 = ws.colShift32(p.kp)
+        for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
+        var iteration = SinkhornIteration(solver: self, source: .streamed(p.prepare, rowShift: p.rowShift,
+                                                                           colShift: colShift32), problem: p)
+        iteration.deferStore { ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes }
+        let prepared = ResourceUsage.monotonicSeconds
+        let state = try iteration.run(warmStart: warmStart)!
+        let stored = iteration.storedMatrix != nil
+        return SinkhornIterated(state: state, method: .dense, storedBytes: stored ? p.plan.matrixBytes : 0,
+                                keptEntries: p.n * p.k, rebuilds: 0, streamed: !stored, prepared: prepared)
     }
 
     /// Label: `label_n = argmax_k (log r_k + λ y_nk)` from the scores, with the reference problem's

@@ -50,4 +50,47 @@ struct SinkhornStreamedTests {
             #expect(streamed.diagnostics.storedMatrixBytes < stored.diagnostics.storedMatrixBytes, "\(c)")
         }
     }
+
+    /// `--dense-rows auto` on the dense float32 method streams the first passes and stores the matrix in the
+    /// pass after them (`SinkhornIteration.deferStore`): the stored rows' results bit for bit, whenever the
+    /// store comes — never (flat scores meeting the rule on iteration 1), in iteration 0 (a mixture, whose
+    /// `log r_1` spreads widely), later (flat σ 0.1 under the official every-10th schedule), or after a warm start.
+    @Test("a deferred store equals storing first bit for bit, whenever it stores",
+          arguments: [(SinkhornFamilySpec(family: .flat, flatSigma: 0.005, seed: 51), 25.0,
+                       SinkhornAcceleration.anderson, false, false),
+                      (SinkhornFamilySpec(family: .flat, flatSigma: 0.1, seed: 52), 25.0, .off, true, false),
+                      (SinkhornFamilySpec(family: .flat, flatSigma: 0.02, probabilities: true, seed: 53), 10.0, .off,
+                       true, false),
+                      (SinkhornFamilySpec(family: .mixed, fraction: 0.7, seed: 54), 25.0, .anderson, true, false),
+                      (SinkhornFamilySpec(family: .mixed, fraction: 0.7, seed: 55), 10.0, .anderson, true, true)])
+    func deferredStoreEqualsStored(_ spec: SinkhornFamilySpec, _ lambda: Double, _ acceleration: SinkhornAcceleration,
+                                   _ stores: Bool, _ warm: Bool) throws {
+        let n = 2000, k = 70
+        let z = spec.generate(samples: n, clusters: k)
+        let kind: SinkhornScoreKind = spec.probabilities ? .probabilities : .logits
+        let label = "\(spec.family) σ=\(spec.flatSigma) p=\(spec.probabilities) λ=\(lambda) \(acceleration) warm=\(warm)"
+        var warmStart: [Double]? = nil
+        if warm {
+            warmStart = (0..<k).map { 1 + 0.5 * sin(Double($0)) }
+        }
+        func run(_ rows: SinkhornDenseRows, threads: Int) throws -> SinkhornResult {
+            let o = SinkhornOptions(scoreKind: kind, lambda: lambda, maxIterations: 100_000, threads: threads,
+                                    acceleration: acceleration, truncation: .off, denseRows: rows)
+            return try z.withUnsafeBufferPointer {
+                try SinkhornKnoppSolver(options: o).solve(scores: $0, samples: n, clusters: k, warmStart: warmStart)
+            }
+        }
+        let stored = try run(.stored, threads: 1)
+        #expect(stored.diagnostics.converged, "\(label)")
+        for threads in [1, 3] {
+            let auto = try run(.automatic, threads: threads)
+            #expect(auto.labels == stored.labels, "\(label) threads \(threads)")
+            #expect(auto.diagnostics.errorHistory == stored.diagnostics.errorHistory, "\(label) threads \(threads)")
+            #expect(auto.clusterScaling == stored.clusterScaling, "\(label) threads \(threads)")
+            #expect(auto.diagnostics.iterations == stored.diagnostics.iterations, "\(label)")
+            // Stored or not, as the solve's course makes it pay.
+            #expect(auto.diagnostics.streamedDenseRows == !stores, "\(label): \(auto.diagnostics.iterations) iterations")
+            #expect((auto.diagnostics.storedMatrixBytes > 0) == stores, "\(label)")
+        }
+    }
 }
