@@ -65,12 +65,13 @@ CSK_INLINE int csk_check_row(const CSKPrepare *p, long row, CSKBadScore *bad) {
 /// the drop of its row's maximum when its ratio is at least e^{−drop/λ}. m is the logarithm of the largest P
 /// (the same float32 logarithm, `csk_log16`).
 CSK_INLINE int csk_statistics_probabilities(const CSKPrepare *p, long r0, long r1, float *colMax, float *ratio,
-                                            long *near, CSKBadScore *bad) {
+                                            long *near, long *flat, CSKBadScore *bad) {
 #pragma clang fp contract(off)
     const long k = p->k, kp = p->kp;
     for (long j = 0; j < kp; j++) colMax[j] = 0.0f;
     const v16f threshold = csk_splat((float)exp(-(double)p->drop / (double)p->lambda));
-    long count = 0;
+    const v16f flatThreshold = csk_splat((float)exp(-(double)CSK_FLAT_RANGE / (double)p->lambda));
+    long count = 0, flatCount = 0;
     for (long row = r0; row < r1; row++) {
         if (csk_check_row(p, row, bad)) return 1;
         const float *z = p->scores + (size_t)row * (size_t)k;
@@ -81,13 +82,15 @@ CSK_INLINE int csk_statistics_probabilities(const CSKPrepare *p, long r0, long r
         float top = mv[0];
         for (int i = 1; i < 16; i++) top = top > mv[i] ? top : mv[i];
         v16f tops = csk_splat(top);
-        v16i nearv = {0};  // lanes of a true comparison are −1
+        v16i nearv = {0}, flatv = {0};  // lanes of a true comparison are −1
         for (long j = 0; j < kp; j += 16) {
             v16f q = *(const v16f_u *)(ratio + j) / tops;
             *(v16f_u *)(colMax + j) = __builtin_elementwise_max(*(const v16f_u *)(colMax + j), q);
             nearv += (q >= threshold) & (q > 0.0f);
+            flatv += (q >= flatThreshold) & (q > 0.0f);
         }
         long rowNear = -(long)__builtin_reduce_add(nearv);
+        flatCount -= (long)__builtin_reduce_add(flatv);
         count += p->denseRowMin > 0 && rowNear > p->denseRowMin ? kp : rowNear;
         float m = csk_log16(tops)[0];
         p->rowShift[row] = (double)m;
@@ -95,17 +98,18 @@ CSK_INLINE int csk_statistics_probabilities(const CSKPrepare *p, long r0, long r
     }
     for (long j = 0; j < kp; j += 16) *(v16f_u *)(colMax + j) = csk_log16(*(const v16f_u *)(colMax + j));
     *near = count;
+    *flat = flatCount;
     return 0;
 }
 
 CSK_INLINE int csk_statistics(const CSKPrepare *p, long r0, long r1, float *colMax, float *y, long *near,
-                              CSKBadScore *bad) {
+                              long *flat, CSKBadScore *bad) {
 #pragma clang fp contract(off)
-    if (p->probabilities) return csk_statistics_probabilities(p, r0, r1, colMax, y, near, bad);
+    if (p->probabilities) return csk_statistics_probabilities(p, r0, r1, colMax, y, near, flat, bad);
     const long kp = p->kp;
     for (long j = 0; j < kp; j++) colMax[j] = -INFINITY;
-    long count = 0;
-    const v16f threshold = csk_splat(-p->drop);
+    long count = 0, flatCount = 0;
+    const v16f threshold = csk_splat(-p->drop), flatThreshold = csk_splat(-CSK_FLAT_RANGE);
     for (long row = r0; row < r1; row++) {
         if (csk_check_row(p, row, bad)) return 1;
         csk_prepare_row(p, row, y);
@@ -114,14 +118,17 @@ CSK_INLINE int csk_statistics(const CSKPrepare *p, long r0, long r1, float *colM
         float m = mv[0];
         for (int i = 1; i < 16; i++) m = m > mv[i] ? m : mv[i];
         v16f ms = csk_splat(m), sums = {0};
-        v16i nearv = {0};  // lanes of a true comparison are −1
+        v16i nearv = {0}, flatv = {0};  // lanes of a true comparison are −1
         for (long j = 0; j < kp; j += 16) {
             v16f d = *(const v16f_u *)(y + j) - ms;
             *(v16f_u *)(colMax + j) = __builtin_elementwise_max(*(const v16f_u *)(colMax + j), d);
-            nearv += d * p->lambda >= threshold;
+            v16f u = d * p->lambda;
+            nearv += u >= threshold;
+            flatv += u >= flatThreshold;
             sums += csk_exp16(d);
         }
         long rowNear = -(long)__builtin_reduce_add(nearv);
+        flatCount -= (long)__builtin_reduce_add(flatv);
         count += p->denseRowMin > 0 && rowNear > p->denseRowMin ? kp : rowNear;
         p->rowShift[row] = (double)m;
         float s = 0;
@@ -129,6 +136,7 @@ CSK_INLINE int csk_statistics(const CSKPrepare *p, long r0, long r1, float *colM
         p->logC0[row] = -(double)p->lambda * log((double)s);
     }
     *near = count;
+    *flat = flatCount;
     return 0;
 }
 
@@ -140,8 +148,8 @@ CSK_INLINE void csk_store(const CSKPrepare *p, long r0, long r1, const float *co
 
 #define CSK_PREPARE_INSTANCE(suffix, attr)                                                                 \
     attr static int csk_statistics_##suffix(const CSKPrepare *p, long r0, long r1, float *colMax, float *y, \
-                                            long *near, CSKBadScore *bad) {                                \
-        return csk_statistics(p, r0, r1, colMax, y, near, bad);                                            \
+                                            long *near, long *flat, CSKBadScore *bad) {                    \
+        return csk_statistics(p, r0, r1, colMax, y, near, flat, bad);                                      \
     }                                                                                                      \
     attr static void csk_store_##suffix(const CSKPrepare *p, long r0, long r1, const float *colShift,      \
                                         int element, void *matrix, float *y) {                             \
@@ -155,8 +163,8 @@ CSK_PREPARE_INSTANCE(avx2, CSK_TARGET_AVX2)
 CSK_PREPARE_INSTANCE(portable, )
 
 int csk_statistics_block(const CSKPrepare *prepare, long rowStart, long rowEnd, float *colMax, float *rowTemp,
-                         long *near, CSKBadScore *bad) {
-    CSK_DISPATCH(csk_statistics, prepare, rowStart, rowEnd, colMax, rowTemp, near, bad)
+                         long *near, long *flat, CSKBadScore *bad) {
+    CSK_DISPATCH(csk_statistics, prepare, rowStart, rowEnd, colMax, rowTemp, near, flat, bad)
 }
 
 void csk_store_block(const CSKPrepare *prepare, long rowStart, long rowEnd, const float *colShift, int element,

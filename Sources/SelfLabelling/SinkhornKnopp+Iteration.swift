@@ -54,9 +54,10 @@ struct SinkhornIteration {
     private var denseLoaded = false
     /// A streamed dense source that stores its float32 matrix once that pays (`deferStore`); nil otherwise.
     private var deferredStore: (() throws -> UnsafeMutableRawPointer)? = nil
-    /// Passes streamed so far, and after how many the next pass stores the matrix (see `deferStore`).
+    /// Passes streamed so far; the next pass stores the matrix after `deferredStorePasses` (see `deferStore`).
     private var streamedPasses = 0
-    private var storeAfter = 2
+    /// Passes streamed before a deferred store (see `deferStore`).
+    static let deferredStorePasses = 3
     /// The stored matrix, once a deferred store has run.
     private(set) var storedMatrix: UnsafeMutableRawPointer? = nil
 
@@ -105,7 +106,6 @@ struct SinkhornIteration {
             for j in 0..<kp { colShift[j] = -used[j] }
         }
         var logR = try startingLogR(warmStart: warmStart)
-        if deferredStore != nil && warmStart == nil && spread(logR) > Self.deferredStoreSpread { storeAfter = 1 }
         var relax = SinkhornOverRelaxation(enabled: o.acceleration == .overRelaxation, cold: warmStart == nil)
         var anderson = o.acceleration == .anderson ? SinkhornAnderson(clusters: k) : nil
         var alphaPrev = 0.0, err = Double.infinity, errors: [Double] = [], counter = 0
@@ -168,9 +168,6 @@ struct SinkhornIteration {
                     && everyRowCurrent
                 if check {
                     err = try checkedError(ratio: ratio, decideOnFullMatrix: truncated != nil)
-                    if deferredStore != nil && errors.isEmpty && err <= Self.deferredStoreError * Double(n) {
-                        storeAfter += 1
-                    }
                     errors.append(err)
                     relax.update(errors: errors)
                     cap.record(error: err, iterations: counter)
@@ -216,31 +213,20 @@ struct SinkhornIteration {
                      sparsePasses: sparsePasses)
     }
 
-    /// Makes a streamed dense source store its float32 matrix in the pass that follows the first few, into the
-    /// memory `allocate` returns (addressed by global row), the pass's own read of the scores doing both (C
-    /// kernel `csk_store_pass_block`: the bits the streamed passes computed, so nothing changes but the cost).
-    ///
-    /// Storing costs about one streamed pass more than a streamed pass (first-touching N x kp x 4 bytes), and
-    /// a stored pass a quarter to a fifth of a streamed one (no exponential), so it pays from the third or
-    /// fourth pass on. Flat scores meet the rule on the second official iteration (`SinkhornOptions.checksEarly`):
-    /// their three passes (the cold start's column sums, iterations 0 and 1) are all streamed and nothing is
-    /// stored. Where the scores are not that flat the store comes as early as the evidence allows: in the
-    /// second pass (iteration 0) when the cold start's `log r_1` spreads over more than `deferredStoreSpread`
-    /// (peaked rows pull it apart: 59 nats with 10 % of them at 200k × 3000, λ 25; flat rows leave only the
-    /// sampling noise of the column sums, 0.002 at σ 0.005 and 0.6 at σ 0.1 there, ~0.1 at 2,000 × 70); in the
-    /// third (iteration 1) when the first checked error is above `deferredStoreError` per row; else in the
-    /// fourth (iteration 2) if iteration 1 missed the rule. A warm start stores in iteration 2.
+    /// Makes a streamed dense source store its float32 matrix in the pass after the first
+    /// `deferredStorePasses`, into the memory `allocate` returns (addressed by global row), the pass's own read of
+    /// the scores doing both (C kernel `csk_store_pass_block`: the bits the streamed passes computed, so nothing
+    /// changes but the cost). For flat scores (`SinkhornProblem.allFlat`): storing costs about one streamed pass
+    /// more than a streamed pass (first-touching N x kp x 4 bytes: 0.5 s at 200k × 3000 alone, 1-3 s right
+    /// after another process freed its memory on this project's VMs), a stored pass saves ~0.17 s (logits) on a
+    /// streamed one, and such scores meet the rule on iteration 1 with Anderson's early checks
+    /// (`SinkhornOptions.checksEarly`): their three passes (the cold start's column sums, iterations 0 and 1)
+    /// are all streamed and nothing is stored. Iteration 2, if it comes, stores.
     mutating func deferStore(allocate: @escaping () throws -> UnsafeMutableRawPointer) {
         guard case .streamed = source else { preconditionFailure("deferStore: the source is not streamed") }
         deferredStore = allocate
     }
 
-    /// A first checked error (per sample row: the mean relative change of `c` in iteration 0) at most this keeps
-    /// a deferred store streaming one pass more (`deferStore`): flat σ 0.005, λ 25 gives 1.5e-4 at 200k × 3000
-    /// and 1e-3 at 2,000 × 70, flat σ 0.1 0.19, a 90 % mixture 2.
-    static let deferredStoreError = 1e-2
-    /// A cold start whose `log r_1` spreads over more than this stores in its second pass (`deferStore`).
-    static let deferredStoreSpread = 1.0
 
     /// `log r'` to start from: the warm start shifted by `b`, or (cold) the reference's `r_1 = (1/K)/(Aᵀ c_0)`
     /// from one column-sum pass.
@@ -335,7 +321,7 @@ struct SinkhornIteration {
             sinkhornForEachBlock(layout, threads: o.threads) { b, w in p.runTruncated(m, full: full, block: b, worker: w) }
         case let (.streamed(prepare, rowShift, colShift), _, _):
             let rowTemp = solver.workspace.rowTemp(o.threads * kp)
-            if let allocate = deferredStore, streamedPasses >= storeAfter {
+            if let allocate = deferredStore, streamedPasses >= Self.deferredStorePasses {
                 let matrix = try allocate()
                 sinkhornForEachBlock(layout, threads: o.threads) { b, w in
                     p.runStoring(prepare, CSK_F32, into: matrix, rowShift: rowShift, colShift: colShift, block: b,

@@ -38,30 +38,35 @@ struct SinkhornPrepare {
 
     /// Per-row outputs and per-block column maxima (C kernel `csk_statistics_block`); throws the first bad
     /// score in row-major order. Returns per block the entries within the truncated method's drop of their row
-    /// maximum (with no column shift: what its first build keeps when every `b_k` is 0).
+    /// maximum (with no column shift: what its first build keeps when every `b_k` is 0), and the entries within
+    /// `CSK_FLAT_RANGE` nats of it in the plan (`λ (y_nk − m_n) ≥ −6`).
     /// `rowTemp`: one kp row per worker.
     func statistics(rowShift: UnsafeMutablePointer<Double>, logC0: UnsafeMutablePointer<Double>,
                     blockColMax: UnsafeMutablePointer<Float>, rowTemp: UnsafeMutablePointer<Float>,
-                    threads: Int, solver: SinkhornKnoppSolver) throws -> [Int] {
+                    threads: Int, solver: SinkhornKnoppSolver) throws -> (near: [Int], flat: [Int]) {
         let g = layout.blockCount
-        var near = [Int](repeating: 0, count: g)
+        var near = [Int](repeating: 0, count: g), flat = [Int](repeating: 0, count: g)
         var bad = [CSKBadScore?](repeating: nil, count: g)
         let args = arguments(rowShift: rowShift, logC0: logC0)
         near.withUnsafeMutableBufferPointer { nearPtr in
-            bad.withUnsafeMutableBufferPointer { badPtr in
-                let ctx = UnsafeSendable((nearPtr.baseAddress!, badPtr.baseAddress!, blockColMax, rowTemp))
-                sinkhornForEachBlock(layout, threads: threads) { b, w in
-                    let (near, bad, colMax, rowTemp) = ctx.value
-                    let rows = layout.rows(ofBlock: b)
-                    var count = 0, report = CSKBadScore()
-                    withUnsafePointer(to: args) { a in
-                        if csk_statistics_block(a, rows.lowerBound, rows.upperBound, colMax + b * kp,
-                                                rowTemp + w * kp, &count, &report) != 0 {
-                            bad[b] = report
+            flat.withUnsafeMutableBufferPointer { flatPtr in
+                bad.withUnsafeMutableBufferPointer { badPtr in
+                    let ctx = UnsafeSendable((nearPtr.baseAddress!, flatPtr.baseAddress!, badPtr.baseAddress!,
+                                              blockColMax, rowTemp))
+                    sinkhornForEachBlock(layout, threads: threads) { b, w in
+                        let (near, flat, bad, colMax, rowTemp) = ctx.value
+                        let rows = layout.rows(ofBlock: b)
+                        var count = 0, flatCount = 0, report = CSKBadScore()
+                        withUnsafePointer(to: args) { a in
+                            if csk_statistics_block(a, rows.lowerBound, rows.upperBound, colMax + b * kp,
+                                                    rowTemp + w * kp, &count, &flatCount, &report) != 0 {
+                                bad[b] = report
+                            }
                         }
+                        near[b] = count
+                        flat[b] = flatCount
+                        release(block: b)
                     }
-                    near[b] = count
-                    release(block: b)
                 }
             }
         }
@@ -81,7 +86,7 @@ struct SinkhornPrepare {
             if col < 0 { throw SinkhornError.zeroProbabilityRow(head: head, row: row) }
             throw SinkhornError.invalidProbability(head: head, row: row, column: col, value: first.value)
         }
-        return near
+        return (near, flat)
     }
 
     /// Writes the stored matrix `A_nk = exp(λ (y_nk − m_n) − b_k)` rounded to `element` (C kernel

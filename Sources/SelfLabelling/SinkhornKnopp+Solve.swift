@@ -17,6 +17,9 @@ struct SinkhornProblem {
     let started: Double
     /// Per row block, the entries within the truncated method's drop of their row maximum (no column shift).
     let nearRowMaximum: [Int]
+    /// Whether every entry lies within `CSK_FLAT_RANGE` (6) nats of its row's largest in the plan
+    /// (`λ (y_nk − m_n) ≥ −6`): flat scores, on which the iteration converges in a few passes.
+    let allFlat: Bool
     /// The largest λ at which every row's largest entry of float64 `P^λ` stays above e^-700
     /// (`SinkhornDiagnostics.representableLambda`).
     let representableLambda: Double
@@ -138,11 +141,12 @@ extension SinkhornKnoppSolver {
         let prep = SinkhornPrepare(scores: scores, n: n, k: k, kp: kp, lambda: options.lambda,
                                    kind: options.scoreKind, head: head, layout: layout,
                                    releasePages: options.releaseFileBackedScores)
-        var near = try prep.statistics(rowShift: rowShift, logC0: c, blockColMax: colMax,
-                                       rowTemp: ws.rowTemp(options.threads * kp), threads: options.threads,
-                                       solver: self)
+        var (near, flat) = try prep.statistics(rowShift: rowShift, logC0: c, blockColMax: colMax,
+                                               rowTemp: ws.rowTemp(options.threads * kp), threads: options.threads,
+                                               solver: self)
         try shareBlocks(colMax, stride: kp, layout: layout)
         try shareBlocks(&near, layout: layout)
+        try shareBlocks(&flat, layout: layout)
         for j in 0..<kp {  // b_k = λ · max over blocks (0 in the padding)
             var m = -Float.infinity
             if j < k { for b in 0..<g { m = max(m, colMax[b * kp + j]) } }
@@ -164,7 +168,7 @@ extension SinkhornKnoppSolver {
         let spread = -minLogC0 / options.lambda
         return SinkhornProblem(scores: scores, head: head, n: n, k: k, kp: kp, layout: layout, plan: plan,
                                prepare: prep, rowShift: rowShift, c: c, colShift: colShift, started: started,
-                               nearRowMaximum: near,
+                               nearRowMaximum: near, allFlat: flat.reduce(0, +) == n * k,
                                representableLambda: spread > 0 ? Self.float64ExponentRange / spread : .infinity)
     }
 }

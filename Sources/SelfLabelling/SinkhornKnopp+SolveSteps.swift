@@ -33,7 +33,7 @@ extension SinkhornKnoppSolver {
     /// same float32 values computed from the scores in every pass.
     func iterateDense(_ p: SinkhornProblem, warmStart: [Double]?) throws -> SinkhornIterated {
         let o = options, ws = workspace
-        if o.precision == .f32 && o.storage == .f32 && o.denseRows == .automatic
+        if p.allFlat && o.precision == .f32 && o.storage == .f32 && o.denseRows == .automatic
             && !o.streamsDenseMatrix(bytes: p.layout.ownedRows.count * p.kp * 4) {
             return try iterateDenseDeferred(p, warmStart: warmStart)
         }
@@ -78,9 +78,9 @@ extension SinkhornKnoppSolver {
                                 keptEntries: p.n * p.k, rebuilds: 0, prepared: prepared)
     }
 
-    /// The dense float32 method with its matrix stored where that pays (`SinkhornIteration.deferStore`): the
-    /// first passes computed from the scores, the matrix stored by the pass after them. The same bits as
-    /// storing first (`--dense-rows stored`) or streaming throughout.
+    /// The dense float32 method on flat scores (`SinkhornProblem.allFlat`), its matrix stored only where that
+    /// pays (`SinkhornIteration.deferStore`): the first passes computed from the scores, the matrix stored by
+    /// the pass after them. The same bits as storing first (`--dense-rows stored`) or streaming throughout.
     private func iterateDenseDeferred(_ p: SinkhornProblem, warmStart: [Double]?) throws -> SinkhornIterated {
         let o = options, ws = workspace
         let rows = p.layout.ownedRows

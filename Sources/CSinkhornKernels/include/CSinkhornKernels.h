@@ -146,9 +146,14 @@ typedef struct {
 /// Statistics of rows [rowStart, rowEnd): validates them (first bad entry in row-major order into `bad`,
 /// returning 1), writes m_n and log c0_n, the block's column maxima `colMax_k = max_n (y_nk − m_n)` (kp floats,
 /// overwritten) and the entries the truncated method's first build would keep when no column is shifted
-/// (`near`: per row its near entries, or kp for a row with more than `denseRowMin`). `rowTemp`: kp floats. Returns 0.
+/// (`near`: per row its near entries, or kp for a row with more than `denseRowMin`), and the entries within
+/// CSK_FLAT_RANGE of their row's largest in the plan (`flat`: λ (y_nk − m_n) ≥ −CSK_FLAT_RANGE; all n x k of
+/// them for flat scores). `rowTemp`: kp floats. Returns 0.
 int csk_statistics_block(const CSKPrepare *prepare, long rowStart, long rowEnd, float *colMax, float *rowTemp,
-                         long *near, CSKBadScore *bad);
+                         long *near, long *flat, CSKBadScore *bad);
+
+/// Nats below its row's largest entry (of λ y) within which an entry counts as flat (`csk_statistics_block`).
+#define CSK_FLAT_RANGE 6.0f
 
 /// Stores rows [rowStart, rowEnd) of the dense method's matrix `A_nk = exp(λ (y_nk − m_n) − b_k)` (b: kp
 /// floats, 0 in the padding) as `element` (a CSKElement), rows kp elements long. `rowTemp`: kp floats.
