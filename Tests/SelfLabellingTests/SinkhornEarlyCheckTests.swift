@@ -64,6 +64,29 @@ struct SinkhornEarlyCheckTests {
         #expect(try solve(z, n: n, k: k, off).iterations == official.iterations, "\(c)")
     }
 
+    /// Flat σ 0.1 scores need a few iterations; their plain errors fall by 10³-10⁴ per iteration, so the steps
+    /// stay plain (`SinkhornIteration.plainContraction`) and every pass is a check: the solve is the
+    /// reference's plain loop checked every iteration — the same iteration count and errors — where Anderson
+    /// steps between checks would add a pass.
+    @Test("fast plain contraction: the reference's loop checked every iteration", arguments: [10.0])
+    func fastContractionStaysPlain(_ lambda: Double) throws {
+        let n = 2000, k = 80
+        let c = Case(spec: .init(family: .flat, flatSigma: 0.1, seed: 40), lambda: lambda, truncation: .off)
+        let z = c.spec.generate(samples: n, clusters: k)
+        let everyIteration = SinkhornKnopp.reference(z, samples: n, clusters: k, lambda: lambda, checkInterval: 1)
+        let official = SinkhornKnopp.reference(z, samples: n, clusters: k, lambda: lambda)
+        let early = try solve(z, n: n, k: k, options(c, early: true, kind: .logits))
+        let d = early.diagnostics
+        #expect(everyIteration.iterations > 2 && everyIteration.iterations < official.iterations,
+                "the case is meant to need a few iterations: \(everyIteration.iterations)")
+        #expect(early.iterations == everyIteration.iterations, "λ \(lambda): \(d.errorHistory) vs \(everyIteration.errors)")
+        #expect(d.errorHistory.count == everyIteration.errors.count)
+        for (ours, ref) in zip(d.errorHistory, everyIteration.errors) where ref > 1 {
+            #expect(abs(ours - ref) <= 1e-4 * ref, "λ \(lambda): \(ours) vs \(ref)")
+        }
+        #expect(agreement(early.labels, official.labels) >= 0.999)
+    }
+
     /// Slower problems (mixtures, skewed, peaked; dense and truncated): the early checks never stop before the
     /// rule is met on an official iteration, so the labels stay the reference's; they end sooner or at the
     /// same iteration as the every-10th schedule.
