@@ -7,14 +7,7 @@ import SelfLabelling
 /// the solve stops at the first official iteration that meets the rule.
 @Suite("Sinkhorn-Knopp: Anderson's early checks of the official rule")
 struct SinkhornEarlyCheckTests {
-    struct Case: CustomStringConvertible, Sendable {
-        let spec: SinkhornFamilySpec
-        let lambda: Double
-        let truncation: SinkhornTruncation
-        var description: String {
-            "\(spec.family) σ=\(spec.flatSigma) f=\(spec.fraction) skew=\(spec.skew) p=\(spec.probabilities) λ=\(lambda) \(truncation)"
-        }
-    }
+    typealias Case = SinkhornFamilyCase
 
     private func options(_ c: Case, early: Bool, kind: SinkhornScoreKind) -> SinkhornOptionsBuilder {
         var b = SinkhornOptionsBuilder(lambda: c.lambda, kind: kind, maxIterations: 100_000, acceleration: .anderson,

@@ -21,11 +21,7 @@ struct SinkhornStatisticsKernelTests {
             for j in 0..<k { z[i * k + j] = scale * Float(rng.nextNormal()) }
         }
         if probabilities {
-            for i in 0..<n {
-                let row = (0..<k).map { exp(z[i * k + $0]) }
-                let sum = row.reduce(0, +)
-                for j in 0..<k { z[i * k + j] = row[j] / sum }
-            }
+            softmaxRows(&z, n: n, k: k)
             z[5 * k + 3] = 0  // a zero probability: never near, never flat
         }
         var rowShift = [Double](repeating: 0, count: n), logC0 = [Double](repeating: 0, count: n)

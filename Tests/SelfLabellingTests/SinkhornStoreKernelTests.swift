@@ -20,13 +20,7 @@ struct SinkhornStoreKernelTests {
             let scale: Float = i % 9 == 0 ? 0.5 : 0.01
             for j in 0..<k { z[i * k + j] = scale * Float(rng.nextNormal()) }
         }
-        if probabilities {
-            for i in 0..<n {
-                let row = (0..<k).map { exp(z[i * k + $0]) }
-                let sum = row.reduce(0, +)
-                for j in 0..<k { z[i * k + j] = row[j] / sum }
-            }
-        }
+        if probabilities { softmaxRows(&z, n: n, k: k) }
         var rowShift = (0..<n).map { i in Double((0..<k).map { probabilities ? log(z[i * k + $0]) : z[i * k + $0] }.max()!) }
         var colShift = [Float](repeating: 0, count: kp)
         for j in 0..<k { colShift[j] = -Float(j % 5) * 0.01 }

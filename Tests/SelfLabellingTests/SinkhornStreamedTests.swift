@@ -6,12 +6,7 @@ import SelfLabelling
 /// rows' results bit for bit: the same float32 values, read in the same groups.
 @Suite("Sinkhorn-Knopp with streamed dense rows")
 struct SinkhornStreamedTests {
-    struct Case: CustomStringConvertible, Sendable {
-        let spec: SinkhornFamilySpec
-        let lambda: Double
-        let truncation: SinkhornTruncation
-        var description: String { "\(spec.family) f=\(spec.fraction) p=\(spec.probabilities) λ=\(lambda) \(truncation)" }
-    }
+    typealias Case = SinkhornFamilyCase
 
     static let cases: [Case] = [
         Case(spec: .init(family: .flat, flatSigma: 0.02, seed: 11), lambda: 25, truncation: .automatic),

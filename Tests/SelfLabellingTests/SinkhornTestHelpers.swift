@@ -45,3 +45,23 @@ struct SinkhornResultBox {
     var diagnostics: SinkhornDiagnostics { result.diagnostics }
     var iterations: Int { result.diagnostics.iterations }
 }
+
+/// A score family at a λ, solved with a truncation setting (parameterised Sinkhorn tests).
+struct SinkhornFamilyCase: CustomStringConvertible, Sendable {
+    let spec: SinkhornFamilySpec
+    let lambda: Double
+    let truncation: SinkhornTruncation
+    var description: String {
+        "\(spec.family) σ=\(spec.flatSigma) f=\(spec.fraction) skew=\(spec.skew) p=\(spec.probabilities) λ=\(lambda) \(truncation)"
+    }
+}
+
+/// Replaces each of the `n` rows of `k` logits in `z` by its softmax (float32), for probability scores.
+func softmaxRows(_ z: inout [Float], n: Int, k: Int) {
+    for i in 0..<n {
+        let row = (0..<k).map { exp(z[i * k + $0]) }
+        let sum = row.reduce(0, +)
+        for j in 0..<k { z[i * k + j] = row[j] / sum }
+    }
+}
+
