@@ -56,15 +56,15 @@ struct SinkhornIteration {
     private var deferredStore: (() throws -> UnsafeMutableRawPointer)? = nil
     /// Passes streamed so far; the next pass stores the matrix after `deferredStorePasses` (see `deferStore`).
     private var streamedPasses = 0
+    /// The stored matrix, once a deferred store has run.
+    private(set) var storedMatrix: UnsafeMutableRawPointer? = nil
+
+    /// Passes streamed before a deferred store (see `deferStore`).
+    static let deferredStorePasses = 3
     /// Early checks (`SinkhornOptions.checksEarly`): while two consecutive plain iterations' checked errors fall
     /// by this factor or more, the steps stay plain (flat σ 0.1 scores at 200k × 3000: 37,600 → 683 → …,
     /// factors of 50 and more, where an Anderson step between checks costs a pass).
     static let plainContraction = 0.05
-
-    /// Passes streamed before a deferred store (see `deferStore`).
-    static let deferredStorePasses = 3
-    /// The stored matrix, once a deferred store has run.
-    private(set) var storedMatrix: UnsafeMutableRawPointer? = nil
 
     init(solver: SinkhornKnoppSolver, source: SinkhornSource, problem p: SinkhornProblem) {
         self.solver = solver
@@ -244,7 +244,6 @@ struct SinkhornIteration {
         guard case .streamed = source else { preconditionFailure("deferStore: the source is not streamed") }
         deferredStore = allocate
     }
-
 
     /// `log r'` to start from: the warm start shifted by `b`, or (cold) the reference's `r_1 = (1/K)/(Aᵀ c_0)`
     /// from one column-sum pass.

@@ -110,10 +110,11 @@ public struct SinkhornOptions: Sendable, Equatable {
     /// With Anderson acceleration: besides every 10th iteration, the official rule is also evaluated on every
     /// pass whose `r` came from a plain step (an official Sinkhorn iteration, so its error is the official one;
     /// on the truncated method decided on the full matrix as always), and a plain step is taken whenever the
-    /// last pass's error meets the tolerance. The solve stops at the first official iteration that meets the
-    /// rule instead of running on to the next multiple of 10 (flat scores: 2 passes instead of 11). The
-    /// official loop (`.off`) checks every 10th iteration only, so its iteration count stays the reference's;
-    /// `false`: every 10th iteration with Anderson too.
+    /// last pass's error meets the tolerance, or while consecutive checks show the plain steps contracting 20×
+    /// or more per iteration. The solve stops at the first official iteration that meets the rule instead of
+    /// running on to the next multiple of 10 (flat scores: 2 passes instead of 11). The official loop (`.off`)
+    /// checks every 10th iteration only, so its iteration count stays the reference's; `false`: every 10th
+    /// iteration with Anderson too.
     public var checksEarly = true
 
     /// Default options (λ = 25, tol = 0.1, 1000 iterations, f32 with f32 storage, 1 thread).
