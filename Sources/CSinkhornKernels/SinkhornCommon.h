@@ -110,6 +110,9 @@ CSK_INLINE v16f csk_log16(v16f x) {
     return (v16f)(((v16u)csk_splat(-INFINITY) & (v16u)zero) | ((v16u)r & ~(v16u)zero));
 }
 
+/// Whether any lane of a comparison's mask is true.
+CSK_INLINE int csk_any(v16i mask) { return __builtin_reduce_or(mask) != 0; }
+
 /// out[i] = log(x[i]) for `count` floats by `csk_log16` (`out` may equal `x`).
 CSK_INLINE void csk_log_row(const float *x, float *out, long count) {
     long i = 0;

@@ -18,7 +18,7 @@ CSK_INLINE long csk_label_exact(const CSKLabels *l, const float *z, const float 
         int full = j + 16 <= k;
         if (full) {
             v16f v = *(const v16f_u *)(l->logR32 + j) + lamv * *(const v16f_u *)(y32 + j);
-            if (__builtin_reduce_or((v16i)(v >= cut)) == 0) continue;
+            if (!csk_any(v >= cut)) continue;
         }
         long end = full ? j + 16 : k;
         for (long i = j; i < end; i++) {
@@ -89,8 +89,7 @@ CSK_INLINE long csk_label_weights(const CSKLabels *l, const float *z) {
     long arg = 0;
     for (j = 0; j <= k; j += 16) {
         int full = j + 16 <= k;
-        if (full && __builtin_reduce_or((v16i)(*(const v16f_u *)(z + j) * *(const v16f_u *)(w + j) >= cuts)) == 0)
-            continue;
+        if (full && !csk_any(*(const v16f_u *)(z + j) * *(const v16f_u *)(w + j) >= cuts)) continue;
         long end = full ? j + 16 : k;
         for (long i = j; i < end; i++) {
             if (z[i] * w[i] >= cut) {

@@ -12,14 +12,7 @@
 CSK_INLINE void csk_prepare_row(const CSKPrepare *p, long row, float *y) {
     const float *z = p->scores + (size_t)row * (size_t)p->k;
     if (p->probabilities) {
-        long i = 0;
-        for (; i + 16 <= p->k; i += 16) *(v16f_u *)(y + i) = csk_log16(*(const v16f_u *)(z + i));
-        if (i < p->k) {
-            float tail[16];
-            for (int t = 0; t < 16; t++) tail[t] = i + t < p->k ? z[i + t] : 1.0f;
-            v16f v = csk_log16(*(const v16f_u *)tail);
-            for (long t = 0; i + t < p->k; t++) y[i + t] = v[t];
-        }
+        csk_log_row(z, y, p->k);
     } else {
         memcpy(y, z, (size_t)p->k * sizeof(float));
     }

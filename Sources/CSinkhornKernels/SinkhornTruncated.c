@@ -38,8 +38,6 @@ CSK_INLINE v16f csk_q16(const CSKScores *s, const float *z, long j) {
     return csk_score16(s, z, j, 0.0f) * *(const v16f_u *)(s->screenWeight + j);
 }
 
-CSK_INLINE int csk_any(v16i mask) { return __builtin_reduce_or(mask) != 0; }
-
 /// The column offsets of the dense rows (those of the build that made them).
 CSK_INLINE const float *csk_dense_offsets(const CSKScores *s) {
     return s->denseColOffset ? s->denseColOffset : s->colOffset;
@@ -313,7 +311,6 @@ CSK_INLINE double csk_scores_pass(const CSKPass *a, const CSKScores *s, const CS
     }
     return err;
 }
-
 
 #define CSK_TRUNCATED_INSTANCE(suffix, attr)                                                              \
     attr static long csk_build_##suffix(const CSKScores *s, long r0, long r1, float drop, long maxCount,  \

@@ -56,8 +56,6 @@ struct SinkhornIteration {
     private var deferredStore: (() throws -> UnsafeMutableRawPointer)? = nil
     /// Passes streamed so far; the next pass stores the matrix after `deferredStorePasses` (see `deferStore`).
     private var streamedPasses = 0
-    /// The stored matrix, once a deferred store has run.
-    private(set) var storedMatrix: UnsafeMutableRawPointer? = nil
 
     /// Passes streamed before a deferred store (see `deferStore`).
     static let deferredStorePasses = 3
@@ -345,7 +343,6 @@ struct SinkhornIteration {
                                  worker: w, rowTemp: rowTemp)
                 }
                 deferredStore = nil
-                storedMatrix = matrix
                 source = .stored(UnsafeRawPointer(matrix))
             } else {
                 sinkhornForEachBlock(layout, threads: o.threads) { b, w in

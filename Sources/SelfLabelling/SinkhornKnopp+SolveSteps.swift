@@ -30,31 +30,35 @@ extension SinkhornKnoppSolver {
 
     /// Iterate with the dense method: stores `A = exp(λ (y − m) − b)` (as `SinkhornStorage`, or float64 in
     /// `.f64` precision), then runs the iterations over it; or, where `streamsDenseRows`, runs them over the
-    /// same float32 values computed from the scores in every pass.
+    /// same float32 values computed from the scores in every pass. On flat scores (`SinkhornProblem.allFlat`,
+    /// float32 storage, `--dense-rows auto`) the store is deferred (`SinkhornIteration.deferStore`): the first
+    /// passes are computed from the scores and the matrix is stored by the pass after them, if it comes. Every
+    /// way gives the same bits.
     func iterateDense(_ p: SinkhornProblem, warmStart: [Double]?) throws -> SinkhornIterated {
         let o = options, ws = workspace
-        if p.allFlat && o.precision == .f32 && o.storage == .f32 && o.denseRows == .automatic
-            && !o.streamsDenseMatrix(bytes: p.layout.ownedRows.count * p.kp * 4) {
-            return try iterateDenseDeferred(p, warmStart: warmStart)
-        }
-        if o.streamsDenseMatrix(bytes: p.layout.ownedRows.count * p.kp * 4) {
-            let colShift32 = ws.colShift32(p.kp)
-            for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
-            let prepared = ResourceUsage.monotonicSeconds
-            var iteration = SinkhornIteration(solver: self, source: .streamed(p.prepare, rowShift: p.rowShift,
-                                                                               colShift: colShift32), problem: p)
-            let state = try iteration.run(warmStart: warmStart)!
-            return SinkhornIterated(state: state, method: .dense, storedBytes: 0, keptEntries: p.n * p.k,
-                                    rebuilds: 0, streamed: true, prepared: prepared)
-        }
         // This rank's rows only, addressed by global row (`matrix + row · kp` elements).
         let rows = p.layout.ownedRows
         let rowBytes = p.kp * o.elementBytes, localBytes = rows.count * rowBytes
-        if !ws.hasMatrix(bytes: localBytes) {
+        let streams = o.streamsDenseMatrix(bytes: rows.count * p.kp * 4)
+        let defers = !streams && p.allFlat && o.precision == .f32 && o.storage == .f32 && o.denseRows == .automatic
+        if !streams && !ws.hasMatrix(bytes: localBytes) {
             var dense = o
             dense.truncation = .off
             let available = o.availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? Int.max
             try SinkhornMemoryPlan(samples: rows.count, clusters: p.k, options: dense).check(available: available, options: dense)
+        }
+        let colShift32 = ws.colShift32(p.kp)
+        for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
+        if streams || defers {
+            var iteration = SinkhornIteration(solver: self, source: .streamed(p.prepare, rowShift: p.rowShift,
+                                                                               colShift: colShift32), problem: p)
+            if defers { iteration.deferStore { ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes } }
+            let prepared = ResourceUsage.monotonicSeconds
+            let state = try iteration.run(warmStart: warmStart)!
+            var stored = false  // whether a deferred store ran
+            if case .stored = iteration.source { stored = true }
+            return SinkhornIterated(state: state, method: .dense, storedBytes: stored ? p.plan.matrixBytes : 0,
+                                    keptEntries: p.n * p.k, rebuilds: 0, streamed: !stored, prepared: prepared)
         }
         let matrix = ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes
         var iteration = SinkhornIteration(solver: self, source: .stored(UnsafeRawPointer(matrix)), problem: p)
@@ -62,8 +66,6 @@ extension SinkhornKnoppSolver {
             p.prepare.storeF64(into: matrix.assumingMemoryBound(to: Double.self), rowShift: p.rowShift,
                                colShift: p.colShift, threads: o.threads)
         } else {
-            let colShift32 = ws.colShift32(p.kp)
-            for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
             let element = o.storage == .f32 ? CSK_F32 : o.storage == .bf16 ? CSK_BF16 : CSK_F16
             if warmStart == nil {  // the cold start's column sums in the same read of the scores
                 try iteration.storeStarting(p.prepare, element, into: matrix, rowShift: p.rowShift, colShift: colShift32)
@@ -76,31 +78,6 @@ extension SinkhornKnoppSolver {
         let state = try iteration.run(warmStart: warmStart)!
         return SinkhornIterated(state: state, method: .dense, storedBytes: p.plan.matrixBytes,
                                 keptEntries: p.n * p.k, rebuilds: 0, prepared: prepared)
-    }
-
-    /// The dense float32 method on flat scores (`SinkhornProblem.allFlat`), its matrix stored only where that
-    /// pays (`SinkhornIteration.deferStore`): the first passes computed from the scores, the matrix stored by
-    /// the pass after them. The same bits as storing first (`--dense-rows stored`) or streaming throughout.
-    private func iterateDenseDeferred(_ p: SinkhornProblem, warmStart: [Double]?) throws -> SinkhornIterated {
-        let o = options, ws = workspace
-        let rows = p.layout.ownedRows
-        let rowBytes = p.kp * 4, localBytes = rows.count * rowBytes
-        if !ws.hasMatrix(bytes: localBytes) {
-            var dense = o
-            dense.truncation = .off
-            let available = o.availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? Int.max
-            try SinkhornMemoryPlan(samples: rows.count, clusters: p.k, options: dense).check(available: available, options: dense)
-        }
-        let colShift32 = ws.colShift32(p.kp)
-        for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
-        var iteration = SinkhornIteration(solver: self, source: .streamed(p.prepare, rowShift: p.rowShift,
-                                                                           colShift: colShift32), problem: p)
-        iteration.deferStore { ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes }
-        let prepared = ResourceUsage.monotonicSeconds
-        let state = try iteration.run(warmStart: warmStart)!
-        let stored = iteration.storedMatrix != nil
-        return SinkhornIterated(state: state, method: .dense, storedBytes: stored ? p.plan.matrixBytes : 0,
-                                keptEntries: p.n * p.k, rebuilds: 0, streamed: !stored, prepared: prepared)
     }
 
     /// Label: `label_n = argmax_k (log r_k + λ y_nk)` from the scores, with the reference problem's
