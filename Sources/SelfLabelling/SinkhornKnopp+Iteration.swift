@@ -233,9 +233,9 @@ struct SinkhornIteration {
     /// `deferredStorePasses`, into the memory `allocate` returns (addressed by global row), the pass's own read of
     /// the scores doing both (C kernel `csk_store_pass_block`: the bits the streamed passes computed, so nothing
     /// changes but the cost). For flat scores (`SinkhornProblem.allFlat`): storing costs about one streamed pass
-    /// more than a streamed pass (first-touching N x kp x 4 bytes: 0.5 s at 200k × 3000 alone, 1-3 s right
-    /// after another process freed its memory on this project's VMs), a stored pass saves ~0.17 s (logits) on a
-    /// streamed one, and such scores meet the rule on iteration 1 with Anderson's early checks
+    /// more than a streamed pass (first-touching N x kp x 4 bytes: about 0.5 s of it at 200k × 3000 on a calm
+    /// machine, several times that on a busy VM), a stored pass saves ~0.11 s on a streamed one (logits: 0.07 s
+    /// against 0.18 s), and such scores meet the rule on iteration 1 with Anderson's early checks
     /// (`SinkhornOptions.checksEarly`): their three passes (the cold start's column sums, iterations 0 and 1)
     /// are all streamed and nothing is stored. Iteration 2, if it comes, stores.
     mutating func deferStore(allocate: @escaping () throws -> UnsafeMutableRawPointer) {
