@@ -52,12 +52,13 @@ struct SinkhornIteration {
     let frozenBlockAcc: UnsafeMutablePointer<Double>
     /// The truncated source's dense rows have their own r' for this pass (`loadDenseScaling`).
     private var denseLoaded = false
-    /// A streamed dense source that stores its float32 matrix once that pays (`deferStore`); nil otherwise.
-    private var deferredStore: (() throws -> UnsafeMutableRawPointer)? = nil
-    /// Passes streamed so far; the next pass stores the matrix after `deferredStorePasses` (see `deferStore`).
+    /// A streamed dense source that stores its matrix in a later pass (`deferStore`): after how many streamed
+    /// passes, as what, and where; nil otherwise.
+    private var deferredStore: (passes: Int, element: CSKElement, allocate: () throws -> UnsafeMutableRawPointer)? = nil
+    /// Passes streamed so far.
     private var streamedPasses = 0
 
-    /// Passes streamed before a deferred store (see `deferStore`).
+    /// Passes streamed before the store on flat scores (see `deferStore`).
     static let deferredStorePasses = 3
     /// Early checks (`SinkhornOptions.checksEarly`): while two consecutive plain iterations' checked errors fall
     /// by this factor or more, the steps stay plain (flat σ 0.1 scores at 200k × 3000: 37,600 → 683 → …,
@@ -108,7 +109,10 @@ struct SinkhornIteration {
             let used = m.setColumnOffsets { -colShift[$0] }
             for j in 0..<kp { colShift[j] = -used[j] }
         }
-        var logR = try startingLogR(warmStart: warmStart)
+        // The balanced start (`SinkhornOptions.startsBalanced`): pass 0 runs from r' = 1, which no c produced,
+        // so it is not a check; everything after it is as from the reference's start.
+        let balanced = warmStart == nil && solver.startsBalanced
+        var logR = try startingLogR(warmStart: warmStart, balanced: balanced)
         var relax = SinkhornOverRelaxation(enabled: o.acceleration == .overRelaxation, cold: warmStart == nil)
         var anderson = o.acceleration == .anderson ? SinkhornAnderson(clusters: k) : nil
         var alphaPrev = 0.0, err = Double.infinity, errors: [Double] = [], counter = 0
@@ -170,8 +174,8 @@ struct SinkhornIteration {
                 }
                 freeze = f
             } else {
-                let check = (counter % 10 == 0 || checksEarly && plainInto) && (counter > 0 || warmStart == nil)
-                    && everyRowCurrent
+                let check = (counter % 10 == 0 || checksEarly && plainInto)
+                    && (counter > 0 || warmStart == nil && !balanced) && everyRowCurrent
                 if check {
                     err = try checkedError(ratio: ratio, decideOnFullMatrix: truncated != nil)
                     if checksEarly {
@@ -186,15 +190,19 @@ struct SinkhornIteration {
                     solver.progress?(SinkhornProgress(head: head, iteration: counter + 1, error: err))
                 } else {
                     try pass(iterate: true, check: checksEarly, ratio: ratio, omega: relax.cOmega)
-                    if checksEarly { estimate = blockErrorSum() }
+                    // After the balanced start's pass 0 the error compares with the prepared c_0, not an iterate.
+                    if checksEarly && !(balanced && counter == 0) { estimate = blockErrorSum() }
                 }
                 freeze?.restart()
                 everyRowCurrent = true
                 // The step into every check is plain, so the check is an official Sinkhorn iteration.
                 // With early checks also when the unchecked pass's error meets the rule (the next pass then
                 // checks it), and while plain steps contract fast: each is then a check, and Anderson's
-                // history would only delay the iteration that meets the rule.
-                plain = (counter + 1) % 10 == 0
+                // history would only delay the iteration that meets the rule. After the balanced start's pass 0
+                // the history is cleared, so iterations 1 and 2 are both plain checks, as after the reference's
+                // start (whose first Anderson step has an empty history): the first contraction factor is known
+                // as early, and flat scores stop as soon (σ 0.005 at λ 25: 4 → 3 passes).
+                plain = (counter + 1) % 10 == 0 || balanced && counter == 0
                     || checksEarly && (!check && estimate <= o.tolerance || check && fastPlain)
             }
             deviation = 0
@@ -229,26 +237,31 @@ struct SinkhornIteration {
                      sparsePasses: sparsePasses)
     }
 
-    /// Makes a streamed dense source store its float32 matrix in the pass after the first
-    /// `deferredStorePasses`, into the memory `allocate` returns (addressed by global row), the pass's own read of
-    /// the scores doing both (C kernel `csk_store_pass_block`: the bits the streamed passes computed, so nothing
-    /// changes but the cost). For flat scores (`SinkhornProblem.allFlat`): storing costs about one streamed pass
-    /// more than a streamed pass (first-touching N x kp x 4 bytes: about 0.5 s of it at 200k × 3000 on a calm
-    /// machine, several times that on a busy VM), a stored pass saves ~0.11 s on a streamed one (logits: 0.07 s
-    /// against 0.18 s), and such scores meet the rule on iteration 1 with Anderson's early checks
-    /// (`SinkhornOptions.checksEarly`): their three passes (the cold start's column sums, iterations 0 and 1)
-    /// are all streamed and nothing is stored. Iteration 2, if it comes, stores.
-    mutating func deferStore(allocate: @escaping () throws -> UnsafeMutableRawPointer) {
+    /// Makes a streamed dense source store its matrix as `element`, into the memory `allocate` returns
+    /// (addressed by global row), in the pass after the first `passes` streamed ones, the pass's own read of the
+    /// scores doing both (C kernel `csk_store_pass_block`: the bits the streamed passes computed, so nothing
+    /// changes but the cost).
+    /// - `passes` 0: the balanced start (`SinkhornOptions.startsBalanced`) stores in its first pass, as the
+    ///   reference's start stores in its column-sum pass (`storeStarting`).
+    /// - `deferredStorePasses` on flat scores (`SinkhornProblem.allFlat`): storing costs about one streamed pass
+    ///   more than a streamed pass (first-touching N x kp x 4 bytes: about 0.5 s of it at 200k × 3000 on a calm
+    ///   machine, several times that on a busy VM), a stored pass saves ~0.11 s on a streamed one (logits:
+    ///   0.07 s against 0.18 s), and such scores meet the rule within three passes with Anderson's early checks
+    ///   (`SinkhornOptions.checksEarly`), so nothing is stored. A fourth pass, if it comes, stores.
+    mutating func deferStore(after passes: Int, as element: CSKElement,
+                             allocate: @escaping () throws -> UnsafeMutableRawPointer) {
         guard case .streamed = source else { preconditionFailure("deferStore: the source is not streamed") }
-        deferredStore = allocate
+        deferredStore = (passes, element, allocate)
     }
 
-    /// `log r'` to start from: the warm start shifted by `b`, or (cold) the reference's `r_1 = (1/K)/(Aᵀ c_0)`
-    /// from one column-sum pass.
-    private mutating func startingLogR(warmStart: [Double]?) throws -> [Double] {
+    /// `log r'` to start from: the warm start shifted by `b`, `log r' = 0` (`balanced`), or (cold) the
+    /// reference's `r_1 = (1/K)/(Aᵀ c_0)` from one column-sum pass.
+    private mutating func startingLogR(warmStart: [Double]?, balanced: Bool) throws -> [Double] {
         var logR = [Double](repeating: -.infinity, count: kp)
         if let w = warmStart {
             for j in 0..<k { logR[j] = log(w[j]) + colShift[j] }
+        } else if balanced {
+            for j in 0..<k { logR[j] = 0 }
         } else {
             if !startSumsReady { try pass(iterate: false, check: false, ratio: 1, full: true) }
             for j in 0..<k { logR[j] = -log(Double(k) * acc[j]) }
@@ -336,10 +349,10 @@ struct SinkhornIteration {
             sinkhornForEachBlock(layout, threads: o.threads) { b, w in p.runTruncated(m, full: full, block: b, worker: w) }
         case let (.streamed(prepare, rowShift, colShift), _, _):
             let rowTemp = solver.workspace.rowTemp(o.threads * kp)
-            if let allocate = deferredStore, streamedPasses >= Self.deferredStorePasses {
-                let matrix = try allocate()
+            if let store = deferredStore, streamedPasses >= store.passes {
+                let matrix = try store.allocate()
                 sinkhornForEachBlock(layout, threads: o.threads) { b, w in
-                    p.runStoring(prepare, CSK_F32, into: matrix, rowShift: rowShift, colShift: colShift, block: b,
+                    p.runStoring(prepare, store.element, into: matrix, rowShift: rowShift, colShift: colShift, block: b,
                                  worker: w, rowTemp: rowTemp)
                 }
                 deferredStore = nil

@@ -35,25 +35,44 @@ public enum SinkhornKnopp {
     /// loop does (zero rows give infinite `c`, NaN errors are skipped). Memory: N x K doubles.
     /// `checkInterval`: the official loop checks every 10th iteration; 1 checks every iteration (the rule
     /// evaluated on every official iteration, as the accelerated solver's early checks may).
+    /// `startsBalanced`: instead of the uniform `c`, the loop starts from `c = (1/N) / (A r̂)` for
+    /// `r̂_k = 1 / max_n (A_nk / max_j A_nj)` (every column's largest entry of the row-normalised plan; the
+    /// accelerated solver's balanced start, `SinkhornOptions.startsBalanced`, whose pass 0 computes this `c`).
     public static func reference(_ scores: [Float], samples n: Int, clusters k: Int, lambda: Double,
                                  kind: SinkhornScoreKind = .logits, tolerance: Double = 0.1,
-                                 maxIterations: Int = 100_000, checkInterval: Int = 10) -> ReferenceResult {
+                                 maxIterations: Int = 100_000, checkInterval: Int = 10,
+                                 startsBalanced: Bool = false) -> ReferenceResult {
         precondition(checkInterval >= 1, "SinkhornKnopp.reference: check interval \(checkInterval)")
         precondition(scores.count == n * k, "SinkhornKnopp.reference: \(scores.count) scores for \(n) x \(k)")
         var a = [Double](repeating: 0, count: n * k)
+        // Column maxima of the row-normalised plan A_nk / max_j A_nj (the balanced start).
+        var normalisedMax = [Double](repeating: 0, count: k)
         for i in 0..<n {
             let z = scores[(i * k)..<((i + 1) * k)].map(Double.init)
+            let m = z.max() ?? 0
             if kind == .probabilities {
-                for j in 0..<k { a[i * k + j] = pow(z[j], lambda) }
+                for j in 0..<k {
+                    a[i * k + j] = pow(z[j], lambda)
+                    normalisedMax[j] = max(normalisedMax[j], pow(z[j] / m, lambda))
+                }
                 continue
             }
-            let m = z.max() ?? 0
             var s = 0.0
             for j in 0..<k { s += exp(z[j] - m) }
-            for j in 0..<k { a[i * k + j] = pow(exp(z[j] - m) / s, lambda) }
+            for j in 0..<k {
+                a[i * k + j] = pow(exp(z[j] - m) / s, lambda)
+                normalisedMax[j] = max(normalisedMax[j], exp(lambda * (z[j] - m)))
+            }
         }
         var r = [Double](repeating: 1 / Double(k), count: k)
         var c = [Double](repeating: 1 / Double(n), count: n)
+        if startsBalanced {
+            for i in 0..<n {
+                var s = 0.0
+                for j in 0..<k { s += a[i * k + j] / normalisedMax[j] }
+                c[i] = (1 / Double(n)) / s
+            }
+        }
         var err = 1e6, counter = 0
         var errors: [Double] = []
         while err > tolerance && counter < maxIterations {

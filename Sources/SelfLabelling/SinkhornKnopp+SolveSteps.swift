@@ -40,7 +40,11 @@ extension SinkhornKnoppSolver {
         let rows = p.layout.ownedRows
         let rowBytes = p.kp * o.elementBytes, localBytes = rows.count * rowBytes
         let streams = o.streamsDenseMatrix(bytes: rows.count * p.kp * 4)
-        let defers = !streams && p.allFlat && o.precision == .f32 && o.storage == .f32 && o.denseRows == .automatic
+        let element = o.storage == .f32 ? CSK_F32 : o.storage == .bf16 ? CSK_BF16 : CSK_F16
+        // Stored in a later pass than the first: flat scores; in the first iteration: the balanced start.
+        let deferredPasses: Int? = streams || o.precision != .f32 ? nil
+            : p.allFlat && o.storage == .f32 && o.denseRows == .automatic ? SinkhornIteration.deferredStorePasses
+            : warmStart == nil && startsBalanced ? 0 : nil
         if !streams && !ws.hasMatrix(bytes: localBytes) {
             var dense = o
             dense.truncation = .off
@@ -49,10 +53,14 @@ extension SinkhornKnoppSolver {
         }
         let colShift32 = ws.colShift32(p.kp)
         for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
-        if streams || defers {
+        if streams || deferredPasses != nil {
             var iteration = SinkhornIteration(solver: self, source: .streamed(p.prepare, rowShift: p.rowShift,
                                                                                colShift: colShift32), problem: p)
-            if defers { iteration.deferStore { ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes } }
+            if let deferredPasses {
+                iteration.deferStore(after: deferredPasses, as: element) {
+                    ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes
+                }
+            }
             let prepared = ResourceUsage.monotonicSeconds
             let state = try iteration.run(warmStart: warmStart)!
             var stored = false  // whether a deferred store ran
@@ -66,7 +74,6 @@ extension SinkhornKnoppSolver {
             p.prepare.storeF64(into: matrix.assumingMemoryBound(to: Double.self), rowShift: p.rowShift,
                                colShift: p.colShift, threads: o.threads)
         } else {
-            let element = o.storage == .f32 ? CSK_F32 : o.storage == .bf16 ? CSK_BF16 : CSK_F16
             if warmStart == nil {  // the cold start's column sums in the same read of the scores
                 try iteration.storeStarting(p.prepare, element, into: matrix, rowShift: p.rowShift, colShift: colShift32)
             } else {
@@ -79,6 +86,9 @@ extension SinkhornKnoppSolver {
         return SinkhornIterated(state: state, method: .dense, storedBytes: p.plan.matrixBytes,
                                 keptEntries: p.n * p.k, rebuilds: 0, prepared: prepared)
     }
+
+    /// Whether a cold start is the balanced one (`SinkhornOptions.startsBalanced`, with Anderson).
+    var startsBalanced: Bool { options.acceleration == .anderson && options.startsBalanced }
 
     /// Label: `label_n = argmax_k (log r_k + λ y_nk)` from the scores, with the reference problem's
     /// `log r_k = log r'_k − b_k`, and the diagnostics.

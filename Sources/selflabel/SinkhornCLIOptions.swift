@@ -33,6 +33,10 @@ struct SinkhornCLIOptions: ParsableArguments {
           help: "With anderson: also check the official rule on every iteration that follows a plain step, and take a plain step once an iteration's error meets --tol, so the solve stops at the first official iteration that meets the rule (not at the next multiple of 10); --no-early-checks: every 10th iteration only.")
     var earlyChecks = true
 
+    @Flag(name: .customLong("balanced-start"), inversion: .prefixedNo,
+          help: "With anderson, on a cold start: start from every cluster's scaling set by its column's largest entry instead of the reference's uniform sample scaling, which on a mixture of flat and peaked rows weighs the peaked rows alone (the fixed point and every check are the same); --no-balanced-start: the reference's start.")
+    var balancedStart = true
+
     @Option(name: .customLong("empty-clusters"),
             help: "Clusters with no sample: report (default), split (each takes half of the largest cluster, the samples preferring it most) or refuse.")
     var emptyClusters: SinkhornEmptyClusterPolicy = .report
@@ -62,6 +66,7 @@ struct SinkhornCLIOptions: ParsableArguments {
                                 denseRows: denseRows)
         o.freezesFlatRows = freezeFlatRows
         o.checksEarly = earlyChecks
+        o.startsBalanced = balancedStart
         return o
     }
 

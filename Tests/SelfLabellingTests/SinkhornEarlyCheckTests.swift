@@ -13,6 +13,9 @@ struct SinkhornEarlyCheckTests {
         var b = SinkhornOptionsBuilder(lambda: c.lambda, kind: kind, maxIterations: 100_000, acceleration: .anderson,
                                        truncation: c.truncation)
         b.options.checksEarly = early
+        // The reference's start, whose iterations these tests compare (the balanced start:
+        // `SinkhornBalancedStartTests`).
+        b.options.startsBalanced = false
         return b
     }
 

@@ -59,7 +59,11 @@ struct SinkhornFlatRowFreezeTests {
         // The scheme ran and paid: most passes left the flat rows out, and few read them.
         #expect(d.sparsePasses > 0, "\(c)")
         #expect(everyRow <= 24, "\(c): \(everyRow) passes over every row")
-        #expect(everyRow * 4 < every.iterations, "\(c)")
+        // Skewed winners need hundreds of ordinary iterations; without skew the balanced start
+        // (`SinkhornOptions.startsBalanced`) leaves ordinary iterations few (10 here), and the rounds read
+        // every row fewer times still.
+        #expect(c.spec.skew > 0 ? everyRow * 4 < every.iterations : everyRow < every.iterations,
+                "\(c): \(everyRow) passes over every row, ordinary \(every.iterations)")
     }
 
     @Test("1 and 3 threads, flat rows stored or streamed: the same labels, passes and errors")
