@@ -53,8 +53,9 @@ extension SinkhornKnoppSolver {
         }
         let colShift32 = ws.colShift32(p.kp)
         for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
+        let prepare = p.prepare.withPowers(colShift: p.colShift, into: ws.colRoot32(p.kp))
         if streams || deferredPasses != nil {
-            var iteration = SinkhornIteration(solver: self, source: .streamed(p.prepare, rowShift: p.rowShift,
+            var iteration = SinkhornIteration(solver: self, source: .streamed(prepare, rowShift: p.rowShift,
                                                                                colShift: colShift32), problem: p)
             if let deferredPasses {
                 iteration.deferStore(after: deferredPasses, as: element) {
@@ -75,9 +76,9 @@ extension SinkhornKnoppSolver {
                                colShift: p.colShift, threads: o.threads)
         } else {
             if warmStart == nil {  // the cold start's column sums in the same read of the scores
-                try iteration.storeStarting(p.prepare, element, into: matrix, rowShift: p.rowShift, colShift: colShift32)
+                try iteration.storeStarting(prepare, element, into: matrix, rowShift: p.rowShift, colShift: colShift32)
             } else {
-                p.prepare.storeF32(element, into: matrix, rowShift: p.rowShift, colShift: colShift32,
+                prepare.storeF32(element, into: matrix, rowShift: p.rowShift, colShift: colShift32,
                                    rowTemp: ws.rowTemp(o.threads * p.kp), threads: o.threads)
             }
         }

@@ -41,6 +41,8 @@ final class SinkhornWorkspace: @unchecked Sendable {
     /// b_k: the column shifts (kp), and their float32 copy for the dense float32 store.
     let colShift = SinkhornBuffer<Double>()
     let colShift32 = SinkhornBuffer<Float>()
+    /// The dense method's column roots e^{−b_k/λ} for probabilities with an integer λ (`SinkhornPrepare.withPowers`).
+    let colRoot32 = SinkhornBuffer<Float>()
     /// One kp row per worker (T x kp).
     let rowTemp = SinkhornBuffer<Float>()
     /// The starting c0 and b, kept to start the dense method afresh when the truncated one does not pay off.

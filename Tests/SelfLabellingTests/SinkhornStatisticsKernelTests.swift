@@ -32,7 +32,7 @@ struct SinkhornStatisticsKernelTests {
                 logC0.withUnsafeMutableBufferPointer { lc in
                     let prep = CSKPrepare(scores: zp.baseAddress, k: k, kp: kp, lambda: lambda,
                                           probabilities: probabilities ? 1 : 0, drop: drop, denseRowMin: 0,
-                                          rowShift: rs.baseAddress, logC0: lc.baseAddress)
+                                          rowShift: rs.baseAddress, logC0: lc.baseAddress, power: 0, colRoot: nil)
                     return withUnsafePointer(to: prep) { a in
                         csk_statistics_block(a, 0, n, &colMax, &rowTemp, &near, &flat, &bad)
                     }

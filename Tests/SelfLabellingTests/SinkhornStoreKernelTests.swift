@@ -35,7 +35,7 @@ struct SinkhornStoreKernelTests {
             rowShift.withUnsafeMutableBufferPointer { rs in
                 let prep = CSKPrepare(scores: zp.baseAddress, k: k, kp: kp, lambda: lambda,
                                       probabilities: probabilities ? 1 : 0, drop: 30, denseRowMin: 0,
-                                      rowShift: rs.baseAddress, logC0: nil)
+                                      rowShift: rs.baseAddress, logC0: nil, power: 0, colRoot: nil)
                 c.withUnsafeMutableBufferPointer { cp in
                     r32.withUnsafeBufferPointer { rp in
                         var pass = CSKPass(matrix: nil, n: n, kp: kp, r32: rp.baseAddress, c: cp.baseAddress,

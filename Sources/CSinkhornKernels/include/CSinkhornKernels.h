@@ -133,7 +133,20 @@ typedef struct {
     long denseRowMin;     ///< A row with more near entries counts kp (a dense row of the truncated method).
     double *rowShift;     ///< Out (statistics) / in (store): m_n = max_k y_nk.
     double *logC0;        ///< Out: log c0_n = −λ log Σ_k exp(y_nk − m_n) (logits) or λ m_n (probabilities).
+    /// Probabilities with an integer λ (the store and the streamed pass; 0: no): the dense method's entries are
+    /// `(P_nk · w_nk)^power` by repeated squaring, `w_nk = colRoot_k / max_j P_nj`, with no logarithm or
+    /// exponential per entry (`csk_dense_row`).
+    int power;
+    /// With `power`: `e^{−b_k/λ}` (kp floats, 1 in the padding), each at most 2^100.
+    const float *colRoot;
 } CSKPrepare;
+
+/// `power`'s rows: those whose largest probability is at least this (smaller ones take logarithms).
+#define CSK_POWER_MIN_TOP 0x1p-20f
+/// `power`'s column roots: at most this (2^100), so that `w_nk` stays below 2^120.
+#define CSK_POWER_MAX_ROOT 0x1p100f
+/// `power`'s exponents: at most this (λ ≤ 64: at most 6 squarings and 6 products).
+#define CSK_POWER_MAX 64
 
 /// The first invalid score of a block.
 typedef struct {
