@@ -9,9 +9,8 @@ import SelfLabelling
 struct SinkhornBalancedStartTests {
     typealias Case = SinkhornFamilyCase
 
-    private func options(_ c: Case, balanced: Bool, kind: SinkhornScoreKind) -> SinkhornOptionsBuilder {
-        var b = SinkhornOptionsBuilder(lambda: c.lambda, kind: kind, maxIterations: 100_000, acceleration: .anderson,
-                                       truncation: c.truncation)
+    private func options(_ c: Case, balanced: Bool) -> SinkhornOptionsBuilder {
+        var b = c.andersonOptions()
         b.options.startsBalanced = balanced
         return b
     }
@@ -29,11 +28,11 @@ struct SinkhornBalancedStartTests {
     func flatIsTheBalancedReference(_ c: Case) throws {
         let n = 2000, k = 80
         let z = c.spec.generate(samples: n, clusters: k)
-        let kind: SinkhornScoreKind = c.spec.probabilities ? .probabilities : .logits
+        let kind = c.kind
         let balancedRef = SinkhornKnopp.reference(z, samples: n, clusters: k, lambda: c.lambda, kind: kind,
                                                   checkInterval: 1, startsBalanced: true)
         let official = SinkhornKnopp.reference(z, samples: n, clusters: k, lambda: c.lambda, kind: kind)
-        let ours = try solve(z, n: n, k: k, options(c, balanced: true, kind: kind))
+        let ours = try solve(z, n: n, k: k, options(c, balanced: true))
         let d = ours.diagnostics
         #expect(d.converged)
         #expect(ours.iterations == balancedRef.iterations + 1, "\(c): \(d.errorHistory) vs \(balancedRef.errors)")
@@ -62,10 +61,10 @@ struct SinkhornBalancedStartTests {
     func mixtures(_ c: Case, _ faster: Bool) throws {
         let n = 2000, k = 80
         let z = c.spec.generate(samples: n, clusters: k)
-        let kind: SinkhornScoreKind = c.spec.probabilities ? .probabilities : .logits
+        let kind = c.kind
         let official = SinkhornKnopp.reference(z, samples: n, clusters: k, lambda: c.lambda, kind: kind)
-        let balanced = try solve(z, n: n, k: k, options(c, balanced: true, kind: kind))
-        let reference = try solve(z, n: n, k: k, options(c, balanced: false, kind: kind))
+        let balanced = try solve(z, n: n, k: k, options(c, balanced: true))
+        let reference = try solve(z, n: n, k: k, options(c, balanced: false))
         print("\(c): iterations balanced \(balanced.iterations), reference's start \(reference.iterations), official \(official.iterations); agreement \(agreement(balanced.labels, official.labels))")
         #expect(balanced.diagnostics.converged)
         #expect(balanced.diagnostics.errorHistory.last! <= 0.1)
@@ -82,7 +81,7 @@ struct SinkhornBalancedStartTests {
         let n = 500, k = 40
         let c = Case(spec: .init(family: .flat, flatSigma: 0.005, seed: 69), lambda: 25, truncation: .off)
         let z = c.spec.generate(samples: n, clusters: k)
-        var b = options(c, balanced: true, kind: .logits)
+        var b = options(c, balanced: true)
         b.options.maxIterations = 1
         let one = try solve(z, n: n, k: k, b)
         #expect(one.diagnostics.errorHistory.isEmpty, "\(one.diagnostics.errorHistory)")

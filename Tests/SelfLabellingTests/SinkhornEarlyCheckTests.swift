@@ -9,9 +9,8 @@ import SelfLabelling
 struct SinkhornEarlyCheckTests {
     typealias Case = SinkhornFamilyCase
 
-    private func options(_ c: Case, early: Bool, kind: SinkhornScoreKind) -> SinkhornOptionsBuilder {
-        var b = SinkhornOptionsBuilder(lambda: c.lambda, kind: kind, maxIterations: 100_000, acceleration: .anderson,
-                                       truncation: c.truncation)
+    private func options(_ c: Case, early: Bool) -> SinkhornOptionsBuilder {
+        var b = c.andersonOptions()
         b.options.checksEarly = early
         // The reference's start, whose iterations these tests compare (the balanced start:
         // `SinkhornBalancedStartTests`).
@@ -33,13 +32,13 @@ struct SinkhornEarlyCheckTests {
     func flatStopsAtFirstOfficialPass(_ c: Case) throws {
         let n = 2000, k = 80
         let z = c.spec.generate(samples: n, clusters: k)
-        let kind: SinkhornScoreKind = c.spec.probabilities ? .probabilities : .logits
+        let kind = c.kind
         let everyIteration = SinkhornKnopp.reference(z, samples: n, clusters: k, lambda: c.lambda, kind: kind,
                                                      checkInterval: 1)
         let official = SinkhornKnopp.reference(z, samples: n, clusters: k, lambda: c.lambda, kind: kind)
         #expect(everyIteration.iterations == 2, "\(c): the case is meant to meet the rule at iteration 1")
         #expect(official.iterations == 11)
-        let early = try solve(z, n: n, k: k, options(c, early: true, kind: kind))
+        let early = try solve(z, n: n, k: k, options(c, early: true))
         let d = early.diagnostics
         #expect(d.converged)
         #expect(early.iterations == everyIteration.iterations, "\(c)")
@@ -52,10 +51,10 @@ struct SinkhornEarlyCheckTests {
         #expect(d.errorHistory.last! <= 0.1 && everyIteration.errors.last! <= 0.1)
         #expect(agreement(early.labels, official.labels) >= 0.999, "\(c)")
         // Without early checks, Anderson checks every 10th iteration: the official count here.
-        let late = try solve(z, n: n, k: k, options(c, early: false, kind: kind))
+        let late = try solve(z, n: n, k: k, options(c, early: false))
         #expect(late.iterations == official.iterations, "\(c)")
         // The official loop itself (no acceleration) ignores the option: its count stays the reference's.
-        var off = options(c, early: true, kind: kind)
+        var off = options(c, early: true)
         off.options.acceleration = .off
         #expect(try solve(z, n: n, k: k, off).iterations == official.iterations, "\(c)")
     }
@@ -71,7 +70,7 @@ struct SinkhornEarlyCheckTests {
         let z = c.spec.generate(samples: n, clusters: k)
         let everyIteration = SinkhornKnopp.reference(z, samples: n, clusters: k, lambda: lambda, checkInterval: 1)
         let official = SinkhornKnopp.reference(z, samples: n, clusters: k, lambda: lambda)
-        let early = try solve(z, n: n, k: k, options(c, early: true, kind: .logits))
+        let early = try solve(z, n: n, k: k, options(c, early: true))
         let d = early.diagnostics
         #expect(everyIteration.iterations > 2 && everyIteration.iterations < official.iterations,
                 "the case is meant to need a few iterations: \(everyIteration.iterations)")
@@ -99,10 +98,10 @@ struct SinkhornEarlyCheckTests {
     func slowerProblems(_ c: Case) throws {
         let n = 2000, k = 80
         let z = c.spec.generate(samples: n, clusters: k)
-        let kind: SinkhornScoreKind = c.spec.probabilities ? .probabilities : .logits
+        let kind = c.kind
         let official = SinkhornKnopp.reference(z, samples: n, clusters: k, lambda: c.lambda, kind: kind)
-        let early = try solve(z, n: n, k: k, options(c, early: true, kind: kind))
-        let late = try solve(z, n: n, k: k, options(c, early: false, kind: kind))
+        let early = try solve(z, n: n, k: k, options(c, early: true))
+        let late = try solve(z, n: n, k: k, options(c, early: false))
         print("\(c): iterations early \(early.iterations), every 10th \(late.iterations), official \(official.iterations); agreement \(agreement(early.labels, official.labels))")
         #expect(early.diagnostics.converged && late.diagnostics.converged)
         #expect(early.diagnostics.errorHistory.last! <= 0.1)
@@ -117,8 +116,8 @@ struct SinkhornEarlyCheckTests {
         let n = 2000, k = 80
         let c = Case(spec: .init(family: .mixed, fraction: 0.9, seed: 46), lambda: 25, truncation: .off)
         let z = c.spec.generate(samples: n, clusters: k)
-        let early = try solve(z, n: n, k: k, options(c, early: true, kind: .logits))
-        let late = try solve(z, n: n, k: k, options(c, early: false, kind: .logits))
+        let early = try solve(z, n: n, k: k, options(c, early: true))
+        let late = try solve(z, n: n, k: k, options(c, early: false))
         #expect(early.iterations % 10 != 1 || early.iterations < late.iterations,
                 "early \(early.iterations), every 10th \(late.iterations)")
         #expect(early.iterations < late.iterations)

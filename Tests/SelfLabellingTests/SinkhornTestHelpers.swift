@@ -54,6 +54,13 @@ struct SinkhornFamilyCase: CustomStringConvertible, Sendable {
     var description: String {
         "\(spec.family) σ=\(spec.flatSigma) f=\(spec.fraction) skew=\(spec.skew) p=\(spec.probabilities) λ=\(lambda) \(truncation)"
     }
+    var kind: SinkhornScoreKind { spec.probabilities ? .probabilities : .logits }
+
+    /// Anderson acceleration with this case's λ, score kind and truncation, capped far beyond need.
+    func andersonOptions() -> SinkhornOptionsBuilder {
+        SinkhornOptionsBuilder(lambda: lambda, kind: kind, maxIterations: 100_000, acceleration: .anderson,
+                               truncation: truncation)
+    }
 }
 
 /// Replaces each of the `n` rows of `k` logits in `z` by its softmax (float32), for probability scores.
