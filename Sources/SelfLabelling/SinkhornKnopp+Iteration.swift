@@ -60,6 +60,9 @@ struct SinkhornIteration {
 
     /// Passes streamed before the store on flat scores (see `deferStore`).
     static let deferredStorePasses = 3
+    /// Passes streamed before the store on scores with no peaked row that are not flat
+    /// (`SinkhornProblem.allDenseRows`; see `deferStore`).
+    static let deferredStorePassesNoPeak = 5
     /// Early checks (`SinkhornOptions.checksEarly`): while two consecutive plain iterations' checked errors fall
     /// by this factor or more, the steps stay plain (flat σ 0.1 scores at 200k × 3000: 37,600 → 683 → …,
     /// factors of 50 and more, where an Anderson step between checks costs a pass).
@@ -248,6 +251,12 @@ struct SinkhornIteration {
     ///   machine, several times that on a busy VM), a stored pass saves ~0.11 s on a streamed one (logits:
     ///   0.07 s against 0.18 s), and such scores meet the rule within three passes with Anderson's early checks
     ///   (`SinkhornOptions.checksEarly`), so nothing is stored. A fourth pass, if it comes, stores.
+    /// - `deferredStorePassesNoPeak` on scores with no peaked row (`SinkhornProblem.allDenseRows`; σ 0.1 logits
+    ///   at λ 10 and 25 need 3 and 5 passes): storing pays only after about four stored passes, and a streamed
+    ///   pass over probabilities costs about what one over logits does since their entries are powers
+    ///   (`SinkhornPrepare.withPowers`). Streaming σ 0.1 at 200k × 3000 took 0.78-1.33 s against 1.18-1.44 s
+    ///   for storing in pass 0, in 117 MB instead of 2.5 GB. A longer solve stores in its sixth pass, having
+    ///   spent at most about one store's cost on streaming (rent or buy).
     mutating func deferStore(after passes: Int, as element: CSKElement,
                              allocate: @escaping () throws -> UnsafeMutableRawPointer) {
         guard case .streamed = source else { preconditionFailure("deferStore: the source is not streamed") }

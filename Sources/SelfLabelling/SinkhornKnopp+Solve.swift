@@ -20,6 +20,10 @@ struct SinkhornProblem {
     /// Whether every entry lies within `CSK_FLAT_RANGE` (6) nats of its row's largest in the plan
     /// (`λ (y_nk − m_n) ≥ −6`): flat scores, on which the iteration converges in a few passes.
     let allFlat: Bool
+    /// Whether every row has more than a quarter of its entries within the truncated method's drop of its largest
+    /// (no column shifted): every row would be a dense row of that method, no row is peaked (flat scores, and
+    /// rows like σ 0.1 logits at λ 25 that span ~18 nats), on which the iteration converges in a few passes.
+    let allDenseRows: Bool
     /// The largest λ at which every row's largest entry of float64 `P^λ` stays above e^-700
     /// (`SinkhornDiagnostics.representableLambda`).
     let representableLambda: Double
@@ -169,6 +173,7 @@ extension SinkhornKnoppSolver {
         return SinkhornProblem(scores: scores, head: head, n: n, k: k, kp: kp, layout: layout, plan: plan,
                                prepare: prep, rowShift: rowShift, c: c, colShift: colShift, started: started,
                                nearRowMaximum: near, allFlat: flat.reduce(0, +) == n * k,
+                               allDenseRows: near.reduce(0, +) == n * kp,
                                representableLambda: spread > 0 ? Self.float64ExponentRange / spread : .infinity)
     }
 }

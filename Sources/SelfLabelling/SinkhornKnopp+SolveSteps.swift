@@ -30,10 +30,10 @@ extension SinkhornKnoppSolver {
 
     /// Iterate with the dense method: stores `A = exp(λ (y − m) − b)` (as `SinkhornStorage`, or float64 in
     /// `.f64` precision), then runs the iterations over it; or, where `streamsDenseRows`, runs them over the
-    /// same float32 values computed from the scores in every pass. On flat scores (`SinkhornProblem.allFlat`,
-    /// float32 storage, `--dense-rows auto`) the store is deferred (`SinkhornIteration.deferStore`): the first
-    /// passes are computed from the scores and the matrix is stored by the pass after them, if it comes. Every
-    /// way gives the same bits.
+    /// same float32 values computed from the scores in every pass. On flat scores (`SinkhornProblem.allFlat`),
+    /// and on scores with no peaked row (`allDenseRows`), with float32 storage and `--dense-rows auto`, the store
+    /// is deferred (`SinkhornIteration.deferStore`): the first passes are computed from the scores and the matrix
+    /// is stored by the pass after them, if it comes. Every way gives the same bits.
     func iterateDense(_ p: SinkhornProblem, warmStart: [Double]?) throws -> SinkhornIterated {
         let o = options, ws = workspace
         // This rank's rows only, addressed by global row (`matrix + row · kp` elements).
@@ -41,9 +41,12 @@ extension SinkhornKnoppSolver {
         let rowBytes = p.kp * o.elementBytes, localBytes = rows.count * rowBytes
         let streams = o.streamsDenseMatrix(bytes: rows.count * p.kp * 4)
         let element = o.storage == .f32 ? CSK_F32 : o.storage == .bf16 ? CSK_BF16 : CSK_F16
-        // Stored in a later pass than the first: flat scores; in the first iteration: the balanced start.
+        // Stored in a later pass than the first: flat scores, rows with no peak; in the first iteration: the
+        // balanced start.
+        let defers = o.storage == .f32 && o.denseRows == .automatic
         let deferredPasses: Int? = streams || o.precision != .f32 ? nil
-            : p.allFlat && o.storage == .f32 && o.denseRows == .automatic ? SinkhornIteration.deferredStorePasses
+            : defers && p.allFlat ? SinkhornIteration.deferredStorePasses
+            : defers && p.allDenseRows ? SinkhornIteration.deferredStorePassesNoPeak
             : warmStart == nil && startsBalanced ? 0 : nil
         if !streams && !ws.hasMatrix(bytes: localBytes) {
             var dense = o
