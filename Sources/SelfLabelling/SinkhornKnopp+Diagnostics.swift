@@ -23,8 +23,9 @@ public struct SinkhornDiagnostics: Sendable, Equatable {
     public var emptyClusters: Int
     /// Bytes of the stored shifted matrix (N x K padded to a multiple of 16 columns).
     public var storedMatrixBytes: Int
-    /// Seconds spent validating the scores and building the stored matrix (dense method; the truncated
-    /// method's builds count as iterating).
+    /// Seconds spent validating the scores (the statistics pass) and, in `.f64` precision, building the stored
+    /// matrix. The float32 dense matrix is stored within one of the passes and the truncated method's builds are
+    /// part of the iterations: both count as iterating.
     public var prepareSeconds: Double
     /// Seconds spent iterating.
     public var iterateSeconds: Double

@@ -244,8 +244,8 @@ struct SinkhornIteration {
     /// (addressed by global row), in the pass after the first `passes` streamed ones, the pass's own read of the
     /// scores doing both (C kernel `csk_store_pass_block`: the bits the streamed passes computed, so nothing
     /// changes but the cost).
-    /// - `passes` 0: the balanced start (`SinkhornOptions.startsBalanced`) stores in its first pass, as the
-    ///   reference's start stores in its column-sum pass (`storeStarting`).
+    /// - `passes` 0: the first pass stores: the reference start's column sums, the balanced start's pass 0
+    ///   (`SinkhornOptions.startsBalanced`) or a warm start's first iteration.
     /// - `deferredStorePasses` on flat scores (`SinkhornProblem.allFlat`): storing costs about one streamed pass
     ///   more than a streamed pass (first-touching N x kp x 4 bytes: about 0.5 s of it at 200k × 3000 on a calm
     ///   machine, several times that on a busy VM), a stored pass saves ~0.11 s on a streamed one (logits:
@@ -272,30 +272,10 @@ struct SinkhornIteration {
         } else if balanced {
             for j in 0..<k { logR[j] = 0 }
         } else {
-            if !startSumsReady { try pass(iterate: false, check: false, ratio: 1, full: true) }
+            try pass(iterate: false, check: false, ratio: 1, full: true)
             for j in 0..<k { logR[j] = -log(Double(k) * acc[j]) }
         }
         return logR
-    }
-
-    /// Whether `storeStarting` has left the cold start's column sums `Aᵀ c_0` in `acc`.
-    private var startSumsReady = false
-
-    /// The dense method's store fused with the cold start's column-sum pass (`SinkhornPass.runStoring`): stores
-    /// the matrix as `element` into `matrix` (addressed by global row) and leaves `Aᵀ c_0` for `run`, which then
-    /// skips that pass. The same bits as storing and then running the pass.
-    mutating func storeStarting(_ prepare: SinkhornPrepare, _ element: CSKElement, into matrix: UnsafeMutableRawPointer,
-                                rowShift: UnsafeMutablePointer<Double>, colShift: UnsafePointer<Float>) throws {
-        let o = solver.options
-        let p = SinkhornPass(n: n, kp: kp, r32: r32, r64: r64, c: c, blockAcc: blockAcc, blockErr: blockErr,
-                             scratch: scratch, chunk: chunk, iterate: false, check: false, ratio: 1, omega: 1)
-        let rowTemp = solver.workspace.rowTemp(o.threads * kp)
-        sinkhornForEachBlock(layout, threads: o.threads) { b, w in
-            p.runStoring(prepare, element, into: matrix, rowShift: rowShift, colShift: colShift, block: b, worker: w,
-                         rowTemp: rowTemp)
-        }
-        try gatherBlocks(check: false, keepDenseSums: false, full: true)
-        startSumsReady = true
     }
 
     /// The log shift: loads `r' = exp(log r' − α)` (float64 and float32) with `α = max_k log r'_k`, so the

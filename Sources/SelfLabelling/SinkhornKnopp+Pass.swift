@@ -70,9 +70,9 @@ struct SinkhornPass: @unchecked Sendable {
         prepare.release(block: b)
     }
 
-    /// Stores block `b` of the dense matrix as `element` into `matrix` and runs this (column-sum) pass over it in
-    /// the same read of the scores (C kernel `csk_store_pass_block`: the bits of `SinkhornPrepare.storeF32`, then
-    /// `runF32`); then returns the scores' pages of the block if `prepare` may.
+    /// Stores block `b` of the dense matrix as `element` into `matrix` and runs this pass over it in the same read
+    /// of the scores (C kernel `csk_store_pass_block`: the bits of `csk_store_block`, then `runF32`); then returns
+    /// the scores' pages of the block if `prepare` may.
     func runStoring(_ prepare: SinkhornPrepare, _ element: CSKElement, into matrix: UnsafeMutableRawPointer,
                     rowShift: UnsafeMutablePointer<Double>, colShift: UnsafePointer<Float>, block b: Int, worker w: Int,
                     rowTemp: UnsafeMutablePointer<Float>) {

@@ -113,24 +113,6 @@ struct SinkhornPrepare {
         return (near, flat)
     }
 
-    /// Writes the stored matrix `A_nk = exp(λ (y_nk − m_n) − b_k)` rounded to `element` (C kernel
-    /// `csk_store_block`), rows padded with zeros to `kp` columns. `colShift` holds `b` (kp entries, 0 in the
-    /// padding); `rowTemp` one `kp` row per worker.
-    func storeF32(_ element: CSKElement, into matrix: UnsafeMutableRawPointer, rowShift: UnsafeMutablePointer<Double>,
-                  colShift: UnsafePointer<Float>, rowTemp: UnsafeMutablePointer<Float>, threads: Int) {
-        let args = arguments(rowShift: rowShift, logC0: nil)
-        let ctx = UnsafeSendable((matrix, rowTemp))
-        sinkhornForEachBlock(layout, threads: threads) { b, w in
-            let (matrix, rowTemp) = ctx.value
-            let rows = layout.rows(ofBlock: b)
-            withUnsafePointer(to: args) { a in
-                csk_store_block(a, rows.lowerBound, rows.upperBound, colShift, Int32(element.rawValue), matrix,
-                                rowTemp + w * kp)
-            }
-            release(block: b)
-        }
-    }
-
     /// The float64 matrix of the fidelity mode: `A_nk = exp(λ (y_nk − m_n) − b_k)` in float64 arithmetic.
     func storeF64(into matrix: UnsafeMutablePointer<Double>, rowShift: UnsafePointer<Double>,
                   colShift: UnsafePointer<Double>, threads: Int) {

@@ -37,7 +37,8 @@ struct SinkhornIterated {
     var denseRebuilds = 0
     /// Whether rows read in full were computed from the scores in every pass (`SinkhornDenseRows`).
     var streamed = false
-    /// When preparing ended and iterating started (the dense method's store counts as preparing).
+    /// When preparing ended and iterating started (the float32 dense method stores its matrix in a pass, which counts
+    /// as iterating; the float64 store counts as preparing).
     let prepared: Double
 }
 

@@ -28,67 +28,52 @@ extension SinkhornKnoppSolver {
                                 streamed: !m.storeDenseRows, prepared: prepared)
     }
 
-    /// Iterate with the dense method: stores `A = exp(λ (y − m) − b)` (as `SinkhornStorage`, or float64 in
-    /// `.f64` precision), then runs the iterations over it; or, where `streamsDenseRows`, runs them over the
-    /// same float32 values computed from the scores in every pass. On flat scores (`SinkhornProblem.allFlat`),
-    /// and on scores with no peaked row (`allDenseRows`), with float32 storage and `--dense-rows auto`, the store
-    /// is deferred (`SinkhornIteration.deferStore`): the first passes are computed from the scores and the matrix
-    /// is stored by the pass after them, if it comes. Every way gives the same bits.
+    /// Iterate with the dense method. Float32: a streamed source (`SinkhornIteration`), whose pass stores the
+    /// matrix `A = exp(λ (y − m) − b)` (as `SinkhornStorage`) while reading the scores, in the pass
+    /// `SinkhornIteration.deferStore` says: the first pass (the reference start's column sums, the balanced
+    /// start's pass 0, a warm start's first iteration); on flat scores (`SinkhornProblem.allFlat`) and scores
+    /// with no peaked row (`allDenseRows`), with float32 storage and `--dense-rows auto`, the pass after the
+    /// first few, if it comes; never where `streamsDenseRows` (every pass computes the rows from the scores).
+    /// Every way gives the same bits. `.f64` precision: the float64 matrix stored first.
     func iterateDense(_ p: SinkhornProblem, warmStart: [Double]?) throws -> SinkhornIterated {
         let o = options, ws = workspace
         // This rank's rows only, addressed by global row (`matrix + row · kp` elements).
         let rows = p.layout.ownedRows
         let rowBytes = p.kp * o.elementBytes, localBytes = rows.count * rowBytes
         let streams = o.streamsDenseMatrix(bytes: rows.count * p.kp * 4)
-        let element = o.storage == .f32 ? CSK_F32 : o.storage == .bf16 ? CSK_BF16 : CSK_F16
-        // Stored in a later pass than the first: flat scores, rows with no peak; in the first iteration: the
-        // balanced start.
-        let defers = o.storage == .f32 && o.denseRows == .automatic
-        let deferredPasses: Int? = streams || o.precision != .f32 ? nil
-            : defers && p.allFlat ? SinkhornIteration.deferredStorePasses
-            : defers && p.allDenseRows ? SinkhornIteration.deferredStorePassesNoPeak
-            : warmStart == nil && startsBalanced ? 0 : nil
         if !streams && !ws.hasMatrix(bytes: localBytes) {
             var dense = o
             dense.truncation = .off
             let available = o.availableMemoryBytes ?? SinkhornMemoryPlan.systemAvailableBytes() ?? Int.max
             try SinkhornMemoryPlan(samples: rows.count, clusters: p.k, options: dense).check(available: available, options: dense)
         }
+        if o.precision == .f64 {
+            let matrix = (ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes).assumingMemoryBound(to: Double.self)
+            p.prepare.storeF64(into: matrix, rowShift: p.rowShift, colShift: p.colShift, threads: o.threads)
+            var iteration = SinkhornIteration(solver: self, source: .stored(UnsafeRawPointer(matrix)), problem: p)
+            let prepared = ResourceUsage.monotonicSeconds
+            let state = try iteration.run(warmStart: warmStart)!
+            return SinkhornIterated(state: state, method: .dense, storedBytes: p.plan.matrixBytes,
+                                    keptEntries: p.n * p.k, rebuilds: 0, prepared: prepared)
+        }
         let colShift32 = ws.colShift32(p.kp)
         for j in 0..<p.kp { colShift32[j] = Float(p.colShift[j]) }
         let prepare = p.prepare.withPowers(colShift: p.colShift, into: ws.colRoot32(p.kp))
-        if streams || deferredPasses != nil {
-            var iteration = SinkhornIteration(solver: self, source: .streamed(prepare, rowShift: p.rowShift,
-                                                                               colShift: colShift32), problem: p)
-            if let deferredPasses {
-                iteration.deferStore(after: deferredPasses, as: element) {
-                    ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes
-                }
-            }
-            let prepared = ResourceUsage.monotonicSeconds
-            let state = try iteration.run(warmStart: warmStart)!
-            var stored = false  // whether a deferred store ran
-            if case .stored = iteration.source { stored = true }
-            return SinkhornIterated(state: state, method: .dense, storedBytes: stored ? p.plan.matrixBytes : 0,
-                                    keptEntries: p.n * p.k, rebuilds: 0, streamed: !stored, prepared: prepared)
-        }
-        let matrix = ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes
-        var iteration = SinkhornIteration(solver: self, source: .stored(UnsafeRawPointer(matrix)), problem: p)
-        if o.precision == .f64 {
-            p.prepare.storeF64(into: matrix.assumingMemoryBound(to: Double.self), rowShift: p.rowShift,
-                               colShift: p.colShift, threads: o.threads)
-        } else {
-            if warmStart == nil {  // the cold start's column sums in the same read of the scores
-                try iteration.storeStarting(prepare, element, into: matrix, rowShift: p.rowShift, colShift: colShift32)
-            } else {
-                prepare.storeF32(element, into: matrix, rowShift: p.rowShift, colShift: colShift32,
-                                   rowTemp: ws.rowTemp(o.threads * p.kp), threads: o.threads)
-            }
+        var iteration = SinkhornIteration(solver: self, source: .streamed(prepare, rowShift: p.rowShift,
+                                                                           colShift: colShift32), problem: p)
+        if !streams {
+            let defers = o.storage == .f32 && o.denseRows == .automatic
+            let passes = defers && p.allFlat ? SinkhornIteration.deferredStorePasses
+                : defers && p.allDenseRows ? SinkhornIteration.deferredStorePassesNoPeak : 0
+            let element = o.storage == .f32 ? CSK_F32 : o.storage == .bf16 ? CSK_BF16 : CSK_F16
+            iteration.deferStore(after: passes, as: element) { ws.matrix(bytes: localBytes) - rows.lowerBound * rowBytes }
         }
         let prepared = ResourceUsage.monotonicSeconds
         let state = try iteration.run(warmStart: warmStart)!
-        return SinkhornIterated(state: state, method: .dense, storedBytes: p.plan.matrixBytes,
-                                keptEntries: p.n * p.k, rebuilds: 0, prepared: prepared)
+        var stored = false  // whether the store ran
+        if case .stored = iteration.source { stored = true }
+        return SinkhornIterated(state: state, method: .dense, storedBytes: stored ? p.plan.matrixBytes : 0,
+                                keptEntries: p.n * p.k, rebuilds: 0, streamed: !stored, prepared: prepared)
     }
 
     /// Whether a cold start is the balanced one (`SinkhornOptions.startsBalanced`, with Anderson).

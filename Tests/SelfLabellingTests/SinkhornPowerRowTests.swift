@@ -45,7 +45,7 @@ struct SinkhornPowerRowTests {
         }
         softmaxRows(&z, n: n, k: k)
         for j in 0..<k where j % 11 == 0 { z[5 * k + j] = 0 }  // zeros
-        z[6 * k + 3] = 1e-41  // a subnormal probability
+        z[6 * k + 3] = Float.leastNormalMagnitude / 1024  // a subnormal probability
         for j in 0..<k { z[8 * k + j] = 1e-7 * Float(1 + j % 3) }  // a row whose largest is below 2^-20
         // Shifted columns: b_k ≤ 0 as the prepare step makes them (a column no row prefers).
         let colShift = (0..<kp).map { j in j < k && j % 4 == 1 ? -Double(j % 9) * 0.7 : 0 }
